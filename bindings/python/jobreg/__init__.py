@@ -1,0 +1,99 @@
+"""jobreg: libjobreg for Python (a cffi binding over the C library).
+
+Install, load and register Jobs from a jobs root, git repositories and app
+packages; keep job records in step in a storage of your choice (in memory,
+SQLite, or your own written in Python); run jobs. See docs/python.md.
+
+Importing this package opens libjobreg (``JOBREG_LIBRARY``, else
+``libjobreg.so.0``) and calls ``jobreg_init()``, which borrows this
+interpreter (it is never finalized by the library) and installs the
+library's own Python modules as sub-modules of this package:
+``jobreg.jobs`` (what job authors import: ``Job``, ``register_jobs``, the
+variables), ``jobreg.apps``, and with Nautobot compatibility on,
+``nautobot.apps.jobs`` (the very same objects). ``jobreg.Job`` is
+``jobreg.jobs.Job``.
+
+Set ``JOBREG_NAUTOBOT_COMPAT=0`` before the import to never provide the
+``nautobot.apps.*`` modules.
+"""
+
+import os as _os
+
+from . import _errors, _ffi
+from ._ffi import LIBRARY_PATH
+
+# The names of the library's own sub-modules: this package must not have
+# files of these names (the library installs them at jobreg_init()).
+LIBRARY_MODULES = ("jobs", "apps", "_compat", "_loader", "_runner", "_watchdog")
+
+
+def _start():
+    opts = _ffi.ffi.new("jobreg_init_options *")
+    _errors.check(_ffi.lib.jobreg_init_options_init(opts, _ffi.lib.JOBREG_INIT_OPTIONS_VERSION))
+    compat = _os.environ.get("JOBREG_NAUTOBOT_COMPAT", "").strip().lower()
+    if compat in ("0", "false", "no", "off"):
+        opts.nautobot_compat = _ffi.lib.JOBREG_COMPAT_OFF
+    # One reference for the life of the process: the library is never shut
+    # down from Python (a borrowed interpreter is never finalized anyway,
+    # and objects freed late by the garbage collector still need it).
+    rc = _ffi.lib.jobreg_init(opts)
+    try:
+        _errors.check(rc)
+    except _errors.Error as exc:
+        raise ImportError(f"jobreg: jobreg_init() failed: {exc.message}") from exc
+
+
+_start()
+
+# Present only now: jobreg_init() installed them into this package.
+from . import jobs  # noqa: E402
+from . import apps  # noqa: E402
+from .jobs import Job, register_jobs  # noqa: E402
+
+from ._backend import StorageBackend  # noqa: E402
+from ._config import Config, GitRepositoryConfig  # noqa: E402
+from ._errors import (  # noqa: E402
+    AlreadyExists, Ambiguous, AuthenticationError, ConfigError, Error, FileSystemError,
+    GitError, InvalidArgument, InvalidInput, JobFailed, LoadFailed, NotEnabled, NotFound,
+    NotInstalled, OutOfMemory, PythonError, StateError, StorageError, TimeLimitExceeded,
+    Unsupported, VersionError, error_name, strerror)
+from ._git import (  # noqa: E402
+    CredentialRequest, GitProgress, GitSource, SshAgent, SshKey, SyncResult, Token, UserPass,
+    Username, check_slug, redact_url)
+from ._records import FIELDS, Field, Record, RecordList, RefreshResult, field  # noqa: E402
+from ._registry import LoadedJob, LoadError, Registry, Snapshot  # noqa: E402
+from ._run import RunResult  # noqa: E402
+from ._sources import AppSource, DirSource, Source  # noqa: E402
+from ._storage import GitState, Storage  # noqa: E402
+
+
+def _version():
+    major, minor, patch = (_ffi.ffi.new("int *") for _ in range(3))
+    text = _ffi.ffi.string(_ffi.lib.jobreg_version(major, minor, patch)).decode()
+    return text, (major[0], minor[0], patch[0])
+
+
+__version__, version_info = _version()
+
+__all__ = [
+    # the job-author API (the library's own module)
+    "jobs", "apps", "Job", "register_jobs",
+    # sources, registry, jobs
+    "Source", "DirSource", "AppSource", "GitSource", "Registry", "Snapshot", "LoadedJob",
+    "LoadError",
+    # records and storage
+    "Storage", "StorageBackend", "Record", "RecordList", "RefreshResult", "Field", "FIELDS",
+    "field", "GitState",
+    # git
+    "SyncResult", "GitProgress", "CredentialRequest", "Token", "UserPass", "SshKey", "SshAgent",
+    "Username", "redact_url", "check_slug",
+    # runs, configuration
+    "RunResult", "Config", "GitRepositoryConfig",
+    # errors
+    "Error", "OutOfMemory", "InvalidArgument", "NotFound", "Ambiguous", "AlreadyExists",
+    "PythonError", "FileSystemError", "StorageError", "ConfigError", "GitError",
+    "AuthenticationError", "NotInstalled", "NotEnabled", "InvalidInput", "VersionError",
+    "StateError", "LoadFailed", "TimeLimitExceeded", "Unsupported", "JobFailed", "strerror",
+    "error_name",
+    "LIBRARY_PATH", "__version__", "version_info",
+]

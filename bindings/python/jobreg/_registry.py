@@ -1,0 +1,431 @@
+"""Registry, snapshots, loaded jobs and load errors (include/jobreg/registry.h, job.h).
+
+::
+
+    with jobreg.Registry() as reg:
+        reg.add_dir("/srv/jobs")
+        snap = reg.load()                 # broken modules become load errors
+        for err in snap.load_errors: print(err)
+        job = reg.resolve("device_jobs.CleanupDevices")
+
+A ``Snapshot`` is one generation, frozen: its jobs and load errors never
+change, whatever loads run meanwhile. A ``LoadedJob`` holds its own
+reference to its generation (jobreg_job_dup), so it stays valid after the
+snapshot or registry it came from is closed. ``resolve`` and ``snapshot``
+may run in any thread at any time, also during a load.
+"""
+
+import json
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from ._errors import NotFound, StateError, check, closed
+from ._ffi import ffi, from_c, lib, to_c
+from ._git import GitSource
+from ._records import Record
+from ._run import RunOptions, RunResult
+from ._sources import AppSource, DirSource, Source, source_type_name
+
+
+def _address(ptr):
+    return int(ffi.cast("uintptr_t", ptr))
+
+
+class LoadError(NamedTuple):
+    """One failure recorded while loading a source (copied out of the snapshot)."""
+
+    source_type: str  # "local", "git", "app"
+    source: str       # "" for a jobs root
+    module: str       # "" for a failure of the source as a whole
+    file: str
+    line: int         # 0 when unknown
+    type: str         # "SyntaxError", "ImportError", ...
+    message: str
+    traceback: str
+
+    @classmethod
+    def _read(cls, err):
+        return cls(source_type_name(lib.jobreg_load_error_source_type(err)),
+                   from_c(lib.jobreg_load_error_source(err)),
+                   from_c(lib.jobreg_load_error_module(err)),
+                   from_c(lib.jobreg_load_error_file(err)),
+                   lib.jobreg_load_error_line(err),
+                   from_c(lib.jobreg_load_error_type(err)),
+                   from_c(lib.jobreg_load_error_message(err)),
+                   from_c(lib.jobreg_load_error_traceback(err)))
+
+    def to_dict(self):
+        """As ``jobreg sync --json`` prints it (plus ``source_type``)."""
+        return self._asdict()
+
+    def __str__(self):
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.module or self.source or '(source)'}: {self.type}: {self.message}"
+
+
+class LoadedJob:
+    """A job class as loaded, and the metadata read from it (jobreg_job).
+
+    It is not the class itself (that is the job-author ``jobreg.jobs.Job``
+    subclass): it is the library's record of it. Close it, or let the
+    garbage collector release it.
+    """
+
+    __slots__ = ("_ptr", "__weakref__")
+
+    def __init__(self, owned_ptr):
+        self._ptr = ffi.gc(owned_ptr, lib.jobreg_job_free)
+
+    @classmethod
+    def _dup(cls, borrowed_ptr):
+        out = ffi.new("jobreg_job **")
+        check(lib.jobreg_job_dup(out, borrowed_ptr))
+        return cls(out[0])
+
+    @property
+    def _c(self):
+        ptr = self._ptr
+        if ptr is None:
+            raise closed("job")
+        return ptr
+
+    def close(self):
+        ptr, self._ptr = self._ptr, None
+        if ptr is not None:
+            ffi.release(ptr)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def copy(self):
+        return LoadedJob._dup(self._c)
+
+    # -- metadata ---------------------------------------------------------------
+    class_path = property(lambda self: from_c(lib.jobreg_job_class_path(self._c)))
+    module_name = property(lambda self: from_c(lib.jobreg_job_module_name(self._c)))
+    class_name = property(lambda self: from_c(lib.jobreg_job_class_name(self._c)))
+    source_type = property(lambda self: source_type_name(lib.jobreg_job_source_type(self._c)))
+    source = property(lambda self: from_c(lib.jobreg_job_source_name(self._c)))
+    grouping = property(lambda self: from_c(lib.jobreg_job_grouping(self._c)))
+    name = property(lambda self: from_c(lib.jobreg_job_name(self._c)))
+    description = property(lambda self: from_c(lib.jobreg_job_description(self._c)))
+    hidden = property(lambda self: bool(lib.jobreg_job_hidden(self._c)))
+    dryrun_default = property(lambda self: bool(lib.jobreg_job_dryrun_default(self._c)))
+    approval_required = property(lambda self: bool(lib.jobreg_job_approval_required(self._c)))
+    has_sensitive_variables = property(
+        lambda self: bool(lib.jobreg_job_has_sensitive_variables(self._c)))
+    is_singleton = property(lambda self: bool(lib.jobreg_job_is_singleton(self._c)))
+    soft_time_limit = property(lambda self: lib.jobreg_job_soft_time_limit(self._c))
+    time_limit = property(lambda self: lib.jobreg_job_time_limit(self._c))
+    supports_dryrun = property(lambda self: bool(lib.jobreg_job_supports_dryrun(self._c)))
+    variables_json = property(lambda self: from_c(lib.jobreg_job_variables_json(self._c)))
+
+    @property
+    def task_queues(self):
+        c = self._c
+        return [from_c(lib.jobreg_job_task_queue(c, i))
+                for i in range(lib.jobreg_job_task_queue_count(c))]
+
+    @property
+    def variables(self):
+        """The variables' JSON schema, decoded."""
+        return json.loads(self.variables_json)
+
+    def to_dict(self):
+        keys = ("class_path", "module_name", "class_name", "source_type", "source", "grouping",
+                "name", "description", "hidden", "dryrun_default", "approval_required",
+                "has_sensitive_variables", "soft_time_limit", "time_limit", "task_queues",
+                "is_singleton", "supports_dryrun", "variables")
+        return {k: getattr(self, k) for k in keys}
+
+    # -- running ------------------------------------------------------------------
+    def run(self, record, data=None, log=None):
+        """jobreg_job_run(): run as ``record`` (its Record, read from storage) allows.
+
+        ``data``: a dict (or JSON text) of input. Returns a RunResult (also
+        for a job that raised); raises NotInstalled, NotEnabled,
+        InvalidInput when the run is refused.
+        """
+        if not isinstance(record, Record):
+            raise TypeError(f"record must be a jobreg.Record, not {type(record).__name__}")
+        options = RunOptions(data, log)
+        out = ffi.new("jobreg_run_result **")
+        check(lib.jobreg_job_run(out, self._c, record._c, options.opts))
+        return RunResult._take(out[0])
+
+    def __eq__(self, other):
+        """The same job of the same generation."""
+        if isinstance(other, LoadedJob):
+            return _address(self._c) == _address(other._c)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(_address(self._c))
+
+    def __repr__(self):
+        if self._ptr is None:
+            return "<jobreg.LoadedJob (closed)>"
+        return f"<jobreg.LoadedJob {self.class_path!r} name={self.name!r}>"
+
+
+class Snapshot(Sequence):
+    """One generation of a registry: a sequence of LoadedJob, plus its load errors.
+
+    ``snap[i]`` is job i (by source, then class path); ``snap["a.B"]``
+    resolves a class path or short form (KeyError-compatible NotFound).
+    """
+
+    def __init__(self, ptr):
+        self._ptr = ffi.gc(ptr, lib.jobreg_snapshot_free)
+
+    @property
+    def _c(self):
+        ptr = self._ptr
+        if ptr is None:
+            raise closed("snapshot")
+        return ptr
+
+    def close(self):
+        ptr, self._ptr = self._ptr, None
+        if ptr is not None:
+            ffi.release(ptr)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def generation(self):
+        """0 before the first load, then 1, 2, ..."""
+        return lib.jobreg_snapshot_generation(self._c)
+
+    @property
+    def memory(self):
+        """Bytes the library holds for this generation."""
+        return lib.jobreg_snapshot_memory(self._c)
+
+    def __len__(self):
+        return lib.jobreg_snapshot_job_count(self._c)
+
+    def __getitem__(self, index):
+        if isinstance(index, str):
+            return self.resolve(index)
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        count = len(self)
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError("snapshot job index out of range")
+        return LoadedJob._dup(lib.jobreg_snapshot_job(self._c, index))
+
+    def __iter__(self):
+        c = self._c
+        for i in range(lib.jobreg_snapshot_job_count(c)):
+            yield LoadedJob._dup(lib.jobreg_snapshot_job(c, i))
+
+    def __contains__(self, ref):
+        if isinstance(ref, LoadedJob):
+            ref = ref.class_path
+        try:
+            self.resolve(ref).close()
+        except LookupError:
+            return False
+        return True
+
+    @property
+    def jobs(self):
+        return list(self)
+
+    @property
+    def class_paths(self):
+        c = self._c
+        return [from_c(lib.jobreg_job_class_path(lib.jobreg_snapshot_job(c, i)))
+                for i in range(lib.jobreg_snapshot_job_count(c))]
+
+    def resolve(self, ref):
+        """The job called ``ref`` in this generation. Raises NotFound, Ambiguous."""
+        out = ffi.new("const jobreg_job **")
+        check(lib.jobreg_snapshot_resolve(out, self._c, to_c(ref, "ref")))
+        return LoadedJob._dup(out[0])
+
+    @property
+    def load_errors(self):
+        c = self._c
+        return [LoadError._read(lib.jobreg_snapshot_load_error(c, i))
+                for i in range(lib.jobreg_snapshot_load_error_count(c))]
+
+    def __repr__(self):
+        if self._ptr is None:
+            return "<jobreg.Snapshot (closed)>"
+        return (f"<jobreg.Snapshot generation={self.generation} jobs={len(self)} "
+                f"load_errors={lib.jobreg_snapshot_load_error_count(self._c)}>")
+
+
+class Registry:
+    """A set of sources and the generation of jobs last loaded from them.
+
+    ``Registry(sources, import_timeout=seconds)``. Close it (or use
+    ``with``) when done: that frees its sources and purges their modules
+    from ``sys.modules``, so that another registry may load the same names.
+    """
+
+    def __init__(self, sources=(), *, import_timeout=None):
+        opts = ffi.new("jobreg_registry_options *")
+        check(lib.jobreg_registry_options_init(opts, lib.JOBREG_REGISTRY_OPTIONS_VERSION))
+        if import_timeout is not None and not import_timeout >= 0:
+            raise ValueError(f"import_timeout must be a number of seconds >= 0, "
+                             f"not {import_timeout!r}")
+        if import_timeout:
+            opts.import_timeout_ms = max(1, round(import_timeout * 1000))
+        out = ffi.new("jobreg_registry **")
+        check(lib.jobreg_registry_new(out, opts))
+        self._ptr = ffi.gc(out[0], lib.jobreg_registry_free)
+        self._sources = []
+        for src in sources:
+            self.add_source(src)
+
+    @property
+    def _c(self):
+        ptr = self._ptr
+        if ptr is None:
+            raise closed("registry")
+        return ptr
+
+    def close(self):
+        """jobreg_registry_free(): frees the sources too. Jobs and snapshots
+        taken before stay valid until closed."""
+        ptr, self._ptr = self._ptr, None
+        if ptr is not None:
+            ffi.release(ptr)
+
+    @property
+    def closed(self):
+        return self._ptr is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- sources ------------------------------------------------------------------
+    def add_source(self, source):
+        """Add a source (it belongs to this registry from now on); returns it."""
+        if not isinstance(source, Source):
+            raise TypeError(f"expected a jobreg source, not {type(source).__name__}")
+        if source._registry is not None:
+            raise StateError(f"{source!r} already belongs to a registry")
+        check(lib.jobreg_registry_add_source(self._c, source._c))
+        source._attach(self)
+        self._sources.append(source)
+        return source
+
+    def add_dir(self, root):
+        """Add a jobs root; returns its DirSource."""
+        return self._add_new(DirSource(root))
+
+    def add_app(self, package):
+        """Add an app package; returns its AppSource."""
+        return self._add_new(AppSource(package))
+
+    def add_git(self, slug, remote_url, git_root, branch=None, *, credentials=None,
+                progress=None):
+        """Add a git repository; returns its GitSource (sync it to fetch)."""
+        return self._add_new(GitSource(slug, remote_url, git_root, branch,
+                                       credentials=credentials, progress=progress))
+
+    def _add_new(self, source):
+        try:
+            return self.add_source(source)
+        except BaseException:
+            source.close()
+            raise
+
+    @property
+    def sources(self):
+        """The sources, in the order added."""
+        c = self._c
+        by_address = {_address(s._ptr): s for s in self._sources}
+        return tuple(by_address[_address(lib.jobreg_registry_source(c, i))]
+                     for i in range(lib.jobreg_registry_source_count(c)))
+
+    def source(self, name, type=None):
+        """The source called ``name`` (and of ``type``, if given). Raises NotFound."""
+        for src in self._sources:
+            if src.name == name and (type is None or src.type == type):
+                return src
+        raise NotFound(f"the registry has no source named {name!r}")
+
+    # -- loading ------------------------------------------------------------------
+    def load(self):
+        """Import every source; returns the new Snapshot (its load_errors tell what failed)."""
+        check(lib.jobreg_registry_load(self._c))
+        return self.snapshot()
+
+    def reload(self):
+        """Re-import only the sources that changed; returns the current Snapshot."""
+        check(lib.jobreg_registry_reload(self._c))
+        return self.snapshot()
+
+    def snapshot(self):
+        """The current generation."""
+        out = ffi.new("jobreg_snapshot **")
+        check(lib.jobreg_registry_snapshot(out, self._c))
+        return Snapshot(out[0])
+
+    @property
+    def generation(self):
+        with self.snapshot() as snap:
+            return snap.generation
+
+    @property
+    def jobs(self):
+        with self.snapshot() as snap:
+            return snap.jobs
+
+    @property
+    def load_errors(self):
+        with self.snapshot() as snap:
+            return snap.load_errors
+
+    def __iter__(self):
+        return iter(self.jobs)
+
+    def resolve(self, ref):
+        """The job ``ref`` (class path or short form) of the current generation.
+        Raises NotFound or Ambiguous (the message lists the candidates)."""
+        out = ffi.new("jobreg_job **")
+        check(lib.jobreg_registry_resolve(out, self._c, to_c(ref, "ref")))
+        return LoadedJob(out[0])
+
+    __getitem__ = resolve
+
+    def __contains__(self, ref):
+        try:
+            self.resolve(ref).close()
+        except LookupError:
+            return False
+        return True
+
+    # -- records and runs -------------------------------------------------------------
+    def refresh(self, storage, source=None):
+        """Refresh ``storage``'s records against the current generation (see Storage.refresh)."""
+        return storage.refresh(self, source)
+
+    def run(self, ref, storage, data=None, log=None):
+        """jobreg_run(): resolve ``ref``, read its record from ``storage``, run it."""
+        options = RunOptions(data, log)
+        out = ffi.new("jobreg_run_result **")
+        check(lib.jobreg_run(out, self._c, storage._c, to_c(ref, "ref"), options.opts))
+        return RunResult._take(out[0])
+
+    def __repr__(self):
+        if self._ptr is None:
+            return "<jobreg.Registry (closed)>"
+        return f"<jobreg.Registry sources={len(self._sources)}>"

@@ -1,0 +1,21 @@
+/*
+ * libjobreg: install, load and register Jobs, and keep them in step with
+ * the job records of a host-supplied database.
+ *
+ * The umbrella header: include this one.
+ */
+#ifndef JOBREG_H
+#define JOBREG_H
+
+#include "jobreg/version.h"
+#include "jobreg/common.h"
+#include "jobreg/types.h"
+#include "jobreg/source.h"
+#include "jobreg/job.h"
+#include "jobreg/registry.h"
+#include "jobreg/run.h"
+#include "jobreg/config.h"
+#include "jobreg/git.h"
+#include "jobreg/records.h"
+
+#endif

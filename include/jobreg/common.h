@@ -1,0 +1,164 @@
+/*
+ * libjobreg: install, load and register Jobs.
+ *
+ * common.h: export macro, error codes, the thread-local last error,
+ * library start-up and shut-down.
+ */
+#ifndef JOBREG_COMMON_H
+#define JOBREG_COMMON_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Marks a public function; everything else in the library is hidden. */
+#if defined(JOBREG_BUILDING) && defined(__GNUC__)
+#define JOBREG_EXTERN(type) extern __attribute__((visibility("default"))) type
+#else
+#define JOBREG_EXTERN(type) extern type
+#endif
+
+/**
+ * Error codes. Every function that can fail returns 0 on success or one of
+ * these negative values. The numbers are part of the ABI: never renumbered,
+ * only appended.
+ */
+#define JOBREG_ERROR_CODES(X)                                                  \
+	X(JOBREG_OK, 0, "success")                                                 \
+	X(JOBREG_ERROR, -1, "generic error")                                       \
+	X(JOBREG_ENOMEM, -2, "out of memory")                                      \
+	X(JOBREG_EINVAL, -3, "invalid argument")                                   \
+	X(JOBREG_ENOTFOUND, -4, "not found")                                       \
+	X(JOBREG_EAMBIGUOUS, -5, "ambiguous reference")                            \
+	X(JOBREG_EEXISTS, -6, "already exists")                                    \
+	X(JOBREG_EPYTHON, -7, "Python error")                                      \
+	X(JOBREG_EIO, -8, "file system error")                                     \
+	X(JOBREG_ESTORAGE, -9, "storage backend error")                            \
+	X(JOBREG_ECONFIG, -10, "configuration error")                              \
+	X(JOBREG_EGIT, -11, "git error")                                           \
+	X(JOBREG_EAUTH, -12, "authentication failed")                              \
+	X(JOBREG_ENOTINSTALLED, -13, "job is not installed")                       \
+	X(JOBREG_EDISABLED, -14, "job is not enabled")                             \
+	X(JOBREG_EVALIDATION, -15, "invalid job input")                            \
+	X(JOBREG_EVERSION, -16, "unsupported structure version")                   \
+	X(JOBREG_ESTATE, -17, "library not initialized or wrong state")            \
+	X(JOBREG_ELOAD, -18, "source failed to load")                              \
+	X(JOBREG_ETIMEOUT, -19, "time limit exceeded")                             \
+	X(JOBREG_EUNSUPPORTED, -20, "not supported")                               \
+	X(JOBREG_EJOBFAILED, -21, "job failed")                                    \
+	X(JOBREG_ITEROVER, -31, "no more items")
+
+/** The error codes as an enum (values as in JOBREG_ERROR_CODES). */
+typedef enum jobreg_error_code {
+#define JOBREG_ERROR_ENUM_(name, value, text) name = value,
+	JOBREG_ERROR_CODES(JOBREG_ERROR_ENUM_)
+#undef JOBREG_ERROR_ENUM_
+	JOBREG_ERROR_CODE_LAST_ = -32
+} jobreg_error_code;
+
+/**
+ * The last error raised on the calling thread.
+ *
+ * `code` is the JOBREG_E* value the failing call returned, `message` a
+ * human-readable sentence naming the file, line, field or value at fault.
+ * Appended fields may follow in later versions; never allocate this struct.
+ */
+typedef struct jobreg_error {
+	int code;
+	const char *message;
+} jobreg_error;
+
+/**
+ * The last error of the calling thread.
+ *
+ * Never NULL: with no error recorded, code is 0 and message is "no error".
+ * Owned by the library; valid until the next libjobreg call on this thread.
+ * Thread-safety: thread-local, safe from any thread.
+ */
+JOBREG_EXTERN(const jobreg_error *) jobreg_error_last(void);
+
+/** Forget the calling thread's last error. Thread-safe. */
+JOBREG_EXTERN(void) jobreg_error_clear(void);
+
+/**
+ * A static description of an error code ("out of memory"); "unknown error"
+ * for a value that is not a JOBREG_E* code. Never NULL; never free it.
+ */
+JOBREG_EXTERN(const char *) jobreg_strerror(int code);
+
+/** The code's symbolic name ("JOBREG_ENOMEM"), or "JOBREG_UNKNOWN". */
+JOBREG_EXTERN(const char *) jobreg_error_name(int code);
+
+/**
+ * Free a string or buffer that a libjobreg function returned as owned by the
+ * caller (documented as "free with jobreg_free"). Accepts NULL.
+ */
+JOBREG_EXTERN(void) jobreg_free(void *ptr);
+
+/** Values for jobreg_init_options.nautobot_compat. */
+#define JOBREG_COMPAT_OFF 0
+#define JOBREG_COMPAT_AUTO 1
+
+/**
+ * Options of jobreg_init().
+ *
+ * Version history:
+ *  - 1 (0.1.0): version, python_path, python_path_count, nautobot_compat.
+ */
+typedef struct jobreg_init_options {
+	unsigned int version;
+	/** Extra sys.path entries, appended in order (skipped when present). */
+	const char *const *python_path;
+	size_t python_path_count;
+	/**
+	 * JOBREG_COMPAT_AUTO (default): provide the `nautobot.apps.jobs` and
+	 * `nautobot.apps.apps` compatibility modules unless a real `nautobot`
+	 * package is importable. JOBREG_COMPAT_OFF: never provide them.
+	 */
+	int nautobot_compat;
+} jobreg_init_options;
+
+#define JOBREG_INIT_OPTIONS_VERSION 1
+#define JOBREG_INIT_OPTIONS_INIT                                               \
+	{ JOBREG_INIT_OPTIONS_VERSION, NULL, 0, JOBREG_COMPAT_AUTO }
+
+/**
+ * Fill `opts` with the defaults of structure version `version`.
+ * Returns 0, or JOBREG_EVERSION for a version this library does not know.
+ */
+JOBREG_EXTERN(int)
+jobreg_init_options_init(jobreg_init_options *opts, unsigned int version);
+
+/**
+ * Start the library. Reference-counted: every successful call must be paired
+ * with jobreg_shutdown().
+ *
+ * The first call starts an embedded CPython (isolated configuration, no
+ * signal handlers) when no interpreter runs in the process; when one already
+ * runs (the library is used from Python, or the host started one), it is
+ * borrowed and never finalized. The job-author modules (`jobreg.jobs`, and
+ * with compatibility on `nautobot.apps.jobs`/`nautobot.apps.apps`) are
+ * installed into that interpreter. `python_path` is applied on every call;
+ * `nautobot_compat` only on the first.
+ *
+ * `opts` may be NULL for the defaults. Returns the new reference count (> 0)
+ * or a negative error code. Thread-safe; takes the GIL itself and returns
+ * without holding it.
+ */
+JOBREG_EXTERN(int) jobreg_init(const jobreg_init_options *opts);
+
+/**
+ * Release one reference taken by jobreg_init(). When the last one goes, an
+ * interpreter the library started is finalized (a borrowed one never is);
+ * free every registry, snapshot and job first. Returns the remaining count,
+ * or JOBREG_ESTATE when the library was not initialized. Thread-safe.
+ */
+JOBREG_EXTERN(int) jobreg_shutdown(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * source.h: the places job code comes from.
+ *
+ * A source has a type, a name, a root folder and a module namespace
+ * (SPEC 1). A source is created on its own, then handed to a registry with
+ * jobreg_registry_add_source(), which takes ownership of it.
+ */
+#ifndef JOBREG_SOURCE_H
+#define JOBREG_SOURCE_H
+
+#include "common.h"
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Create a jobs-root source (type "local", name ""): every `.py` file under
+ * `root` becomes a module named by its path relative to `root`.
+ *
+ * The folder need not exist yet: a missing folder is reported as a load
+ * error at load time. On success `*out` is owned by the caller until it is
+ * added to a registry; free it with jobreg_source_free() otherwise.
+ * Errors: JOBREG_EINVAL (NULL argument), JOBREG_ENOMEM.
+ * Thread-safety: may be called from any thread; does not touch Python.
+ */
+JOBREG_EXTERN(int) jobreg_source_dir_new(jobreg_source **out, const char *root);
+
+/**
+ * Create an app source (type "app", named after the package): the package
+ * `package` is imported from sys.path at load time; its app configuration is
+ * its `config` attribute, or else the one app-config class of its `apps`
+ * module, whose `jobs` attribute names the jobs module ("jobs" by default,
+ * relative to the package, or absolute when it starts with the package
+ * name). A missing default jobs module means no jobs; a missing explicit one
+ * is a load error. jobreg_source_root() is the package's folder once it
+ * loaded, "" before.
+ * Errors: JOBREG_EINVAL (NULL, or not a dotted Python name; the message
+ * names it), JOBREG_ENOMEM. Does not touch Python.
+ */
+JOBREG_EXTERN(int) jobreg_source_app_new(jobreg_source **out, const char *package);
+
+/**
+ * Free a source that was never added to a registry. Accepts NULL.
+ * Never call it on a source a registry owns.
+ */
+JOBREG_EXTERN(void) jobreg_source_free(jobreg_source *src);
+
+/** The source's type. */
+JOBREG_EXTERN(jobreg_source_t) jobreg_source_type(const jobreg_source *src);
+
+/**
+ * The name of a source type as records store it: "local", "git" or "app";
+ * "unknown" for anything else. Static; never free it.
+ */
+JOBREG_EXTERN(const char *) jobreg_source_type_name(jobreg_source_t type);
+
+/**
+ * The source's name: "" for a jobs root, the slug of a git repository, the
+ * package of an app. Borrowed; lives as long as the source.
+ */
+JOBREG_EXTERN(const char *) jobreg_source_name(const jobreg_source *src);
+
+/**
+ * The source's root folder as given (jobs root, checkout folder), or "" for
+ * an app before its first load. Borrowed; lives as long as the source.
+ */
+JOBREG_EXTERN(const char *) jobreg_source_root(const jobreg_source *src);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * sys/storage.h: what a storage backend implements (for plug-in authors).
+ *
+ * A host that keeps job records in its own database fills in a
+ * jobreg_storage_backend table and hands it, with a `payload` pointer of
+ * its own, to jobreg_storage_new(). The library ships two backends built
+ * the same way: in-memory and SQLite (jobreg/records.h).
+ *
+ * How the library calls a backend:
+ *  - Every other callback runs between `begin` and `commit`/`rollback`, on
+ *    the thread that called the libjobreg function; transactions never
+ *    nest. Calls on one storage handle are serialized by the library, so a
+ *    backend needs no locking of its own for one handle. A callback must not
+ *    call jobreg_storage_* functions on the same handle (deadlock).
+ *  - Each callback returns 0 on success or a negative JOBREG_E* code
+ *    (JOBREG_ESTORAGE for a database failure). Report the reason with
+ *    jobreg_storage_error_set() before returning; otherwise the library
+ *    records a generic message naming the callback. A positive or unknown
+ *    code is treated as JOBREG_ESTORAGE.
+ *  - When a callback fails, the library calls `rollback` and returns the
+ *    error to its caller (keeping the backend's message). When `commit`
+ *    fails the library calls `rollback` too: after a failed commit, a
+ *    rollback must leave the data as before `begin`.
+ *  - The library never writes to the table, and copies only the bytes of
+ *    the table's `version` (below) when the storage is created: the host
+ *    may free or reuse its table afterwards.
+ *
+ * Compatibility: fields are only ever appended, each with a new version
+ * number. A table of an older version keeps working with every later
+ * library: the library treats the callbacks that version lacks as absent
+ * (NULL) and does without them: a feature that needs an absent "may"
+ * callback fails with JOBREG_EUNSUPPORTED and nothing else changes. A later
+ * version never makes a new callback mandatory for older tables. A version
+ * newer than the library knows is refused (JOBREG_EVERSION): the library
+ * cannot honour what it does not know.
+ *
+ * Version history:
+ *  - 1 (0.1.0): version, begin, commit, rollback, read_records,
+ *    write_record, delete_record (must); git_state_read, git_state_write,
+ *    free_payload (may).
+ */
+#ifndef JOBREG_SYS_STORAGE_H
+#define JOBREG_SYS_STORAGE_H
+
+#include "../common.h"
+#include "../records.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Flags of `begin`. */
+#define JOBREG_STORAGE_BEGIN_WRITE 1u /**< the transaction will write */
+
+/**
+ * Hands one record to the library during `read_records`.
+ *
+ * The library takes ownership of `rec` in every case, also when it returns
+ * an error (it frees it). `rec` must have been made with jobreg_record_new()
+ * (or _dup()) and filled with the jobreg_record_set_*() setters. Returns 0,
+ * or a negative code that `read_records` must stop on and return.
+ */
+typedef int (*jobreg_storage_emit_fn)(jobreg_record *rec, void *emit_payload);
+
+/**
+ * A storage backend. Fill it in (unused fields NULL), set `version` to
+ * JOBREG_STORAGE_BACKEND_VERSION (or the version you implement), and pass it
+ * to jobreg_storage_new().
+ */
+typedef struct jobreg_storage_backend {
+	/** The version of this table the backend implements (>= 1). */
+	unsigned int version;
+
+	/**
+	 * Must. Start a transaction. With JOBREG_STORAGE_BEGIN_WRITE in
+	 * `flags`, the transaction will read and then write: take the write
+	 * lock now (SQLite: `BEGIN IMMEDIATE`) so that two writers serialize
+	 * and neither overwrites what the other wrote in between. Without it,
+	 * the transaction only reads; it must still see one consistent state.
+	 */
+	int (*begin)(unsigned int flags, void *payload);
+
+	/** Must. Make the transaction's writes durable and visible, all at once. */
+	int (*commit)(void *payload);
+
+	/**
+	 * Must. Undo every write since `begin`. Also called after a failed
+	 * `commit`. Its own failure is reported but cannot be acted upon.
+	 */
+	int (*rollback)(void *payload);
+
+	/**
+	 * Must. Read every record and hand each to `emit`, with
+	 * `emit_payload`, in any order. Build each record with
+	 * jobreg_record_new() and the setters: every field stored, including
+	 * `id`; fields the backend does not store keep their defaults. `emit`
+	 * takes ownership of the record. Stop at the first non-zero return of
+	 * `emit` and return it.
+	 */
+	int (*read_records)(jobreg_storage_emit_fn emit, void *emit_payload, void *payload);
+
+	/**
+	 * Must. Store `rec`, replacing the record with the same id or adding
+	 * it. `rec` is borrowed for the call only. Every field counts
+	 * (jobreg_record_field_count() and the getters enumerate them). The
+	 * library keeps (module_name, job_class_name) unique; a backend may
+	 * enforce it too and fail the write.
+	 */
+	int (*write_record)(const jobreg_record *rec, void *payload);
+
+	/**
+	 * Must. Delete the record with id `id`. Deleting an id that does not
+	 * exist is not an error.
+	 */
+	int (*delete_record)(const char *id, void *payload);
+
+	/**
+	 * May. The stored state of the git repository `slug`: set the three
+	 * out-pointers to NUL-terminated strings owned by the backend, valid
+	 * until its next callback (the library copies them at once), and return
+	 * 0; return JOBREG_ENOTFOUND when nothing is stored for `slug`.
+	 * Without it (or git_state_write) git state is unsupported.
+	 */
+	int (*git_state_read)(const char **remote_url, const char **branch,
+	                      const char **current_head, const char *slug, void *payload);
+
+	/**
+	 * May. Store (insert or replace) the state of git repository `slug`.
+	 * `remote_url` is already redacted. Strings are borrowed for the call.
+	 */
+	int (*git_state_write)(const char *slug, const char *remote_url, const char *branch,
+	                       const char *current_head, void *payload);
+
+	/**
+	 * May. Release `payload`; called once by jobreg_storage_free(), with
+	 * no transaction open.
+	 */
+	void (*free_payload)(void *payload);
+} jobreg_storage_backend;
+
+#define JOBREG_STORAGE_BACKEND_VERSION 1
+
+/**
+ * Create a storage handle over a host backend. The library copies the
+ * table (the bytes of its version only) and keeps `payload`, which it
+ * passes as the last argument of every callback.
+ *
+ * On success the handle owns `payload`: jobreg_storage_free() calls the
+ * table's `free_payload` on it (when given). On error nothing is called and the
+ * caller still owns `payload`.
+ * Errors: JOBREG_EVERSION (version 0 or newer than this library),
+ * JOBREG_EINVAL (a "must" callback is NULL: the message names it),
+ * JOBREG_ENOMEM.
+ */
+JOBREG_EXTERN(int)
+jobreg_storage_new(jobreg_storage **out, const jobreg_storage_backend *backend, void *payload);
+
+/**
+ * For backends: record why a callback fails, on the calling thread, and
+ * return `code` (so `return jobreg_storage_error_set(JOBREG_ESTORAGE,
+ * "disk full");` works). `message` is copied; NULL gives a generic one.
+ */
+JOBREG_EXTERN(int) jobreg_storage_error_set(int code, const char *message);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

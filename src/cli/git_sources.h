@@ -1,0 +1,55 @@
+/*
+ * git_sources.h: the `git_repositories` of jobreg.yaml for `jobreg sync`
+ * (SPEC 1.2 and 6).
+ *
+ * How cmd_sync uses it, in order:
+ *   1. cli_git_add_sources()   after jobreg_init(), before the first load:
+ *                              one git source per entry (slug rules and a
+ *                              missing token variable are reported with
+ *                              file:line:column before anything is written);
+ *   2. jobreg_registry_load()  loads the checkouts as they are;
+ *   3. cli_git_sync()          unless --offline: fetch and move each
+ *                              repository, reloading only that source; a
+ *                              failure is printed and leaves that repository
+ *                              as it was; the others go on;
+ *   4. jobreg_refresh()        of everything, as before;
+ *   5. cli_git_record_heads()  store each repository's redacted URL, branch
+ *                              and current head, so workers can ensure it.
+ */
+#ifndef JOBREG_CLI_GIT_SOURCES_H
+#define JOBREG_CLI_GIT_SOURCES_H
+
+#include <jobreg.h>
+#include <jobreg/config.h>
+#include <jobreg/records.h>
+
+struct cli_git;
+
+/*
+ * Add a git source to `reg` for each configured repository. `offline`:
+ * the token variables are not needed, so not checked. On success `*out`
+ * (free it with cli_git_free() after the registry) keeps what the sources'
+ * callbacks use. Returns 0 or an exit status (the reason printed).
+ */
+int cli_git_add_sources(struct cli_git **out, jobreg_registry *reg, const jobreg_config *cfg,
+                        const char *config_path, int offline);
+
+/*
+ * Fetch and move every repository (a progress bar on stderr when it is a
+ * terminal, nothing otherwise). Each failure is printed ("jobreg: git
+ * repository 'x': reason") and counted in `*failed`; the repository stays
+ * as it was. Returns 0, or an exit status for a failure that is not one
+ * repository's (out of memory).
+ */
+int cli_git_sync(struct cli_git *git, jobreg_registry *reg, size_t *failed);
+
+/*
+ * Store the git state of every repository that has a checkout. Returns 0
+ * or an exit status (the reason printed).
+ */
+int cli_git_record_heads(struct cli_git *git, jobreg_storage *st);
+
+/* Accepts NULL. Call after freeing the registry that holds the sources. */
+void cli_git_free(struct cli_git *git);
+
+#endif

@@ -1,0 +1,281 @@
+/* main.c: the jobreg command: arguments, help, dispatch, exit status. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Options a command accepts, besides -c and --help which all accept. */
+#define OPT_JSON 0x1
+#define OPT_OFFLINE 0x2
+#define OPT_FORCE 0x4
+#define OPT_INSTALLED 0x8
+#define OPT_DATA 0x10
+
+struct command {
+	const char *name;
+	unsigned int options;
+	int positional_min, positional_max;
+	int (*run)(const struct cli_args *args);
+	const char *usage;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "sync", OPT_JSON | OPT_OFFLINE, 0, 0, cmd_sync, "sync [--offline] [--json]",
+	  "load every source and bring the job records in line" },
+	{ "list", OPT_JSON | OPT_INSTALLED, 0, 0, cmd_list, "list [--installed yes|no|all] [--json]",
+	  "list the job records, grouped by grouping (default: installed ones)" },
+	{ "show", OPT_JSON, 1, 1, cmd_show, "show REF [--json]",
+	  "show one record; REF is a class path, a short form or an id" },
+	{ "enable", 0, 1, 1, cmd_enable, "enable REF", "allow a job to run" },
+	{ "disable", 0, 1, 1, cmd_disable, "disable REF", "stop a job from running" },
+	{ "delete", OPT_FORCE, 1, 1, cmd_delete, "delete REF [--force]",
+	  "delete a record (without --force only one that is not installed)" },
+	{ "migrate-source", 0, 2, 2, cmd_migrate_source, "migrate-source OLD NEW",
+	  "move the records of source OLD to source NEW, keeping ids and enabled" },
+	{ "run", OPT_JSON | OPT_DATA, 1, 1, cmd_run, "run REF [--data JSON] [--json]",
+	  "run an enabled job with input data (a JSON object); its log goes to stderr" },
+};
+
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+int cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("jobreg: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FAILED;
+}
+
+int cli_fail_library(const char *what)
+{
+	if (what)
+		return cli_fail("%s: %s", what, jobreg_error_last()->message);
+	return cli_fail("%s", jobreg_error_last()->message);
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < COMMAND_COUNT; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+	const struct command *cmd = command ? find_command(command) : NULL;
+	va_list ap;
+
+	fputs("jobreg: ", stderr);
+	if (command)
+		fprintf(stderr, "%s: ", command);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd)
+		fprintf(stderr, "usage: jobreg [-c FILE] %s\n", cmd->usage);
+	else
+		fputs("usage: jobreg [-c FILE] COMMAND [ARGS]; see jobreg --help\n", stderr);
+	return EXIT_USAGE;
+}
+
+static void print_help(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: jobreg [-c FILE] COMMAND [ARGS]\n"
+	      "\n"
+	      "Install, load and register jobs, and keep their records in a SQLite database.\n"
+	      "\n"
+	      "options:\n"
+	      "  -c, --config FILE  the configuration (default ./" DEFAULT_CONFIG ")\n"
+	      "  -h, --help         show this help (also after a command)\n"
+	      "  --version          show the version\n"
+	      "\n"
+	      "commands:\n",
+	      f);
+	for (i = 0; i < COMMAND_COUNT; i++)
+		fprintf(f, "  %-40s %s\n", commands[i].usage, commands[i].summary);
+	fputs("\n"
+	      "exit status: 0 success, 1 failure (the reason is on stderr), 2 bad usage,\n"
+	      "3 sync finished but some module failed to load.\n",
+	      f);
+}
+
+static void print_command_help(const struct command *cmd)
+{
+	printf("usage: jobreg [-c FILE] %s\n\n%c%s.\n", cmd->usage, cmd->summary[0] - 'a' + 'A',
+	       cmd->summary + 1);
+}
+
+/* The value of "--name VALUE" or "--name=VALUE" at argv[*i]; NULL if not this option. */
+static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
+{
+	const char *arg = argv[*i];
+	size_t n = strlen(name);
+
+	*missing = 0;
+	if (strncmp(arg, name, n) != 0)
+		return NULL;
+	if (arg[n] == '=')
+		return arg + n + 1;
+	if (arg[n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = 1;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+/*
+ * Parse argv from `start`. `cmd` is NULL while reading the options before
+ * the command. Returns -1 to go on, or an exit status.
+ */
+static int parse_options(struct cli_args *args, const struct command *cmd, int argc, char **argv,
+                         int *i, int *help)
+{
+	const char *name = cmd ? cmd->name : NULL;
+	unsigned int allowed = cmd ? cmd->options : 0;
+	int only_positional = 0;
+
+	for (; *i < argc; ++*i) {
+		const char *arg = argv[*i];
+		const char *value;
+		int missing;
+
+		if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
+			if (!cmd)
+				return -1; /* the command name */
+			if (args->positional_count >= cmd->positional_max)
+				return cli_usage_error(name, "unexpected argument '%s'", arg);
+			args->positional[args->positional_count++] = arg;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			only_positional = 1;
+			continue;
+		}
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			*help = 1;
+			continue;
+		}
+		if (!cmd && strcmp(arg, "--version") == 0) {
+			*help = 2;
+			continue;
+		}
+		value = option_value(argc, argv, i, "--config", &missing);
+		if (!value && !missing)
+			value = option_value(argc, argv, i, "-c", &missing);
+		if (value || missing) {
+			if (missing)
+				return cli_usage_error(name, "%s needs a file name", arg);
+			if (!*value)
+				return cli_usage_error(name, "%s needs a file name, not ''", arg);
+			args->config = value;
+			continue;
+		}
+		if (strncmp(arg, "-c", 2) == 0 && arg[2] != '-') {
+			args->config = arg + 2; /* -cFILE */
+			continue;
+		}
+		if ((allowed & OPT_INSTALLED) &&
+		    ((value = option_value(argc, argv, i, "--installed", &missing)) || missing)) {
+			if (missing)
+				return cli_usage_error(name, "--installed needs yes, no or all");
+			if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0 &&
+			    strcmp(value, "all") != 0)
+				return cli_usage_error(name, "--installed must be yes, no or all, not '%s'",
+				                       value);
+			args->installed = value;
+			continue;
+		}
+		if ((allowed & OPT_DATA) &&
+		    ((value = option_value(argc, argv, i, "--data", &missing)) || missing)) {
+			if (missing)
+				return cli_usage_error(name, "--data needs a JSON object");
+			args->data = value;
+			continue;
+		}
+		if ((allowed & OPT_JSON) && strcmp(arg, "--json") == 0) {
+			args->json = 1;
+			continue;
+		}
+		if ((allowed & OPT_OFFLINE) && strcmp(arg, "--offline") == 0) {
+			args->offline = 1;
+			continue;
+		}
+		if ((allowed & OPT_FORCE) && strcmp(arg, "--force") == 0) {
+			args->force = 1;
+			continue;
+		}
+		if (!cmd)
+			return cli_usage_error(NULL, "unknown option '%s' before the command", arg);
+		return cli_usage_error(name, "unknown option '%s'", arg);
+	}
+	return -1;
+}
+
+static int finish(int status)
+{
+	/* Output that never arrived is a failure, not a success (a full disk, a closed pipe). */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		int saved = errno;
+
+		cli_fail("cannot write the output: %s", strerror(saved));
+		return status == EXIT_OK ? EXIT_FAILED : status;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_args args;
+	const struct command *cmd;
+	int i = 1, help = 0, rc;
+
+	memset(&args, 0, sizeof(args));
+	args.config = DEFAULT_CONFIG;
+	args.installed = "yes";
+	rc = parse_options(&args, NULL, argc, argv, &i, &help);
+	if (rc >= 0)
+		return rc;
+	if (help == 2) {
+		printf("jobreg %s (libjobreg %s)\n", JOBREG_VERSION, jobreg_version(NULL, NULL, NULL));
+		return finish(EXIT_OK);
+	}
+	if (i >= argc) {
+		if (help) {
+			print_help(stdout);
+			return finish(EXIT_OK);
+		}
+		return cli_usage_error(NULL, "no command given");
+	}
+	cmd = find_command(argv[i]);
+	if (!cmd)
+		return cli_usage_error(NULL, "unknown command '%s'", argv[i]);
+	i++;
+	rc = parse_options(&args, cmd, argc, argv, &i, &help);
+	if (rc >= 0)
+		return rc;
+	if (help) {
+		print_command_help(cmd);
+		return finish(EXIT_OK);
+	}
+	if (args.positional_count < cmd->positional_min)
+		return cli_usage_error(cmd->name, "missing %s",
+		                       cmd->positional_min == 2 && args.positional_count == 1 ? "NEW"
+		                       : cmd->positional_min == 2                         ? "OLD and NEW"
+		                                                                          : "REF");
+	return finish(cmd->run(&args));
+}

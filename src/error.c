@@ -1,0 +1,90 @@
+/* error.c: the thread-local last error and the table of error codes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+/* A fixed buffer: recording an error must never need an allocation. */
+#define MESSAGE_MAX 4096
+
+static _Thread_local struct {
+	jobreg_error pub;
+	char message[MESSAGE_MAX];
+} last = { { 0, NULL }, "no error" };
+
+static const jobreg_error *current(void)
+{
+	last.pub.message = last.message;
+	return &last.pub;
+}
+
+const jobreg_error *jobreg_error_last(void)
+{
+	return current();
+}
+
+void jobreg_error_clear(void)
+{
+	last.pub.code = 0;
+	strcpy(last.message, "no error");
+}
+
+int jr_error_vset(int code, const char *fmt, va_list ap)
+{
+	last.pub.code = code;
+	vsnprintf(last.message, sizeof(last.message), fmt, ap);
+	return code;
+}
+
+int jr_error_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	jr_error_vset(code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int jr_error_oom(void)
+{
+	last.pub.code = JOBREG_ENOMEM;
+	strcpy(last.message, "out of memory");
+	return JOBREG_ENOMEM;
+}
+
+int jr_error_code(void)
+{
+	return last.pub.code;
+}
+
+const char *jobreg_strerror(int code)
+{
+	switch (code) {
+#define TEXT_CASE(name, value, text)                                           \
+	case value:                                                                \
+		return text;
+		JOBREG_ERROR_CODES(TEXT_CASE)
+#undef TEXT_CASE
+	default:
+		return "unknown error";
+	}
+}
+
+const char *jobreg_error_name(int code)
+{
+	switch (code) {
+#define NAME_CASE(name, value, text)                                           \
+	case value:                                                                \
+		return #name;
+		JOBREG_ERROR_CODES(NAME_CASE)
+#undef NAME_CASE
+	default:
+		return "JOBREG_UNKNOWN";
+	}
+}
+
+void jobreg_free(void *ptr)
+{
+	free(ptr);
+}

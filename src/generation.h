@@ -1,0 +1,110 @@
+/*
+ * generation.h: what a load produces (internal).
+ *
+ * A *part* is one source's share of a load: its jobs, its load errors, the
+ * strings they point to and the Python classes they hold. A *generation*
+ * (the public jobreg_snapshot) is a list of parts plus lookup tables. Both
+ * are reference-counted and immutable once built, so a reload can carry an
+ * unchanged source's part into the next generation as it is, and a job
+ * reference (jobreg_job *) keeps just its part alive.
+ */
+#ifndef JR_GENERATION_H
+#define JR_GENERATION_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "jobreg/registry.h"
+#include "strmap.h"
+
+typedef struct _object PyObject; /* as CPython declares it */
+
+struct jobreg_job {
+	struct jr_part *part;
+	const char *class_path;
+	const char *module_name;
+	const char *class_name;
+	const char *grouping;
+	const char *name;
+	const char *description;
+	const char *variables_json;
+	const char **task_queues;
+	size_t task_queue_count;
+	double soft_time_limit;
+	double time_limit;
+	unsigned char hidden;
+	unsigned char dryrun_default;
+	unsigned char approval_required;
+	unsigned char has_sensitive_variables;
+	unsigned char is_singleton;
+	unsigned char supports_dryrun;
+	PyObject *cls; /* strong reference, dropped under the GIL */
+};
+
+struct jobreg_load_error {
+	struct jr_part *part;
+	const char *module;
+	const char *file;
+	const char *type;
+	const char *message;
+	const char *traceback;
+	int line;
+};
+
+typedef struct jr_part {
+	atomic_size_t refcount;
+	jobreg_source_t source_type;
+	const char *source_name;
+	jr_arena strings;
+	jobreg_job *jobs; /* sorted by class path */
+	size_t job_count, job_capacity;
+	jobreg_load_error *errors;
+	size_t error_count, error_capacity;
+} jr_part;
+
+struct jobreg_snapshot {
+	atomic_size_t refcount;
+	uint64_t number;
+	jr_part **parts;
+	size_t part_count;
+	const jobreg_job **jobs; /* in source order, then class path */
+	size_t job_count;
+	const jobreg_load_error **errors;
+	size_t error_count;
+	jr_strmap by_class_path;
+	jr_strmap by_short_form; /* value: the job, or `ambiguous` */
+};
+
+/* A new, empty part for a source; NULL when out of memory (error set). */
+jr_part *jr_part_new(jobreg_source_t type, const char *source_name);
+void jr_part_ref(jr_part *part);
+/* Drop a reference; the last one frees the part, taking the GIL if the
+ * part holds Python classes and the interpreter is still alive. */
+void jr_part_unref(jr_part *part);
+
+/* Add a job (fields copied into the part; `cls` reference stolen). */
+jobreg_job *jr_part_add_job(jr_part *part, PyObject *cls);
+/* Copy a string into the part's arena; NULL when out of memory. */
+const char *jr_part_strdup(jr_part *part, const char *s);
+/* Record a load error (strings copied). 0 or JOBREG_ENOMEM. */
+int jr_part_add_error(jr_part *part, const char *module, const char *file, int line,
+                      const char *type, const char *message, const char *traceback);
+/* Sort the jobs by class path once the part is complete. */
+void jr_part_finish(jr_part *part);
+
+/* Allocate `size` bytes that live as long as the part. */
+void *jr_part_alloc(jr_part *part, size_t size);
+
+/* Find a job by class path or short form (SPEC 2); borrowed result. */
+int jr_generation_resolve(const jobreg_job **out, const jobreg_snapshot *gen, const char *ref);
+
+/* Build a generation over `parts` (each referenced, not stolen). */
+int jr_generation_new(jobreg_snapshot **out, uint64_t number, jr_part **parts, size_t count);
+void jr_generation_ref(jobreg_snapshot *gen);
+void jr_generation_unref(jobreg_snapshot *gen);
+
+/* Library-side bytes held by a generation (parts counted whole). */
+size_t jr_generation_memory(const jobreg_snapshot *gen);
+
+#endif

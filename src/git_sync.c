@@ -1,0 +1,819 @@
+/*
+ * git_sync.c: moving a git source's checkout, atomically (SPEC 1.2).
+ *
+ * A sync fetches (no GIL), resolves the branch, tag or commit, checks the
+ * target out, and reloads this source alone through the registry with an
+ * acceptance check: the new `<slug>` and `<slug>.jobs` must have imported.
+ * Anything failing on the way puts the checkout back on the commit it was
+ * at and brings the old code back, so the registry never serves code that
+ * did not load. A first clone is made in a hidden folder next to the
+ * checkout and renamed into place only once it is checked out, so a failed
+ * first fetch leaves nothing behind.
+ *
+ * Ensure-head is the same move with a given commit, fetching only when the
+ * commit is missing, and doing nothing at all when the checkout and the
+ * loaded code are already at that commit.
+ *
+ * With a storage, a sync then stores the git state and refreshes the
+ * source's records; when that fails, the state is put back and the move
+ * undone like a refused load (the refresh rolls itself back).
+ *
+ * Locks, outermost first: the source's op_lock (one move at a time in this
+ * process), the lock file <git_root>/.<slug>.lock (across processes), then
+ * whatever the registry takes while loading.
+ */
+#define _GNU_SOURCE
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "git_internal.h"
+#include "options.h"
+#include "registry_internal.h"
+#include "runtime.h"
+#include "util.h"
+
+/* One move of a checkout, from start to finish. */
+struct move {
+	jr_git_source *g;
+	jobreg_registry *reg; /* NULL: move the checkout, import nothing */
+	git_repository *repo;
+	char *clone_dir; /* a first clone, not yet renamed into place */
+	int placed;      /* the first clone is now the checkout */
+	git_oid old;
+	int had_old;
+	git_oid target;
+	int moved; /* the checkout is at target, and target != old */
+	jobreg_storage *st; /* NULL: no records, no git state */
+	jobreg_refresh_result *refresh;
+};
+
+/* ---- files ---- */
+
+static int make_dirs(const jr_git_source *g, const char *path)
+{
+	char *copy = jr_strdup(path), *p;
+	int rc = 0;
+
+	if (!copy)
+		return JOBREG_ENOMEM;
+	for (p = copy + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			rc = jr_git_error_set(g, JOBREG_EIO, "cannot create the git root folder %s: %s",
+			                      copy, strerror(errno));
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Remove a folder the library made (a clone, a refused first checkout). */
+static void remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* 1 when `path` exists, 2 when it is an empty folder, 0 when missing. */
+static int path_state(const char *path)
+{
+	struct stat st;
+	int fd, entries = 0;
+	DIR *dir;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return 1;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	while (readdir(dir))
+		entries++;
+	closedir(dir);
+	return entries <= 2 ? 2 : 1;
+}
+
+/*
+ * Remove what a process that died half-way left beside the checkout: a
+ * clone not yet in place, a refused checkout not yet deleted. Only called
+ * with the lock file held, so no live process is using them.
+ */
+static void remove_leftovers(const jr_git_source *g)
+{
+	char *clone = jr_asprintf(".%s.clone-", g->base.name);
+	char *refused = jr_asprintf(".%s.refused-", g->base.name);
+	DIR *dir = clone && refused ? opendir(g->git_root) : NULL;
+	struct dirent *e;
+
+	while (dir && (e = readdir(dir)) != NULL) {
+		char *path;
+
+		if (strncmp(e->d_name, clone, strlen(clone)) != 0 &&
+		    strncmp(e->d_name, refused, strlen(refused)) != 0)
+			continue;
+		path = jr_asprintf("%s/%s", g->git_root, e->d_name);
+		if (path)
+			remove_tree(path);
+		free(path);
+	}
+	if (dir)
+		closedir(dir);
+	free(clone);
+	free(refused);
+}
+
+static int lock_checkout(int *fd, const jr_git_source *g)
+{
+	*fd = open(g->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return jr_git_error_set(g, JOBREG_EIO, "cannot open the lock file %s: %s", g->lock_path,
+		                        strerror(errno));
+	while (flock(*fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int err = errno;
+			close(*fd);
+			*fd = -1;
+			return jr_git_error_set(g, JOBREG_EIO, "cannot lock %s: %s", g->lock_path,
+			                        strerror(err));
+		}
+	}
+	return 0;
+}
+
+static void unlock_checkout(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
+/* ---- who loaded what ---- */
+
+static int loaded_at(jr_git_source *g, const git_oid *head)
+{
+	int yes;
+
+	pthread_mutex_lock(&g->state_lock);
+	yes = g->imported_valid && git_oid_equal(&g->imported, head);
+	pthread_mutex_unlock(&g->state_lock);
+	return yes;
+}
+
+static void set_moving(jr_git_source *g, int moving)
+{
+	pthread_mutex_lock(&g->state_lock);
+	g->moving = moving;
+	g->mover = pthread_self();
+	pthread_mutex_unlock(&g->state_lock);
+}
+
+static void forget_imported(jr_git_source *g)
+{
+	pthread_mutex_lock(&g->state_lock);
+	g->imported_valid = 0;
+	pthread_mutex_unlock(&g->state_lock);
+}
+
+static int belongs_to(const jobreg_registry *reg, const jobreg_source *src)
+{
+	size_t i, n = jobreg_registry_source_count(reg);
+
+	for (i = 0; i < n; i++) {
+		if (jobreg_registry_source(reg, i) == src)
+			return 1;
+	}
+	return 0;
+}
+
+/* No other source of the registry may own the module `<slug>`. */
+static int check_slug_unique(jobreg_registry *reg, jr_git_source *g)
+{
+	const char *slug = g->base.name;
+	size_t i, n = jobreg_registry_source_count(reg), len = strlen(slug);
+	char *file;
+	int clash;
+
+	for (i = 0; i < n; i++) {
+		jobreg_source *other = jobreg_registry_source(reg, i);
+		const char *name = jobreg_source_name(other);
+
+		if (other == &g->base)
+			continue;
+		switch (jobreg_source_type(other)) {
+		case JOBREG_SOURCE_LOCAL:
+			file = jr_asprintf("%s/%s.py", jobreg_source_root(other), slug);
+			if (!file)
+				return JOBREG_ENOMEM;
+			clash = path_state(file) != 0;
+			file[strlen(file) - 3] = '\0';
+			clash = clash || path_state(file) != 0;
+			if (clash)
+				jr_error_set(JOBREG_EINVAL, "git repository slug '%s' is refused: the jobs root %s "
+				                            "has a module of that name (%s)", slug,
+				             jobreg_source_root(other), file);
+			free(file);
+			if (clash)
+				return JOBREG_EINVAL;
+			break;
+		default:
+			if (strncmp(name, slug, len) == 0 && (name[len] == '\0' || name[len] == '.'))
+				return jr_error_set(JOBREG_EINVAL, "git repository slug '%s' is refused: the %s "
+				                                   "source '%s' has a module of that name",
+				                    slug, jobreg_source_type_name(jobreg_source_type(other)), name);
+		}
+	}
+	return jr_git_check_slug_free(slug, g->base.root);
+}
+
+/* ---- accepting new code ---- */
+
+/* 1 when sys.modules holds `<slug>` from this checkout and `<slug>.jobs`. */
+static int imported_from_checkout(jr_git_source *g)
+{
+	PyObject *modules, *pkg, *file;
+	PyGILState_STATE gil = PyGILState_Ensure();
+	char *jobs = jr_asprintf("%s.jobs", g->base.name);
+	char real_root[PATH_MAX], real_file[PATH_MAX];
+	const char *text;
+	int ok = 0;
+
+	modules = PyImport_GetModuleDict();
+	pkg = PyDict_GetItemString(modules, g->base.name);
+	if (jobs && pkg && PyDict_GetItemString(modules, jobs)) {
+		file = PyObject_GetAttrString(pkg, "__file__");
+		text = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
+		if (text && realpath(text, real_file) && realpath(g->base.root, real_root)) {
+			size_t n = strlen(real_root);
+			ok = strncmp(real_file, real_root, n) == 0 && strcmp(real_file + n, "/__init__.py") == 0;
+		}
+		Py_XDECREF(file);
+	}
+	PyErr_Clear();
+	PyGILState_Release(gil);
+	free(jobs);
+	return ok;
+}
+
+/* The load error that explains a refusal: the package's or its jobs'. */
+static const jobreg_load_error *refusal_reason(const jr_git_source *g, const jr_part *part)
+{
+	size_t i, len = strlen(g->base.name);
+
+	for (i = 0; i < part->error_count; i++) {
+		const char *module = part->errors[i].module;
+
+		if (strncmp(module, g->base.name, len) == 0 &&
+		    (module[len] == '\0' || strcmp(module + len, ".jobs") == 0))
+			return &part->errors[i];
+	}
+	return part->error_count ? &part->errors[0] : NULL;
+}
+
+static int accept_new_code(jobreg_source *src, const jr_part *part, void *payload)
+{
+	struct move *m = payload;
+	jr_git_source *g = jr_git_of(src);
+	const jobreg_load_error *why;
+	char target[JOBREG_GIT_HEAD_SIZE], old[64], where[64] = "";
+
+	if (imported_from_checkout(g))
+		return 0;
+	why = refusal_reason(g, part);
+	git_oid_tostr(target, sizeof(target), &m->target);
+	if (m->had_old) {
+		snprintf(old, sizeof(old), "stays at %.12s", git_oid_tostr_s(&m->old));
+	} else {
+		snprintf(old, sizeof(old), "stays without a checkout");
+	}
+	if (!why)
+		return jr_git_error_set(g, JOBREG_ELOAD,
+		                        "git repository '%s': commit %.12s was refused: %s.jobs did not "
+		                        "load; the source %s", g->base.name, target, g->base.name, old);
+	if (why->line > 0)
+		snprintf(where, sizeof(where), ", line %d", why->line);
+	return jr_git_error_set(g, JOBREG_ELOAD,
+	                        "git repository '%s': commit %.12s was refused because it fails to "
+	                        "load: %s: %s: %s (%s%s); the source %s",
+	                        g->base.name, target, why->module, why->type, why->message,
+	                        why->file, where, old);
+}
+
+/* ---- the move ---- */
+
+static void move_free(struct move *m)
+{
+	git_repository_free(m->repo);
+	m->repo = NULL;
+	if (m->clone_dir) {
+		remove_tree(m->clone_dir);
+		free(m->clone_dir);
+		m->clone_dir = NULL;
+	}
+}
+
+/* Open the checkout, or start a first clone beside it. */
+static int open_or_start_clone(struct move *m)
+{
+	jr_git_source *g = m->g;
+	const char *root = g->base.root;
+	int rc, state;
+
+	rc = jr_git_read_head(&m->old, g, root);
+	m->had_old = rc == 0;
+	rc = jr_git_open(&m->repo, g, root);
+	/* A repository with nothing checked out is no checkout to go back to:
+	 * a refused first commit takes it away like a first clone. */
+	if (rc == 0 && !m->had_old)
+		m->placed = 1;
+	if (rc != JOBREG_ENOTFOUND)
+		return rc;
+	state = path_state(root);
+	if (state == 1)
+		return jr_git_error_set(g, JOBREG_EGIT,
+		                        "git repository '%s': %s exists and is not a git checkout; "
+		                        "move it away so that it can be cloned there", g->base.name, root);
+	m->clone_dir = jr_asprintf("%s/.%s.clone-XXXXXX", g->git_root, g->base.name);
+	if (!m->clone_dir)
+		return JOBREG_ENOMEM;
+	if (!mkdtemp(m->clone_dir)) {
+		rc = jr_git_error_set(g, JOBREG_EIO, "cannot create %s: %s", m->clone_dir, strerror(errno));
+		free(m->clone_dir);
+		m->clone_dir = NULL;
+		return rc;
+	}
+	return jr_git_init_repo(&m->repo, g, m->clone_dir);
+}
+
+/* Rename the checked-out first clone to `<git_root>/<slug>`. */
+static int put_clone_in_place(struct move *m)
+{
+	jr_git_source *g = m->g;
+
+	git_repository_free(m->repo);
+	m->repo = NULL;
+	if (path_state(g->base.root) == 2)
+		rmdir(g->base.root);
+	if (rename(m->clone_dir, g->base.root) < 0)
+		return jr_git_error_set(g, JOBREG_EIO, "cannot move the new checkout to %s: %s",
+		                        g->base.root, strerror(errno));
+	free(m->clone_dir);
+	m->clone_dir = NULL;
+	m->placed = 1;
+	return jr_git_open(&m->repo, g, g->base.root);
+}
+
+/* Put the files back as they were before the move. */
+static int restore_files(struct move *m)
+{
+	jr_git_source *g = m->g;
+	char *away;
+	int rc = 0;
+
+	if (m->had_old && m->repo)
+		return jr_git_checkout(m->repo, g, &m->old);
+	if (!m->placed)
+		return 0; /* the clone folder goes away in move_free */
+	/* There was no checkout: take the refused one away whole. */
+	git_repository_free(m->repo);
+	m->repo = NULL;
+	away = jr_asprintf("%s/.%s.refused-XXXXXX", g->git_root, g->base.name);
+	if (!away)
+		return JOBREG_ENOMEM;
+	if (mkdtemp(away) && rename(g->base.root, away) == 0)
+		remove_tree(away);
+	else
+		rc = jr_git_error_set(g, JOBREG_EIO, "cannot remove the refused checkout %s: %s",
+		                      g->base.root, strerror(errno));
+	free(away);
+	return rc;
+}
+
+/* Keep the thread's error of a failure while undoing it. */
+struct saved_error {
+	int code;
+	char *message;
+};
+
+static void save_error(struct saved_error *s, int code)
+{
+	s->code = code;
+	s->message = jr_strdup(jobreg_error_last()->message);
+}
+
+static int restore_error(struct saved_error *s)
+{
+	if (s->message)
+		jr_error_set(s->code, "%s", s->message);
+	free(s->message);
+	return s->code;
+}
+
+/* Load this source alone, refusing code whose package or jobs fail. */
+static int load_accepted(struct move *m)
+{
+	return jr_registry_load_source(m->reg, &m->g->base, accept_new_code, m);
+}
+
+/*
+ * Undo a move: old files, and when the new code was imported (`reimport`),
+ * the old code again. A failure here leaves the source to be imported
+ * afresh by the next move or reload.
+ */
+static void roll_back(struct move *m, int reimport)
+{
+	if (restore_files(m) < 0 ||
+	    (reimport && m->reg && jr_registry_load_source(m->reg, &m->g->base, NULL, NULL) < 0))
+		forget_imported(m->g);
+	m->moved = 0;
+}
+
+/* Check the target out and load it; on any failure, everything goes back. */
+static int switch_and_load(struct move *m)
+{
+	struct saved_error saved;
+	int rc, imported = 0;
+
+	/* No other load may import the commit while it is under trial. */
+	if (m->reg)
+		jr_registry_lock(m->reg);
+	set_moving(m->g, 1);
+	rc = jr_git_checkout(m->repo, m->g, &m->target);
+	if (rc == 0 && m->clone_dir)
+		rc = put_clone_in_place(m);
+	if (rc == 0) {
+		m->moved = 1;
+		imported = m->reg != NULL;
+		if (m->reg)
+			rc = load_accepted(m);
+	}
+	if (rc < 0) {
+		save_error(&saved, rc);
+		roll_back(m, imported);
+		rc = restore_error(&saved);
+	}
+	set_moving(m->g, 0);
+	if (m->reg)
+		jr_registry_unlock(m->reg);
+	return rc;
+}
+
+/* The target is checked out already: import it unless it is loaded. */
+static int load_if_needed(struct move *m)
+{
+	if (!m->reg || loaded_at(m->g, &m->target))
+		return 0;
+	return load_accepted(m);
+}
+
+static int sync_locked(struct move *m)
+{
+	int rc = open_or_start_clone(m);
+
+	if (rc == 0)
+		rc = jr_git_fetch(m->repo, m->g);
+	if (rc == 0)
+		rc = jr_git_resolve(&m->target, m->repo, m->g, m->g->branch);
+	if (rc < 0)
+		return rc;
+	if (m->had_old && git_oid_equal(&m->target, &m->old))
+		return load_if_needed(m);
+	return switch_and_load(m);
+}
+
+static int ensure_locked(struct move *m, const char *commit)
+{
+	int rc = open_or_start_clone(m);
+
+	if (rc == 0)
+		rc = jr_git_find_commit(&m->target, m->repo, m->g, commit);
+	if (rc == JOBREG_ENOTFOUND) {
+		rc = jr_git_fetch(m->repo, m->g);
+		if (rc == 0)
+			rc = jr_git_find_commit(&m->target, m->repo, m->g, commit);
+		if (rc == JOBREG_ENOTFOUND)
+			rc = jr_git_error_set(m->g, JOBREG_ENOTFOUND,
+			                      "git repository '%s': commit %s is not in %s",
+			                      m->g->base.name, commit, m->g->remote_url_redacted);
+	}
+	if (rc < 0)
+		return rc;
+	if (m->had_old && git_oid_equal(&m->target, &m->old))
+		return load_if_needed(m);
+	return switch_and_load(m);
+}
+
+/* ---- records and git state ---- */
+
+/* The git state stored for a slug; all NULL when there is none. */
+struct stored_state {
+	char *remote_url, *branch, *head;
+	int found;
+};
+
+static void stored_state_free(struct stored_state *s)
+{
+	jobreg_free(s->remote_url);
+	jobreg_free(s->branch);
+	jobreg_free(s->head);
+	memset(s, 0, sizeof(*s));
+}
+
+static int read_state(struct stored_state *s, jobreg_storage *st, const jr_git_source *g)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = jobreg_storage_git_state_get(&s->remote_url, &s->branch, &s->head, st, g->base.name);
+	if (rc == JOBREG_ENOTFOUND)
+		return 0;
+	s->found = rc == 0;
+	return rc;
+}
+
+static int same_state(const struct stored_state *s, const jr_git_source *g, const char *head)
+{
+	return s->found && strcmp(s->remote_url, g->remote_url_redacted) == 0 &&
+	       strcmp(s->branch, g->branch) == 0 && strcmp(s->head, head) == 0;
+}
+
+/* Store the state with `head` unless it is stored already; `*wrote` says. */
+static int write_state(int *wrote, jobreg_storage *st, const jr_git_source *g,
+                       const struct stored_state *before, const char *head)
+{
+	*wrote = 0;
+	if (same_state(before, g, head))
+		return 0;
+	*wrote = 1;
+	return jobreg_storage_git_state_set(st, g->base.name, g->remote_url_redacted, g->branch, head);
+}
+
+/* Refresh this source's records against the registry's current code. */
+static int refresh_source(struct move *m)
+{
+	jobreg_refresh_options opts = JOBREG_REFRESH_OPTIONS_INIT;
+	jobreg_snapshot *snap = NULL;
+	int rc = jobreg_registry_snapshot(&snap, m->reg);
+
+	opts.source_type = JOBREG_SOURCE_GIT;
+	opts.source_name = m->g->base.name;
+	if (rc == 0)
+		rc = jobreg_refresh(&m->refresh, m->st, snap, &opts);
+	jobreg_snapshot_free(snap);
+	return rc;
+}
+
+/* After a successful move: state first (it can be put back exactly), then
+ * the records (one transaction: all or nothing). */
+static int record_in_storage(struct move *m)
+{
+	struct stored_state before;
+	struct saved_error saved;
+	char head[JOBREG_GIT_HEAD_SIZE];
+	int rc, wrote = 0;
+
+	git_oid_tostr(head, sizeof(head), &m->target);
+	rc = read_state(&before, m->st, m->g);
+	if (rc == 0)
+		rc = write_state(&wrote, m->st, m->g, &before, head);
+	if (rc == 0)
+		rc = refresh_source(m);
+	if (rc < 0 && wrote) {
+		save_error(&saved, rc);
+		if (before.found)
+			jobreg_storage_git_state_set(m->st, m->g->base.name, before.remote_url,
+			                             before.branch, before.head);
+		else
+			jobreg_storage_git_state_set(m->st, m->g->base.name, m->g->remote_url_redacted,
+			                             m->g->branch, "");
+		rc = restore_error(&saved);
+	}
+	stored_state_free(&before);
+	return rc;
+}
+
+/* ---- public entry points ---- */
+
+static jr_git_source *git_source_of(jobreg_source *src, const char *what)
+{
+	if (!src || src->type != JOBREG_SOURCE_GIT) {
+		jr_error_set(JOBREG_EINVAL, "%s: '%s' is not a git source", what,
+		             src ? src->name : "(null)");
+		return NULL;
+	}
+	return jr_git_of(src);
+}
+
+/* Take both locks, run `step`, drop the locks. */
+static int run_locked(struct move *m, int (*step)(struct move *m, const char *arg), const char *arg)
+{
+	int fd = -1, rc = 0;
+
+	if (m->reg)
+		rc = check_slug_unique(m->reg, m->g);
+	if (rc == 0)
+		rc = make_dirs(m->g, m->g->git_root);
+	if (rc == 0)
+		rc = lock_checkout(&fd, m->g);
+	if (rc == 0) {
+		remove_leftovers(m->g);
+		rc = step(m, arg);
+	}
+	move_free(m);
+	unlock_checkout(fd);
+	return rc;
+}
+
+static int sync_step(struct move *m, const char *unused)
+{
+	struct saved_error saved;
+	int rc = sync_locked(m);
+
+	(void)unused;
+	if (rc < 0 || !m->st)
+		return rc;
+	if (!m->had_old && !m->moved)
+		return rc; /* nothing checked out: nothing to record */
+	rc = record_in_storage(m);
+	if (rc < 0 && m->moved) {
+		save_error(&saved, rc);
+		set_moving(m->g, 1);
+		roll_back(m, 1);
+		set_moving(m->g, 0);
+		rc = restore_error(&saved);
+	}
+	return rc;
+}
+
+static int ensure_step(struct move *m, const char *commit)
+{
+	return ensure_locked(m, commit);
+}
+
+static const size_t sync_result_sizes[] = {
+	JR_SIZE_THROUGH(jobreg_git_sync_result, refresh),
+};
+
+int jobreg_git_sync(jobreg_git_sync_result *result, jobreg_registry *reg, jobreg_source *src,
+                    jobreg_storage *st)
+{
+	static const char what[] = "jobreg_git_sync";
+	jobreg_git_sync_result out = JOBREG_GIT_SYNC_RESULT_INIT;
+	struct move m;
+	git_oid now;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (!reg || !src)
+		return jr_error_set(JOBREG_EINVAL, "%s: NULL argument", what);
+	if (result && (result->version < 1 || result->version > JOBREG_GIT_SYNC_RESULT_VERSION))
+		return jr_error_set(JOBREG_EVERSION, "jobreg_git_sync_result: version %u is not supported",
+		                    result->version);
+	if (!(m.g = git_source_of(src, what)))
+		return JOBREG_EINVAL;
+	if ((rc = jr_runtime_require(what)) < 0)
+		return rc;
+	if (!belongs_to(reg, src))
+		return jr_error_set(JOBREG_EINVAL, "%s: the git source '%s' does not belong to this registry",
+		                    what, src->name);
+	m.reg = reg;
+	m.st = st;
+	pthread_mutex_lock(&m.g->op_lock);
+	rc = run_locked(&m, sync_step, NULL);
+	pthread_mutex_unlock(&m.g->op_lock);
+	if (rc < 0 || !result) {
+		jobreg_refresh_result_free(m.refresh);
+		return rc;
+	}
+	if (m.had_old)
+		git_oid_tostr(out.old_head, sizeof(out.old_head), &m.old);
+	if (jr_git_read_head(&now, m.g, src->root) == 0)
+		git_oid_tostr(out.new_head, sizeof(out.new_head), &now);
+	out.changed = m.moved;
+	out.refresh = m.refresh;
+	memcpy((char *)result + sizeof(result->version), (char *)&out + sizeof(out.version),
+	       sync_result_sizes[result->version - 1] - sizeof(out.version));
+	return 0;
+}
+
+/* 1 when the 40-digit `head` starts with the (abbreviated) id `commit`. */
+static int head_matches(const git_oid *head, const char *commit)
+{
+	char hex[JOBREG_GIT_HEAD_SIZE];
+
+	git_oid_tostr(hex, sizeof(hex), head);
+	return strncasecmp(hex, commit, strlen(commit)) == 0;
+}
+
+int jobreg_git_ensure_head(int *changed, jobreg_registry *reg, jobreg_source *src,
+                           const char *commit)
+{
+	static const char what[] = "jobreg_git_ensure_head";
+	struct move m;
+	git_oid head;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (changed)
+		*changed = 0;
+	if (!src || !commit)
+		return jr_error_set(JOBREG_EINVAL, "%s: NULL argument", what);
+	if (!(m.g = git_source_of(src, what)))
+		return JOBREG_EINVAL;
+	if (!jr_git_is_commit_id(commit))
+		return jr_error_set(JOBREG_EINVAL, "%s: '%s' is not a commit id (4 to 40 hex digits)",
+		                    what, commit);
+	if (reg && !belongs_to(reg, src))
+		return jr_error_set(JOBREG_EINVAL, "%s: the git source '%s' does not belong to this registry",
+		                    what, src->name);
+	m.reg = reg;
+	pthread_mutex_lock(&m.g->op_lock);
+	/* The common case, before any lock file or Python: nothing to do. */
+	if (jr_git_read_head(&head, m.g, src->root) == 0 && head_matches(&head, commit) &&
+	    (!reg || loaded_at(m.g, &head))) {
+		pthread_mutex_unlock(&m.g->op_lock);
+		return 0;
+	}
+	if (reg && (rc = jr_runtime_require(what)) < 0) {
+		pthread_mutex_unlock(&m.g->op_lock);
+		return rc;
+	}
+	rc = run_locked(&m, ensure_step, commit);
+	pthread_mutex_unlock(&m.g->op_lock);
+	if (rc == 0 && changed)
+		*changed = m.moved;
+	return rc;
+}
+
+int jobreg_git_record_head(jobreg_storage *st, const jobreg_source *src)
+{
+	static const char what[] = "jobreg_git_record_head";
+	struct stored_state before;
+	char head[JOBREG_GIT_HEAD_SIZE];
+	jr_git_source *g;
+	int rc, wrote;
+
+	if (!st)
+		return jr_error_set(JOBREG_EINVAL, "%s: st is NULL", what);
+	if (!(g = git_source_of((jobreg_source *)src, what)))
+		return JOBREG_EINVAL;
+	rc = jobreg_source_git_head(head, src);
+	if (rc == 0)
+		rc = read_state(&before, st, g);
+	if (rc < 0)
+		return rc;
+	rc = write_state(&wrote, st, g, &before, head);
+	stored_state_free(&before);
+	return rc;
+}
+
+int jobreg_git_ensure_recorded_head(int *changed, jobreg_registry *reg, jobreg_source *src,
+                                    jobreg_storage *st)
+{
+	static const char what[] = "jobreg_git_ensure_recorded_head";
+	struct stored_state state;
+	jr_git_source *g;
+	int rc;
+
+	if (changed)
+		*changed = 0;
+	if (!st)
+		return jr_error_set(JOBREG_EINVAL, "%s: st is NULL", what);
+	if (!(g = git_source_of(src, what)))
+		return JOBREG_EINVAL;
+	if ((rc = read_state(&state, st, g)) < 0)
+		return rc;
+	if (!state.found || !*state.head)
+		rc = jr_error_set(JOBREG_ENOTFOUND, "git repository '%s': no head is recorded yet "
+		                                    "(sync it first)", g->base.name);
+	else
+		rc = jobreg_git_ensure_head(changed, reg, src, state.head);
+	stored_state_free(&state);
+	return rc;
+}

@@ -1,0 +1,498 @@
+"""jobreg._loader: the Python side of a load (driven by src/loader.c).
+
+The C side creates one loader object per source and calls its ``load()``
+on every load; ``close()`` when the source goes away. ``load()`` returns
+``(jobs, errors)``:
+
+- jobs: ``(cls, class_path, module, class_name, grouping, name, description,
+  hidden, dryrun_default, approval_required, has_sensitive_variables,
+  soft_time_limit, time_limit, task_queues, is_singleton, supports_dryrun,
+  variables_json)`` tuples, in that order;
+- errors: ``(module, file, line, type, message, traceback)`` tuples.
+
+Imports go through a meta-path finder that knows exactly the modules of the
+source, so nothing needs to go on ``sys.path``, a module that failed is not
+run a second time in the same load, and a failure is pinned on the file it
+happened in.
+"""
+
+import os
+import sys
+from importlib import import_module, invalidate_caches
+from importlib.machinery import ModuleSpec, SourceFileLoader
+from importlib.util import find_spec, spec_from_file_location
+
+from jobreg import _watchdog
+from jobreg import jobs as _jobs
+
+# Frames of the import machinery and of jobreg itself say nothing to a job
+# author: tracebacks leave them out.
+_HIDDEN_FRAMES = ("<frozen importlib", "<jobreg>/")
+
+
+def _format_traceback(exc):
+    import traceback
+
+    summary = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    summary.stack = traceback.StackSummary.from_list(
+        [f for f in summary.stack if not f.filename.startswith(_HIDDEN_FRAMES)])
+    return "".join(summary.format())
+
+
+class ImportTimeLimitExceeded(BaseException):
+    """Raised in a module whose import ran longer than the time limit.
+
+    A BaseException, so that ``except Exception`` in job code cannot
+    swallow it.
+    """
+
+
+def _timed_import(name, limit):
+    """import_module(name), interrupted after ``limit`` seconds (0: never)."""
+    if not limit:
+        return import_module(name)
+    _watchdog.arm(limit, ImportTimeLimitExceeded)
+    try:
+        return import_module(name)
+    finally:
+        _watchdog.disarm()
+
+
+def _message(exc):
+    if isinstance(exc, ImportTimeLimitExceeded):
+        return "the module ran longer than the import time limit and was interrupted"
+    if isinstance(exc, SystemExit):
+        return f"the module called sys.exit({exc.code!r}) while being imported"
+    text = str(exc)
+    return text if text else repr(exc)
+
+
+def _describe(module, path, exc):
+    """A load error for ``module`` (whose file is ``path``) failing with ``exc``."""
+    import traceback
+
+    file, line = path, 0
+    # The deepest frame in the module's own file is where it went wrong for
+    # this module, even when the cause lies in a module it imported.
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == path:
+            line = lineno
+    if not line and isinstance(exc, SyntaxError) and exc.filename:
+        file, line = exc.filename, exc.lineno or 0
+    return (module, file, line, type(exc).__name__, _message(exc), _format_traceback(exc))
+
+
+def _class_location(cls):
+    module = sys.modules.get(cls.__module__)
+    file = getattr(module, "__file__", None) or ""
+    try:
+        import inspect
+
+        line = inspect.getsourcelines(cls)[1]
+    except Exception:  # no source to read: the module's file is still named
+        line = 0
+    return file, line
+
+
+class _Load:
+    """What one load of one source has seen so far."""
+
+    def __init__(self):
+        self.modules = {}      # name -> (path, kind): what the finder serves
+        self.failed = {}       # name -> "Type: message"
+        self.registered = []   # (registering module, cls, file, line)
+        self.errors = []
+
+    def register(self, module_name, classes, filename, lineno):
+        for cls in classes:
+            self.registered.append((module_name, cls, filename, lineno))
+
+    def module_failed(self, name, path, exc):
+        if name not in self.failed:
+            self.failed[name] = f"{type(exc).__name__}: {_message(exc)}"
+            self.errors.append(_describe(name, path, exc))
+
+    def refuse(self, name, path, why):
+        self.errors.append((name, path, 0, "ImportError", why, ""))
+
+    def collect(self):
+        """The jobs that registered from modules that loaded, with their metadata."""
+        chosen = {}
+        for module_name, cls, filename, lineno in self.registered:
+            # A module that failed contributes no jobs, not even those it
+            # registered before failing.
+            if module_name in self.failed or cls.__module__ in self.failed:
+                continue
+            class_path = f"{cls.__module__}.{cls.__name__}"
+            first = chosen.get(class_path)
+            if first is None:
+                chosen[class_path] = (cls, filename, lineno)
+            elif first[0] is not cls:
+                self.errors.append((module_name, filename, lineno, "ValueError",
+                                    f"register_jobs: class path {class_path!r} is already taken by "
+                                    f"another class (registered at {first[1]}:{first[2]}); "
+                                    "the first one stays", ""))
+        jobs = []
+        for class_path, (cls, _, _) in chosen.items():
+            try:
+                meta = _jobs._job_metadata(cls)
+            except Exception as exc:
+                file, line = _class_location(cls)
+                self.errors.append((cls.__module__, file, line, type(exc).__name__, _message(exc),
+                                    _format_traceback(exc)))
+                continue
+            jobs.append((cls, class_path, cls.__module__, cls.__name__, meta["grouping"],
+                         meta["name"], meta["description"], meta["hidden"], meta["dryrun_default"],
+                         meta["approval_required"], meta["has_sensitive_variables"],
+                         float(meta["soft_time_limit"]), float(meta["time_limit"]),
+                         tuple(meta["task_queues"]), meta["is_singleton"], meta["supports_dryrun"],
+                         meta["variables"]))
+        return jobs, self.errors
+
+
+class _TrackingLoader(SourceFileLoader):
+    """Runs a module body and tells the load when it fails."""
+
+    def __init__(self, fullname, path, load):
+        super().__init__(fullname, path)
+        self._load = load
+
+    def path_stats(self, path):
+        st = os.stat(path)
+        # Nanoseconds, where CPython uses whole seconds: an edit within the
+        # same second must not meet its own stale bytecode after a reload.
+        return {"mtime": st.st_mtime_ns, "size": st.st_size}
+
+    def exec_module(self, module):
+        try:
+            super().exec_module(module)
+        except BaseException as exc:
+            self._load.module_failed(self.name, self.path, exc)
+            raise
+
+
+class _Finder:
+    """Meta-path finder serving exactly the modules of one source."""
+
+    def __init__(self, load):
+        self._load = load
+
+    def find_spec(self, name, path=None, target=None):
+        load = self._load
+        if name in load.failed:
+            raise ImportError(f"module {name!r} failed to load: {load.failed[name]}", name=name)
+        entry = load.modules.get(name)
+        if entry is None:
+            return None
+        location, kind = entry
+        if kind == "namespace":
+            spec = ModuleSpec(name, None, is_package=True)
+            spec.submodule_search_locations = [location]
+            return spec
+        if kind == "package":
+            init = location + "/__init__.py"
+            return spec_from_file_location(name, init, loader=_TrackingLoader(name, init, load),
+                                           submodule_search_locations=[location])
+        return spec_from_file_location(name, location, loader=_TrackingLoader(name, location, load))
+
+    def invalidate_caches(self):
+        pass
+
+
+def _purge(tops):
+    """Forget every module under the top-level names ``tops``."""
+    if not tops:
+        return
+    for name in list(sys.modules):
+        if name.partition(".")[0] in tops:
+            del sys.modules[name]
+
+
+def _inside(path, root):
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root + os.sep)
+
+
+class LocalSource:
+    """A jobs root: every module the C side discovered under ``root``."""
+
+    def __init__(self, name, root):
+        self.name = name
+        self.root = os.path.realpath(root)
+        self._finder = None
+        self._tops = frozenset()
+
+    def close(self):
+        if self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
+        _purge(self._tops)
+        self._finder = None
+        self._tops = frozenset()
+
+    def _shadowing(self, top):
+        """Why ``top`` may not be one of ours, or None when it may."""
+        module = sys.modules.get(top)
+        if module is not None:
+            where = getattr(module, "__file__", None) or "a built-in or generated module"
+            return (f"refused: the module name {top!r} would shadow the module of that name "
+                    f"already loaded from {where}")
+        try:
+            spec = find_spec(top)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            return None
+        locations = list(spec.submodule_search_locations or []) or [spec.origin or ""]
+        if all(loc and _inside(loc, self.root) for loc in locations):
+            return None  # the jobs root itself is on sys.path: that is us
+        where = spec.origin if spec.has_location else "a module of that name on sys.path"
+        return (f"refused: the module name {top!r} would shadow {where}, "
+                "which is importable from outside the jobs root")
+
+    def load(self, entries, limit):
+        self.close()
+        invalidate_caches()
+        load = _Load()
+        refused, tops, to_import = set(), set(), []
+        for name, path, kind in entries:
+            top = name.partition(".")[0]
+            if top in refused:
+                continue
+            if name == top:
+                why = self._shadowing(top)
+                if why:
+                    refused.add(top)
+                    load.refuse(name, path if kind == "module" else path + "/", why)
+                    continue
+                tops.add(top)
+            load.modules[name] = (path, kind)
+            if kind != "namespace":
+                to_import.append((name, path if kind == "module" else path + "/__init__.py"))
+
+        self._finder = _Finder(load)
+        self._tops = frozenset(tops)
+        sys.meta_path.insert(0, self._finder)
+        previous, _jobs._registrar = _jobs._registrar, load.register
+        try:
+            for name, path in to_import:
+                if name in sys.modules or name in load.failed:
+                    continue  # imported already by a module before it
+                try:
+                    _timed_import(name, limit)
+                except BaseException as exc:  # SystemExit too: one module never stops the load
+                    load.module_failed(name, path, exc)
+        finally:
+            _jobs._registrar = previous
+        return load.collect()
+
+
+def _module_file(name):
+    """The file a module would load from, without running it ("" if unknown)."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return getattr(module, "__file__", None) or ""
+    try:
+        spec = find_spec(name)
+    except (ImportError, ValueError):
+        return ""
+    return (spec.origin or "") if spec is not None else ""
+
+
+class AppSource:
+    """An app package on sys.path; its app config names its jobs module (SPEC 1.3)."""
+
+    def __init__(self, name, root):
+        self.name = name
+        self.location = ""  # the package's folder, known after the first import
+        self._finder = None
+
+    def close(self):
+        if self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
+        self._finder = None
+        _purge({self.name})
+
+    def _serve_package(self, load):
+        """Import the package's modules with nanosecond bytecode stamps, as
+        a jobs root's: a reload after a same-second edit must not meet stale
+        bytecode."""
+        try:
+            spec = find_spec(self.name)
+        except (ImportError, ValueError):
+            return
+        locations = list(getattr(spec, "submodule_search_locations", None) or [])
+        if spec is None or spec.origin is None or len(locations) != 1:
+            return  # not found, or a namespace package: the usual machinery
+        self._finder = _CheckoutFinder(self.name, locations[0], load)
+        sys.meta_path.insert(0, self._finder)
+
+    def load(self, _unused, limit):
+        self.close()
+        invalidate_caches()
+        load = _Load()
+        self._limit = limit
+        self._serve_package(load)
+        previous, _jobs._registrar = _jobs._registrar, load.register
+        try:
+            self._import_jobs(load)
+        finally:
+            _jobs._registrar = previous
+        return load.collect()
+
+    def _try_import(self, load, name):
+        """The module, or None when it failed (recorded)."""
+        try:
+            return _timed_import(name, self._limit)
+        except BaseException as exc:
+            load.module_failed(name, _module_file(name), exc)
+            return None
+
+    def _import_jobs(self, load):
+        package = self._try_import(load, self.name)
+        if package is None:
+            return
+        self.location = (list(getattr(package, "__path__", None) or []) or [""])[0]
+        config = getattr(package, "config", None)
+        if config is None:
+            config = self._config_from_apps_module(load)
+            if config is None:
+                return
+        from jobreg.apps import _jobs_module_setting
+
+        setting, explicit = _jobs_module_setting(config)
+        if setting == self.name or setting.startswith(self.name + "."):
+            target = setting
+        else:
+            target = f"{self.name}.{setting}"
+        try:
+            _timed_import(target, self._limit)
+        except ModuleNotFoundError as exc:
+            if exc.name == target and not explicit:
+                return  # the default jobs module is optional: no jobs
+            load.module_failed(target, _module_file(target), exc)
+        except BaseException as exc:
+            load.module_failed(target, _module_file(target), exc)
+
+    def _config_from_apps_module(self, load):
+        from jobreg.apps import AppConfig
+
+        apps_name = f"{self.name}.apps"
+        file = _module_file(self.name)
+        try:
+            apps = _timed_import(apps_name, self._limit)
+        except ModuleNotFoundError as exc:
+            if exc.name != apps_name:
+                load.module_failed(apps_name, _module_file(apps_name), exc)
+                return None
+            load.refuse(self.name, file, f"app {self.name!r} has no app configuration: no `config` "
+                                         f"attribute and no {apps_name} module")
+            return None
+        except BaseException as exc:
+            load.module_failed(apps_name, _module_file(apps_name), exc)
+            return None
+        found = [value for value in vars(apps).values()
+                 if isinstance(value, type) and issubclass(value, AppConfig)
+                 and value is not AppConfig and value.__module__ == apps_name]
+        if len(found) == 1:
+            return found[0]
+        names = ", ".join(sorted(c.__name__ for c in found)) or "none"
+        load.refuse(apps_name, getattr(apps, "__file__", "") or "",
+                    f"app {self.name!r} must define exactly one app configuration class in "
+                    f"{apps_name} (found: {names}), or set `config` in its __init__.py")
+        return None
+
+
+class _CheckoutFinder:
+    """Meta-path finder for ``name`` and its sub-modules inside one git checkout.
+
+    Module bodies run through _TrackingLoader, whose bytecode stamps are in
+    nanoseconds: a sync (or its rollback) rewrites files within the same
+    second, often with the same size, and must never meet stale bytecode.
+    """
+
+    def __init__(self, name, location, load):
+        self._name = name
+        self._location = location
+        self._load = load
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self._name and not name.startswith(self._name + "."):
+            return None
+        base = os.path.join(self._location, *name.split(".")[1:])
+        init = os.path.join(base, "__init__.py")
+        if os.path.isfile(init):
+            return spec_from_file_location(name, init, loader=_TrackingLoader(name, init, self._load),
+                                           submodule_search_locations=[base])
+        if name == self._name:
+            return None
+        if os.path.isfile(base + ".py"):
+            return spec_from_file_location(name, base + ".py",
+                                           loader=_TrackingLoader(name, base + ".py", self._load))
+        if os.path.isdir(base):
+            spec = ModuleSpec(name, None, is_package=True)
+            spec.submodule_search_locations = [base]
+            return spec
+        return None
+
+    def invalidate_caches(self):
+        pass
+
+
+class GitSource:
+    """A git checkout at ``root``: ``<slug>`` then ``<slug>.jobs``, nothing else (SPEC 1.2).
+
+    Whatever ``<slug>.jobs`` imports runs too; no other module of the
+    repository is imported by the loader.
+    """
+
+    def __init__(self, name, root):
+        self.name = name
+        self.root = root
+        self._finder = None
+
+    def close(self):
+        if self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
+        self._finder = None
+        _purge({self.name})
+
+    def _missing(self, root):
+        missing = []
+        if not os.path.isfile(os.path.join(root, "__init__.py")):
+            missing.append("top-level __init__.py")
+        if not (os.path.isfile(os.path.join(root, "jobs.py"))
+                or os.path.isfile(os.path.join(root, "jobs", "__init__.py"))):
+            missing.append("jobs.py or jobs/__init__.py")
+        return missing
+
+    def load(self, _unused, limit):
+        self.close()
+        invalidate_caches()
+        load = _Load()
+        root = os.path.realpath(self.root)
+        if not os.path.isdir(root):
+            load.refuse(self.name, root, f"the git repository {self.name!r} has no checkout at "
+                                         f"{root} yet: sync it first")
+            return load.collect()
+        missing = self._missing(root)
+        if missing:
+            load.refuse(self.name, root, f"the git repository {self.name!r} at {root} has no "
+                                         + " and no ".join(missing))
+            return load.collect()
+        if self.name in sys.modules or find_spec(self.name) is not None:
+            load.refuse(self.name, root, f"refused: the slug {self.name!r} would shadow a module "
+                                         "of that name importable from elsewhere")
+            return load.collect()
+        self._finder = _CheckoutFinder(self.name, root, load)
+        sys.meta_path.insert(0, self._finder)
+        previous, _jobs._registrar = _jobs._registrar, load.register
+        try:
+            for name in (self.name, self.name + ".jobs"):
+                try:
+                    _timed_import(name, limit)
+                except BaseException as exc:
+                    load.module_failed(name, _module_file(name), exc)
+                    break
+        finally:
+            _jobs._registrar = previous
+        return load.collect()

@@ -1,0 +1,947 @@
+"""jobreg.jobs: what job authors import (SPEC 2).
+
+    from jobreg.jobs import Job, register_jobs, StringVar
+
+With Nautobot compatibility on, ``nautobot.apps.jobs`` holds these very
+objects. The C library runs this text at every start-up, so the module
+imports only ``sys`` at the top; ``logging``, ``json``, ``re``,
+``ipaddress`` and ``textwrap`` are imported where they are needed.
+
+Choices made where SPEC is silent:
+
+- ``register_jobs`` checks every argument before registering any of them, so
+  a misuse registers nothing from that call.
+- ``Meta.name`` must be a non-empty str. Time limits must be finite.
+  ``approval_required`` with ``has_sensitive_variables`` (true by default) is
+  refused, as Nautobot refuses it: sensitive input is never stored, so an
+  approver could not see what the job would run with.
+- Variable options are checked when the variable is declared; an unknown
+  option is Python's own TypeError, which names it. A ``default`` must pass
+  the variable's own validation.
+- A variable is required unless ``required=False`` or it has a default.
+  ``BooleanVar`` and ``DryRunVar`` are never required; a missing one is its
+  default, else False; a missing ``DryRunVar`` follows ``Meta.dryrun_default``.
+- Input: a missing value, ``None`` or ``""`` (``[]`` for the multi variables)
+  counts as not given. A not-required variable left empty gets ``[]`` (multi
+  variables), ``False`` (booleans) or ``None``. Text is not
+  stripped. ``regex`` matches anywhere, like Django's RegexValidator (anchor
+  it with ``^...$``). IntegerVar takes an int, an integral float or a
+  decimal str. BooleanVar takes a bool or "true"/"false". A choice given as
+  a str matches a non-str choice with that str() (form input).
+- IP variables hand ``run()`` ``ipaddress`` objects: IPAddressVar an address
+  (no mask), IPAddressWithMaskVar an interface (mask required), IPNetworkVar a
+  network (mask required, host bits cleared).
+- Schema: ``"{}"`` when a job has no variables (what a record holds by
+  default), else ``{"type": "object", "properties", "required", "order"}``.
+  Formats: ``ipvanyaddress``, ``ipvanyinterface``, ``ipvanynetwork``.
+  Choices also give ``enumNames`` (their labels). A variable that takes
+  several JSON types (JSONVar, ObjectVar, FileVar) has a list as ``type``.
+"""
+
+import sys
+from _thread import allocate_lock
+
+__all__ = [
+    "Job", "BaseJob", "register_jobs", "ValidationError", "is_job", "is_variable",
+    "ScriptVariable", "StringVar", "TextVar", "IntegerVar", "BooleanVar", "ChoiceVar",
+    "MultiChoiceVar", "ObjectVar", "MultiObjectVar", "FileVar", "IPAddressVar",
+    "IPAddressWithMaskVar", "IPNetworkVar", "JSONVar", "DryRunVar",
+]
+
+# --------------------------------------------------------------------------
+# Registration
+
+# Registrations made outside a load (importing job code by hand).
+_unclaimed = []
+
+
+def _default_registrar(module_name, classes, filename, lineno):
+    _unclaimed.append((module_name, classes, filename, lineno))
+
+
+# The loader replaces this while it loads a source.
+_registrar = _default_registrar
+
+
+def _kind(obj):
+    kind = type(obj).__name__
+    return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
+
+
+def _registration_problem(obj):
+    """Why ``obj`` cannot be registered, or None."""
+    if obj is Job:
+        return ("class 'Job' is not a subclass of Job but the base class itself; "
+                "register the subclasses that define jobs")
+    if isinstance(obj, Job):
+        name = type(obj).__name__
+        return f"an instance of {name} was given; pass the class {name}, not {name}()"
+    if not isinstance(obj, type):
+        name = getattr(obj, "__name__", None)
+        if isinstance(name, str):
+            return f"{name!r} is {_kind(obj)}, not a Job subclass"
+        return f"{obj!r:.80} ({_kind(obj)}) is not a Job subclass"
+    if not issubclass(obj, Job):
+        lookalike = next((k for k in obj.__mro__ if k.__name__ == "Job"), None)
+        if lookalike is not None:
+            return (f"class {obj.__qualname__!r} derives from {lookalike.__module__}.Job, "
+                    "which is not jobreg.jobs.Job")
+        return f"class {obj.__qualname__!r} is not a subclass of Job"
+    return None
+
+
+def register_jobs(*classes):
+    """Make ``classes`` (Job subclasses) the jobs of the calling module.
+
+    Every argument is checked first: on a misuse nothing is registered and
+    TypeError says which argument is wrong. Registering a class again is
+    harmless.
+    """
+    for cls in classes:
+        problem = _registration_problem(cls)
+        if problem is not None:
+            raise TypeError(f"register_jobs: {problem}")
+    caller = sys._getframe(1)
+    _registrar(caller.f_globals.get("__name__"), classes, caller.f_code.co_filename, caller.f_lineno)
+
+
+# --------------------------------------------------------------------------
+# Logging: self.logger records go to the host through _log_sink
+
+# The runner sets this: _log_sink(levelno, levelname, message, extra_dict).
+_log_sink = None
+_LOGGER_PREFIX = "jobreg.job"
+_standard_record_keys = None
+_handler_lock = allocate_lock()
+# Marks the handler of this execution of the module: one left by an earlier
+# execution (a library restarted in a living interpreter) reads a stale sink.
+_handler_token = object()
+
+
+def _extra_of(record):
+    """The ``extra=`` items of a record, as JSON-friendly values."""
+    global _standard_record_keys
+    if _standard_record_keys is None:
+        import logging
+
+        blank = logging.LogRecord("", 0, "", 0, "", (), None)
+        _standard_record_keys = frozenset(vars(blank)) | {"message", "asctime"}
+    extra = {}
+    for key, value in vars(record).items():
+        if key in _standard_record_keys:
+            continue
+        if value is None or isinstance(value, (str, int, float, bool)):
+            extra[key] = value
+        else:
+            extra[key] = str(value)
+    return extra
+
+
+def _job_logger(cls):
+    """The logger of a job class, a child of the one logger holding the sink handler.
+
+    The parent never propagates: with a sink set, records reach the host
+    once and never the root logger too; with none, the handler passes them
+    to the root logger itself, so imported job code logs as usual.
+    """
+    import logging
+
+    parent = logging.getLogger(_LOGGER_PREFIX)
+    if not any(getattr(h, "_jobreg_token", None) is _handler_token for h in parent.handlers):
+        with _handler_lock:
+            ours = [h for h in parent.handlers if hasattr(h, "_jobreg_token")]
+            if not any(h._jobreg_token is _handler_token for h in ours):
+                for stale in ours:
+                    parent.removeHandler(stale)
+                parent.addHandler(_make_sink_handler(logging))
+                parent.setLevel(logging.DEBUG)
+                parent.propagate = False
+    return logging.getLogger(f"{_LOGGER_PREFIX}.{cls.__module__}.{cls.__qualname__}")
+
+
+def _make_sink_handler(logging):
+    class SinkHandler(logging.Handler):
+        _jobreg_token = _handler_token
+
+        def emit(self, record):
+            sink = _log_sink
+            if sink is None:
+                root = logging.getLogger()
+                if record.levelno >= root.getEffectiveLevel():
+                    root.handle(record)
+                return
+            try:
+                sink(record.levelno, record.levelname, record.getMessage(), _extra_of(record))
+            except Exception:
+                self.handleError(record)
+
+    return SinkHandler()
+
+
+# --------------------------------------------------------------------------
+# Jobs
+
+class _classproperty:
+    def __init__(self, getter):
+        self._getter = getter
+        self.__doc__ = getter.__doc__
+
+    def __get__(self, obj, owner):
+        return self._getter(owner)
+
+
+def _meta_error(cls, field, expected, value):
+    return TypeError(f"{cls.__name__}.Meta.{field} must be {expected}, not "
+                     f"{type(value).__name__} ({value!r:.80})")
+
+
+def _check_text(what, value):
+    """ValueError unless ``value`` can be copied to C as it is (UTF-8, no NUL)."""
+    if "\x00" in value:
+        raise ValueError(f"{what} must not contain a NUL character ({value!r:.80})")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} is not valid text: it holds a lone surrogate ({value!r:.80})") from None
+    return value
+
+
+def _meta_name(cls):
+    name = getattr(cls.Meta, "name", cls.__name__)
+    if not isinstance(name, str):
+        raise _meta_error(cls, "name", "a non-empty str", name)
+    if not name.strip():
+        raise ValueError(f"{cls.__name__}.Meta.name must be a non-empty str, not {name!r}")
+    return _check_text(f"{cls.__name__}.Meta.name", name)
+
+
+def _meta_description(cls):
+    description = getattr(cls.Meta, "description", "")
+    if not isinstance(description, str):
+        raise _meta_error(cls, "description", "a str", description)
+    if "\n" in description:
+        import textwrap
+
+        description = textwrap.dedent(description)
+    return _check_text(f"{cls.__name__}.Meta.description", description.strip())
+
+
+def _grouping(cls):
+    module_name = getattr(sys.modules.get(cls.__module__), "name", None)
+    if isinstance(module_name, str) and module_name:
+        return _check_text(f"the grouping (module {cls.__module__}'s name)", module_name)
+    return cls.__module__
+
+
+class Job:
+    """Base class of every job: subclass it, give it ``run()``, register it."""
+
+    class Meta:
+        pass
+
+    @_classproperty
+    def class_path(cls):
+        """``module.ClassName``: where the class is defined."""
+        return f"{cls.__module__}.{cls.__name__}"
+
+    @_classproperty
+    def name(cls):
+        """``Meta.name``, else the class name."""
+        return _meta_name(cls)
+
+    @_classproperty
+    def description(cls):
+        """``Meta.description``, dedented and stripped."""
+        return _meta_description(cls)
+
+    @_classproperty
+    def grouping(cls):
+        """The ``name`` of the defining module, else the module's name."""
+        return _grouping(cls)
+
+    @property
+    def logger(self):
+        """A ``logging.Logger`` whose records reach the host's log callback."""
+        logger = self.__dict__.get("_jobreg_logger")
+        if logger is None:
+            logger = self.__dict__["_jobreg_logger"] = _job_logger(type(self))
+        return logger
+
+    def run(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define run()")
+
+
+# Nautobot's name for the common base of jobs.
+BaseJob = Job
+
+
+def is_job(obj):
+    """True for a class that could be registered as a job."""
+    return isinstance(obj, type) and issubclass(obj, Job) and obj is not Job
+
+
+def is_variable(obj):
+    """True for a job variable (an instance of a *Var class)."""
+    return isinstance(obj, ScriptVariable)
+
+
+# --------------------------------------------------------------------------
+# Variables
+
+class ValidationError(ValueError):
+    """Input that does not fit a job's variables; ``errors`` maps field -> reason."""
+
+    def __init__(self, errors):
+        if isinstance(errors, str):
+            errors = {"(input)": errors}
+        self.errors = dict(errors)
+        message = "; ".join(f"{field}: {reason}" for field, reason in self.errors.items())
+        # Input can hold lone surrogates; the message reaches C as UTF-8.
+        super().__init__(message.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+class _Invalid(Exception):
+    """One field's problem, raised by a variable's clean()."""
+
+
+def _jsonable(value):
+    """``value`` as JSON data: what JSON cannot hold becomes str()."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float) and value - value == 0:  # finite
+        return value
+    import json
+
+    try:
+        return json.loads(json.dumps(value, default=str, allow_nan=False))
+    except (TypeError, ValueError, RecursionError):
+        pass
+    try:
+        return str(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
+def _json_type(value):
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "null" if value is None else "object"
+
+
+def _check(owner, option, value, types, expected):
+    """TypeError unless ``value`` is None or one of ``types`` (bool is no int)."""
+    if value is None:
+        return
+    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        raise TypeError(f"{owner}: {option} must be {expected}, "
+                        f"not {type(value).__name__} ({value!r:.80})")
+
+
+def _check_bounds(owner, low_name, low, high_name, high, minimum=None):
+    for option, value in ((low_name, low), (high_name, high)):
+        _check(owner, option, value, (int,), "int")
+        if value is not None and minimum is not None and value < minimum:
+            raise ValueError(f"{owner}: {option} must be >= {minimum}, not {value}")
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"{owner}: {low_name} ({low}) is greater than {high_name} ({high})")
+
+
+class ScriptVariable:
+    """Base of every variable: label, description, default, required."""
+
+    json_type = "string"
+    schema_format = None
+    # Defaults that need no checking: the host gives their meaning.
+    _check_default = True
+
+    def __init__(self, label="", description="", default=None, required=True, widget=None):
+        owner = type(self).__name__
+        _check(owner, "label", label, (str,), "str")
+        _check(owner, "description", description, (str,), "str")
+        _check(owner, "required", required, (bool,), "bool")
+        self.label = label or ""
+        self.description = description or ""
+        self.default = default
+        self.required = True if required is None else required
+        self.widget = widget
+
+    def _validate_default(self):
+        """Called by each constructor once its options are set."""
+        if self._check_default and not self._is_empty(self.default):
+            try:
+                self.clean(self.default)
+            except _Invalid as exc:
+                raise ValueError(f"{type(self).__name__}: default ({self.default!r:.80}) "
+                                 f"is not a valid value: {exc}") from None
+
+    def is_required(self):
+        return self.required and self.default is None
+
+    def _is_empty(self, value):
+        return value is None or (isinstance(value, str) and value == "")
+
+    def empty_value(self):
+        """What run() gets for a not-required variable left empty."""
+        return None
+
+    def resolve(self, present, value):
+        """The value run() gets, or _Invalid."""
+        if present and not self._is_empty(value):
+            return self.clean(value)
+        if self.default is not None:
+            default = self.default
+            if isinstance(default, (dict, list)):
+                import copy
+
+                default = copy.deepcopy(default)  # a run must not change the next one's default
+            return self.clean(default)
+        if self.is_required():
+            raise _Invalid("this field is required")
+        return self.empty_value()
+
+    def clean(self, value):
+        return value
+
+    def schema(self):
+        out = {"type": self.json_type, "var_type": type(self).__name__}
+        if self.label:
+            out["title"] = self.label
+        if self.description:
+            out["description"] = self.description
+        if self.default is not None:
+            out["default"] = _jsonable(self.default)
+        if self.schema_format:
+            out["format"] = self.schema_format
+        return out
+
+
+class StringVar(ScriptVariable):
+    """A line of text, with optional length bounds and a regex."""
+
+    def __init__(self, min_length=None, max_length=None, regex=None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        owner = type(self).__name__
+        _check_bounds(owner, "min_length", min_length, "max_length", max_length, minimum=0)
+        self.min_length, self.max_length = min_length, max_length
+        self.regex, self._pattern = regex, None
+        if regex is not None:
+            import re
+
+            if isinstance(regex, re.Pattern):
+                self._pattern, self.regex = regex, regex.pattern
+            else:
+                _check(owner, "regex", regex, (str,), "str")
+                try:
+                    self._pattern = re.compile(regex)
+                except (re.error, OverflowError, RecursionError) as exc:
+                    raise ValueError(f"{owner}: regex ({regex!r:.80}) is not a valid "
+                                     f"regular expression: {exc}") from None
+        self._validate_default()
+
+    def clean(self, value):
+        if not isinstance(value, str):
+            raise _Invalid(f"must be a string, not {type(value).__name__}")
+        if self.min_length is not None and len(value) < self.min_length:
+            raise _Invalid(f"must be at least {self.min_length} characters (got {len(value)})")
+        if self.max_length is not None and len(value) > self.max_length:
+            raise _Invalid(f"must be at most {self.max_length} characters (got {len(value)})")
+        if self._pattern is not None and not self._pattern.search(value):
+            raise _Invalid(f"does not match the pattern {self.regex!r}")
+        return value
+
+    def schema(self):
+        out = super().schema()
+        if self.min_length is not None:
+            out["minLength"] = self.min_length
+        if self.max_length is not None:
+            out["maxLength"] = self.max_length
+        if self.regex is not None:
+            out["pattern"] = self.regex
+        return out
+
+
+class TextVar(StringVar):
+    """Text of several lines."""
+
+
+class IntegerVar(ScriptVariable):
+    """A whole number, with optional bounds."""
+
+    json_type = "integer"
+
+    def __init__(self, min_value=None, max_value=None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _check_bounds(type(self).__name__, "min_value", min_value, "max_value", max_value)
+        self.min_value, self.max_value = min_value, max_value
+        self._validate_default()
+
+    def clean(self, value):
+        if isinstance(value, bool):
+            raise _Invalid(f"must be a whole number, not a boolean ({value!r})")
+        if isinstance(value, str):
+            text = value.strip()
+            digits = text[1:] if text[:1] in "+-" else text
+            if not (digits.isascii() and digits.isdigit()):
+                raise _Invalid(f"must be a whole number (got {value!r:.80})")
+            try:
+                value = int(text)
+            except ValueError:
+                raise _Invalid(f"must be a whole number of at most 4300 digits "
+                               f"(got {len(text)} characters)") from None
+        elif isinstance(value, float) and value - value == 0 and value == int(value):
+            value = int(value)
+        elif not isinstance(value, int):
+            raise _Invalid(f"must be a whole number, not {type(value).__name__} ({value!r:.80})")
+        if self.min_value is not None and value < self.min_value:
+            raise _Invalid(f"must be at least {self.min_value} (got {value})")
+        if self.max_value is not None and value > self.max_value:
+            raise _Invalid(f"must be at most {self.max_value} (got {value})")
+        return value
+
+    def schema(self):
+        out = super().schema()
+        if self.min_value is not None:
+            out["minimum"] = self.min_value
+        if self.max_value is not None:
+            out["maximum"] = self.max_value
+        return out
+
+
+class BooleanVar(ScriptVariable):
+    """True or false; never required (missing means its default, else False)."""
+
+    json_type = "boolean"
+
+    def __init__(self, *args, **kwargs):
+        kwargs["required"] = False
+        super().__init__(*args, **kwargs)
+        self._validate_default()
+
+    def empty_value(self):
+        return False
+
+    def clean(self, value):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise _Invalid(f"must be true or false (got {value!r:.80})")
+
+
+class DryRunVar(BooleanVar):
+    """Marks a job that supports dry runs; its value says whether this run is one."""
+
+
+def _normalize_choices(owner, choices):
+    if choices is None:
+        raise TypeError(f"{owner}: choices is required")
+    if callable(choices) and not isinstance(choices, (list, tuple)):
+        choices = choices()  # Nautobot's ChoiceSet classes, Django's callables
+    if isinstance(choices, (str, bytes, dict)) or not hasattr(choices, "__iter__"):
+        raise TypeError(f"{owner}: choices must be a list of values or (value, label) "
+                        f"pairs, not {type(choices).__name__}")
+    pairs = []
+    for choice in choices:
+        if isinstance(choice, (list, tuple)):
+            if len(choice) != 2:
+                raise ValueError(f"{owner}: choices: {choice!r:.80} is not a (value, label) pair")
+            value, label = choice
+            if isinstance(label, (list, tuple)):  # a named group of choices
+                pairs.extend(_normalize_choices(owner, label))
+                continue
+            pairs.append((value, str(label)))
+        else:
+            pairs.append((choice, str(choice)))
+    if not pairs:
+        raise TypeError(f"{owner}: choices must be a non-empty list")
+    return tuple(pairs)
+
+
+class ChoiceVar(ScriptVariable):
+    """One value among fixed choices."""
+
+    def __init__(self, choices=None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choices = _normalize_choices(type(self).__name__, choices)
+        self._validate_default()
+
+    def _allowed(self):
+        text = ", ".join(repr(value) for value, _ in self.choices[:20])
+        return text + (", ..." if len(self.choices) > 20 else "")
+
+    def _pick(self, value):
+        for choice, _ in self.choices:
+            if value == choice and isinstance(value, bool) == isinstance(choice, bool):
+                return choice
+        if isinstance(value, str):  # form input: "2" for the choice 2
+            for choice, _ in self.choices:
+                if not isinstance(choice, str) and str(choice) == value:
+                    return choice
+        return _Invalid
+
+    def clean(self, value):
+        choice = self._pick(value)
+        if choice is _Invalid:
+            raise _Invalid(f"{value!r:.80} is not one of the choices ({self._allowed()})")
+        return choice
+
+    def _enum_schema(self):
+        values = [_jsonable(value) for value, _ in self.choices]
+        types = sorted({_json_type(value) for value in values})
+        return {"type": types[0] if len(types) == 1 else types, "enum": values,
+                "enumNames": [label for _, label in self.choices]}
+
+    def schema(self):
+        out = super().schema()
+        out.update(self._enum_schema())
+        return out
+
+
+class MultiChoiceVar(ChoiceVar):
+    """Several values among fixed choices (a list)."""
+
+    json_type = "array"
+
+    def _is_empty(self, value):
+        return super()._is_empty(value) or (isinstance(value, (list, tuple)) and not value)
+
+    def empty_value(self):
+        return []
+
+    def clean(self, value):
+        if not isinstance(value, (list, tuple)):
+            raise _Invalid(f"must be a list of choices, not {type(value).__name__}")
+        picked = [self._pick(item) for item in value]
+        bad = [repr(item) for item, choice in zip(value, picked) if choice is _Invalid]
+        if bad:
+            raise _Invalid(f"not one of the choices ({self._allowed()}): {', '.join(bad)}")
+        return picked
+
+    def schema(self):
+        out = ScriptVariable.schema(self)
+        out["items"] = self._enum_schema()
+        return out
+
+
+def _model_label(owner, model):
+    if isinstance(model, type):
+        meta = getattr(model, "_meta", None)
+        label = getattr(meta, "label_lower", None)
+        return label if isinstance(label, str) and label else model.__name__
+    _check(owner, "model", model, (str,), "str (a model label like 'dcim.device') or a model class")
+    if model is not None and not model:
+        raise ValueError(f"{owner}: model must not be empty")
+    return model
+
+
+_OBJECT_TYPES = ["integer", "object", "string"]
+
+
+def _object_reference(value):
+    if isinstance(value, bool) or not isinstance(value, (str, int, dict)):
+        raise _Invalid(f"must be an object id (string or number) or an object, "
+                       f"not {type(value).__name__}")
+    return value
+
+
+class ObjectVar(ScriptVariable):
+    """A reference to an object of the host's database, passed through as given."""
+
+    json_type = _OBJECT_TYPES
+    _check_default = False
+
+    def __init__(self, model=None, display_field="display", query_params=None, null_option=None,
+                 *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        owner = type(self).__name__
+        _check(owner, "display_field", display_field, (str,), "str")
+        _check(owner, "query_params", query_params, (dict,), "dict")
+        _check(owner, "null_option", null_option, (str,), "str")
+        self.model = _model_label(owner, model)
+        self.display_field = display_field
+        self.query_params = dict(query_params or {})
+        self.null_option = null_option
+
+    def clean(self, value):
+        return _object_reference(value)
+
+    def schema(self):
+        out = super().schema()
+        if self.model:
+            out["model"] = self.model
+        if self.query_params:
+            out["query_params"] = _jsonable(self.query_params)
+        return out
+
+
+class MultiObjectVar(ObjectVar):
+    """Several references to objects of the host's database (a list)."""
+
+    json_type = "array"
+
+    def _is_empty(self, value):
+        return super()._is_empty(value) or (isinstance(value, (list, tuple)) and not value)
+
+    def empty_value(self):
+        return []
+
+    def clean(self, value):
+        if not isinstance(value, (list, tuple)):
+            raise _Invalid(f"must be a list of object ids, not {type(value).__name__}")
+        return [_object_reference(item) for item in value]
+
+    def schema(self):
+        out = super().schema()
+        out["items"] = {"type": _OBJECT_TYPES}
+        return out
+
+
+class FileVar(ScriptVariable):
+    """An uploaded file as the host refers to it, passed through as given."""
+
+    json_type = _OBJECT_TYPES
+    _check_default = False
+
+    def clean(self, value):
+        if isinstance(value, bool) or not isinstance(value, (str, int, dict)):
+            raise _Invalid(f"must be a file reference (string, number or object), "
+                           f"not {type(value).__name__}")
+        return value
+
+
+class _IPVar(ScriptVariable):
+    """Base of the IP variables: a str that ``ipaddress`` parses."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._validate_default()
+
+    def clean(self, value):
+        if type(value).__module__ == "ipaddress":
+            value = str(value)  # a default given as an ipaddress object
+        if not isinstance(value, str):
+            raise _Invalid(f"must be a string, not {type(value).__name__}")
+        import ipaddress
+
+        try:
+            return self._parse(ipaddress, value.strip())
+        except ValueError as exc:
+            raise _Invalid(str(exc)) from None
+
+
+class IPAddressVar(_IPVar):
+    """An IPv4 or IPv6 address without a mask (an ``ip_address``)."""
+
+    schema_format = "ipvanyaddress"
+
+    def _parse(self, ipaddress, text):
+        if "/" in text:
+            raise ValueError(f"{text!r} has a mask; an address without one is expected")
+        return ipaddress.ip_address(text)
+
+
+class IPAddressWithMaskVar(_IPVar):
+    """An IPv4 or IPv6 address with its mask, like 10.0.0.1/24 (an ``ip_interface``)."""
+
+    schema_format = "ipvanyinterface"
+
+    def _parse(self, ipaddress, text):
+        if "/" not in text:
+            raise ValueError(f"{text!r} has no mask; an address like 10.0.0.1/24 is expected")
+        return ipaddress.ip_interface(text)
+
+
+class IPNetworkVar(_IPVar):
+    """An IPv4 or IPv6 network like 10.0.0.0/24 (an ``ip_network``), with prefix bounds."""
+
+    schema_format = "ipvanynetwork"
+
+    def __init__(self, min_prefix_length=None, max_prefix_length=None, *args, **kwargs):
+        _check_bounds(type(self).__name__, "min_prefix_length", min_prefix_length,
+                      "max_prefix_length", max_prefix_length, minimum=0)
+        self.min_prefix_length, self.max_prefix_length = min_prefix_length, max_prefix_length
+        super().__init__(*args, **kwargs)
+
+    def _parse(self, ipaddress, text):
+        if "/" not in text:
+            raise ValueError(f"{text!r} has no prefix length; a network like 10.0.0.0/24 is expected")
+        network = ipaddress.ip_network(text, strict=False)
+        if self.min_prefix_length is not None and network.prefixlen < self.min_prefix_length:
+            raise ValueError(f"the prefix length must be at least {self.min_prefix_length} "
+                             f"(got {network.prefixlen})")
+        if self.max_prefix_length is not None and network.prefixlen > self.max_prefix_length:
+            raise ValueError(f"the prefix length must be at most {self.max_prefix_length} "
+                             f"(got {network.prefixlen})")
+        return network
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+class JSONVar(ScriptVariable):
+    """Any JSON value; a str is read as JSON text."""
+
+    json_type = ["array", "boolean", "integer", "number", "object", "string"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._validate_default()
+
+    def clean(self, value):
+        import json
+
+        if isinstance(value, str):
+            try:
+                return json.loads(value, parse_constant=_refuse_constant)
+            except ValueError as exc:
+                raise _Invalid(f"is not valid JSON: {exc}") from None
+            except RecursionError:
+                raise _Invalid("is not valid JSON: nested too deeply") from None
+        if not isinstance(value, (dict, list, int, float)):  # bool is an int
+            raise _Invalid(f"must be a JSON value, not {type(value).__name__}")
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise _Invalid(f"is not a JSON value: {exc}") from None
+        except RecursionError:
+            raise _Invalid("is not a JSON value: nested too deeply") from None
+        return value
+
+
+# --------------------------------------------------------------------------
+# Reading a job class: variables, Meta, input
+
+def _variables(cls):
+    """The job's variables in form order: ``[(name, var)]``.
+
+    Base classes first; a name redefined below keeps its place and takes the
+    most derived variable (redefined as something else, it is no variable).
+    ``Meta.field_order`` then moves the names it lists to the front.
+    """
+    fields = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            if isinstance(value, ScriptVariable):
+                fields[name] = value
+            elif name in fields:
+                del fields[name]
+    order = getattr(cls.Meta, "field_order", None)
+    if order is None:
+        return list(fields.items())
+    if isinstance(order, str) or not isinstance(order, (list, tuple)):
+        raise _meta_error(cls, "field_order", "a list of variable names", order)
+    seen = set()
+    for name in order:
+        if not isinstance(name, str):
+            raise _meta_error(cls, "field_order", "a list of variable names", order)
+        if name not in fields:
+            raise TypeError(f"{cls.__name__}.Meta.field_order names {name!r}, which is not a "
+                            f"variable of the job (variables: {', '.join(fields) or 'none'})")
+        if name in seen:
+            raise TypeError(f"{cls.__name__}.Meta.field_order names {name!r} twice")
+        seen.add(name)
+    return [(name, fields[name]) for name in order] + \
+           [(name, var) for name, var in fields.items() if name not in seen]
+
+
+def _schema(variables):
+    if not variables:
+        return "{}"
+    import json
+
+    return json.dumps({
+        "type": "object",
+        "properties": {name: var.schema() for name, var in variables},
+        "required": [name for name, var in variables if var.is_required()],
+        "order": [name for name, _ in variables],
+    }, sort_keys=True, allow_nan=False)
+
+
+_META_BOOLS = (
+    ("hidden", False),
+    ("dryrun_default", False),
+    ("approval_required", False),
+    ("has_sensitive_variables", True),
+    ("is_singleton", False),
+)
+
+
+def _meta_bool(cls, field, default):
+    value = getattr(cls.Meta, field, default)
+    if not isinstance(value, bool):
+        raise _meta_error(cls, field, "a bool", value)
+    return value
+
+
+def _job_metadata(cls):
+    """What the registry and the records take from a job class (SPEC 2 and 4)."""
+    if not is_job(cls):
+        raise TypeError(f"_job_metadata: {cls!r:.80} is not a Job subclass")
+    meta = cls.Meta
+    result = {"name": _meta_name(cls), "description": _meta_description(cls)}
+    for field, default in _META_BOOLS:
+        result[field] = _meta_bool(cls, field, default)
+    if result["approval_required"] and result["has_sensitive_variables"]:
+        raise ValueError(f"{cls.__name__}.Meta.approval_required cannot be True while "
+                         "has_sensitive_variables is True (the default): sensitive input is not "
+                         "kept for an approver to see; set has_sensitive_variables = False")
+    for field in ("soft_time_limit", "time_limit"):
+        value = getattr(meta, field, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _meta_error(cls, field, "a number of seconds", value)
+        try:
+            seconds = float(value)
+        except OverflowError:
+            seconds = float("inf")
+        if not (seconds >= 0 and seconds - seconds == 0):  # refuses NaN and infinity too
+            raise ValueError(f"{cls.__name__}.Meta.{field} must be a finite number of seconds "
+                             f">= 0, not {value!r:.80}")
+        result[field] = seconds
+    queues = getattr(meta, "task_queues", ())
+    if not isinstance(queues, (list, tuple)) or not all(isinstance(q, str) for q in queues):
+        raise _meta_error(cls, "task_queues", "a list of str", queues)
+    for queue in queues:
+        _check_text(f"{cls.__name__}.Meta.task_queues", queue)
+    result["task_queues"] = tuple(queues)
+    result["grouping"] = _grouping(cls)
+    variables = _variables(cls)
+    result["supports_dryrun"] = any(isinstance(var, DryRunVar) for _, var in variables)
+    result["variables"] = _schema(variables)
+    return result
+
+
+def _validate_input(cls, data):
+    """The kwargs for ``cls().run(**kwargs)`` from ``data``, or ValidationError
+    naming every field at fault."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValidationError({"(input)": "must be an object of variable names to values, "
+                                          f"not {type(data).__name__}"})
+    variables = _variables(cls)
+    errors, kwargs = {}, {}
+    for name, var in variables:
+        present = name in data
+        try:
+            if isinstance(var, DryRunVar) and var._is_empty(data.get(name)) and var.default is None:
+                kwargs[name] = getattr(cls.Meta, "dryrun_default", False) is True
+            else:
+                kwargs[name] = var.resolve(present, data.get(name))
+        except _Invalid as exc:
+            errors[name] = str(exc)
+    known = dict(variables)
+    for name in data:
+        if name not in known:
+            errors[str(name)] = "unknown variable"
+    if errors:
+        raise ValidationError(errors)
+    return kwargs

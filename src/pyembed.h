@@ -1,0 +1,25 @@
+/* pyembed.h: the library's own Python modules, compiled in (internal). */
+#ifndef JR_PYEMBED_H
+#define JR_PYEMBED_H
+
+#include <stddef.h>
+
+struct jr_pymodule {
+	const char *name;     /* "jobreg.jobs" */
+	const char *filename; /* shown in tracebacks */
+	const char *source;
+	int is_package;
+};
+
+extern const struct jr_pymodule jr_pymodules[];
+extern const size_t jr_pymodule_count;
+
+/*
+ * Execute the embedded modules into sys.modules (GIL held). A module already
+ * in sys.modules is kept, so that job code imported earlier keeps the very
+ * classes it saw; a `jobreg` package of the host's own (the Python binding)
+ * is kept and gains the submodules. Returns 0 or a negative error.
+ */
+int jr_pyembed_install(void);
+
+#endif

@@ -1,0 +1,65 @@
+/* record.h: the job record's layout and fast internal access (internal). */
+#ifndef JR_RECORD_H
+#define JR_RECORD_H
+
+#include "jobreg/records.h"
+#include "json.h"
+
+#define JR_FIELD_COUNT 31
+#define JR_TEXT_SLOTS 11
+#define JR_REAL_SLOTS 2
+#define JR_FLAG_SLOTS 18
+
+/*
+ * Values live in one array per kind; a static table maps each field to its
+ * slot. A NULL text slot means "" (most records read back have few
+ * non-empty texts, and this saves an allocation each).
+ */
+struct jobreg_record {
+	char *text[JR_TEXT_SLOTS];
+	double real[JR_REAL_SLOTS];
+	unsigned char flag[JR_FLAG_SLOTS];
+};
+
+/* A growable array of owned records: also the public jobreg_record_list. */
+struct jobreg_record_list {
+	jobreg_record **items;
+	size_t count, capacity;
+};
+typedef struct jobreg_record_list jr_records;
+
+/* 1 when `field` is a known field of kind `kind`. */
+int jr_field_is(jobreg_field field, jobreg_field_kind kind);
+/* The _override flag of a value field, or -1 when it has none. */
+int jr_field_override_of(jobreg_field field);
+
+/* Unchecked access: the caller knows the field's kind. Never NULL. */
+const char *jr_record_text(const jobreg_record *rec, jobreg_field field);
+int jr_record_flag(const jobreg_record *rec, jobreg_field field);
+double jr_record_real(const jobreg_record *rec, jobreg_field field);
+void jr_record_set_flag(jobreg_record *rec, jobreg_field field, int value);
+void jr_record_set_real(jobreg_record *rec, jobreg_field field, double value);
+/* Copy `value` into a text field without the value checks; 0 or ENOMEM. */
+int jr_record_set_text(jobreg_record *rec, jobreg_field field, const char *value);
+
+/* A record with the defaults of jobreg_record_new(); NULL when out of memory. */
+jobreg_record *jr_record_new(void);
+jobreg_record *jr_record_dup(const jobreg_record *rec);
+/* 1 when every field is equal. */
+int jr_record_equal(const jobreg_record *a, const jobreg_record *b);
+
+/* The identity key "module_name.job_class_name" (class names hold no dot). */
+char *jr_record_identity(const jobreg_record *rec);
+
+/* Write the record's JSON object. */
+void jr_record_write_json(jr_json *w, const jobreg_record *rec);
+
+/* A fresh random UUID v4 in lower-case text (36 characters + NUL). */
+int jr_uuid4(char out[37]);
+
+/* Record arrays. push takes ownership of `rec` (freed on failure too). */
+int jr_records_push(jr_records *list, jobreg_record *rec);
+void jr_records_clear(jr_records *list);
+jr_records *jr_records_new(void);
+
+#endif

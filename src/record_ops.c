@@ -1,0 +1,458 @@
+/*
+ * record_ops.c: what hosts do with stored records: list, get, enable,
+ * override, delete, and migrate a renamed source's records. Each call is
+ * one transaction of the backend; the ones that change something take the
+ * write lock before they read, so concurrent callers never lose an update.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "names.h"
+#include "record.h"
+#include "storage_internal.h"
+#include "strmap.h"
+#include "util.h"
+
+static int compare_for_list(const void *pa, const void *pb)
+{
+	static const jobreg_field order[] = { JOBREG_FIELD_GROUPING, JOBREG_FIELD_NAME,
+	                                      JOBREG_FIELD_CLASS_PATH, JOBREG_FIELD_ID };
+	const jobreg_record *a = *(jobreg_record *const *)pa, *b = *(jobreg_record *const *)pb;
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int c = strcmp(jr_record_text(a, order[i]), jr_record_text(b, order[i]));
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+/* Read every record in a transaction of its own (read-only). */
+static int read_records(jr_records *all, jobreg_storage *st)
+{
+	int rc;
+
+	if ((rc = jr_storage_begin(st, 0)) < 0)
+		return rc;
+	rc = jr_storage_read_all(all, st);
+	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
+	if (rc < 0)
+		jr_records_clear(all);
+	return rc;
+}
+
+static long find_by(const jr_records *all, jobreg_field field, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < all->count; i++)
+		if (strcmp(jr_record_text(all->items[i], field), value) == 0)
+			return (long)i;
+	return -1;
+}
+
+int jobreg_storage_list(jobreg_record_list **out, jobreg_storage *st, jobreg_installed_filter which)
+{
+	jr_records *list;
+	size_t i, kept = 0;
+	int rc;
+
+	if (!out || !st)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_list: NULL %s", out ? "storage" : "out");
+	if (which != JOBREG_INSTALLED_ALL && which != JOBREG_INSTALLED_YES && which != JOBREG_INSTALLED_NO)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_list: unknown filter %d", (int)which);
+	if (!(list = jr_records_new()))
+		return JOBREG_ENOMEM;
+	if ((rc = read_records(list, st)) < 0) {
+		jobreg_record_list_free(list);
+		return rc;
+	}
+	for (i = 0; i < list->count; i++) {
+		int installed = jr_record_flag(list->items[i], JOBREG_FIELD_INSTALLED);
+		if (which == JOBREG_INSTALLED_ALL || installed == (which == JOBREG_INSTALLED_YES))
+			list->items[kept++] = list->items[i];
+		else
+			jobreg_record_free(list->items[i]);
+	}
+	list->count = kept;
+	if (list->count > 1) /* items is NULL when empty: not for qsort */
+		qsort(list->items, list->count, sizeof(list->items[0]), compare_for_list);
+	*out = list;
+	return 0;
+}
+
+int jobreg_storage_get(jobreg_record **out, jobreg_storage *st, const char *ref)
+{
+	jr_records all = { NULL, 0, 0 };
+	long at;
+	int rc;
+
+	if (!out || !st || !ref)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_get: NULL argument");
+	if ((rc = read_records(&all, st)) < 0)
+		return rc;
+	at = find_by(&all, JOBREG_FIELD_ID, ref);
+	if (at < 0)
+		at = find_by(&all, JOBREG_FIELD_CLASS_PATH, ref);
+	if (at < 0) {
+		rc = jr_error_set(JOBREG_ENOTFOUND, "no job record has the id or class path \"%s\"", ref);
+	} else {
+		*out = all.items[at];
+		all.items[at] = NULL; /* taken */
+	}
+	jr_records_clear(&all);
+	return rc;
+}
+
+/*
+ * Change the record `id` in one write transaction: `change` edits it in
+ * place (with every record at hand, for checks) and says whether it
+ * changed; only then is it written.
+ */
+typedef int (*change_fn)(jobreg_record *rec, const jr_records *all, int *changed, void *ctx);
+
+static int change_record(jobreg_storage *st, const char *id, change_fn change, void *ctx)
+{
+	jr_records all = { NULL, 0, 0 };
+	int rc, changed = 0;
+	long at;
+
+	if ((rc = jr_storage_begin(st, JOBREG_STORAGE_BEGIN_WRITE)) < 0)
+		return rc;
+	rc = jr_storage_read_all(&all, st);
+	if (rc == 0) {
+		at = find_by(&all, JOBREG_FIELD_ID, id);
+		if (at < 0)
+			rc = jr_error_set(JOBREG_ENOTFOUND, "no job record has the id \"%s\"", id);
+		else
+			rc = change(all.items[at], &all, &changed, ctx);
+		if (rc == 0 && changed)
+			rc = jr_storage_write(st, all.items[at]);
+	}
+	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
+	jr_records_clear(&all);
+	return rc;
+}
+
+static int change_enabled(jobreg_record *rec, const jr_records *all, int *changed, void *ctx)
+{
+	int enabled = *(int *)ctx;
+
+	(void)all;
+	*changed = jr_record_flag(rec, JOBREG_FIELD_ENABLED) != enabled;
+	jr_record_set_flag(rec, JOBREG_FIELD_ENABLED, enabled);
+	return 0;
+}
+
+int jobreg_storage_set_enabled(jobreg_storage *st, const char *id, int enabled)
+{
+	int value = enabled ? 1 : 0;
+
+	if (!st || !id)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_set_enabled: NULL %s",
+		                    st ? "id" : "storage");
+	return change_record(st, id, change_enabled, &value);
+}
+
+/* ---- overrides ----------------------------------------------------- */
+
+struct override {
+	jobreg_field field;
+	jobreg_field_kind kind;
+	const char *text;
+	int flag;
+	double real;
+	int clear; /* clear the _override flag instead */
+};
+
+static int check_overridable(const char *function, jobreg_field field, jobreg_field_kind kind)
+{
+	const char *name = jobreg_record_field_name(field);
+
+	if (!name)
+		return jr_error_set(JOBREG_EINVAL, "%s: unknown record field %d", function, (int)field);
+	if (jr_field_override_of(field) < 0)
+		return jr_error_set(JOBREG_EINVAL,
+		                    "%s: record field \"%s\" cannot be overridden (these can: grouping, "
+		                    "name, description, hidden, dryrun_default, approval_required, "
+		                    "has_sensitive_variables, soft_time_limit, time_limit, is_singleton)",
+		                    function, name);
+	if (kind && jobreg_record_field_kind(field) != kind)
+		return jr_error_set(JOBREG_EINVAL, "%s: record field \"%s\" is not a %s field", function,
+		                    name, kind == JOBREG_FIELD_KIND_TEXT ? "text"
+		                          : kind == JOBREG_FIELD_KIND_BOOL ? "bool" : "real");
+	return 0;
+}
+
+static int change_override(jobreg_record *rec, const jr_records *all, int *changed, void *ctx)
+{
+	const struct override *o = ctx;
+	jobreg_field flag = (jobreg_field)jr_field_override_of(o->field);
+	jobreg_record *after = jr_record_dup(rec);
+	int rc = 0;
+	size_t i;
+
+	if (!after)
+		return JOBREG_ENOMEM;
+	if (o->clear) {
+		jr_record_set_flag(after, flag, 0);
+	} else {
+		switch (o->kind) {
+		case JOBREG_FIELD_KIND_TEXT:
+			rc = jobreg_record_set_text(after, o->field, o->text);
+			break;
+		case JOBREG_FIELD_KIND_BOOL:
+			rc = jobreg_record_set_bool(after, o->field, o->flag);
+			break;
+		case JOBREG_FIELD_KIND_REAL:
+			rc = jobreg_record_set_real(after, o->field, o->real);
+			break;
+		}
+		jr_record_set_flag(after, flag, 1);
+	}
+	/* Names are unique among records (SPEC 4). */
+	if (rc == 0 && !o->clear && o->field == JOBREG_FIELD_NAME) {
+		for (i = 0; i < all->count; i++) {
+			const jobreg_record *other = all->items[i];
+			if (other != rec && strcmp(jr_record_text(other, JOBREG_FIELD_NAME), o->text) == 0) {
+				rc = jr_error_set(JOBREG_EEXISTS,
+				                  "the name \"%s\" is taken by job record %s (%s)", o->text,
+				                  jr_record_text(other, JOBREG_FIELD_ID),
+				                  jr_record_text(other, JOBREG_FIELD_CLASS_PATH));
+				break;
+			}
+		}
+	}
+	if (rc == 0) {
+		*changed = !jr_record_equal(rec, after);
+		/* Swap the contents: `rec` stays the list's pointer. */
+		jobreg_record tmp = *rec;
+		*rec = *after;
+		*after = tmp;
+	}
+	jobreg_record_free(after);
+	return rc;
+}
+
+static int override(const char *function, jobreg_storage *st, const char *id, struct override *o)
+{
+	int rc;
+
+	if (!st || !id)
+		return jr_error_set(JOBREG_EINVAL, "%s: NULL %s", function, st ? "id" : "storage");
+	if ((rc = check_overridable(function, o->field, o->clear ? 0 : o->kind)) < 0)
+		return rc;
+	if (!o->clear && o->kind == JOBREG_FIELD_KIND_TEXT && !o->text)
+		return jr_error_set(JOBREG_EINVAL, "%s: value is NULL", function);
+	return change_record(st, id, change_override, o);
+}
+
+int jobreg_storage_override_text(jobreg_storage *st, const char *id, jobreg_field field,
+                                 const char *value)
+{
+	struct override o = { field, JOBREG_FIELD_KIND_TEXT, value, 0, 0.0, 0 };
+	return override("jobreg_storage_override_text", st, id, &o);
+}
+
+int jobreg_storage_override_bool(jobreg_storage *st, const char *id, jobreg_field field, int value)
+{
+	struct override o = { field, JOBREG_FIELD_KIND_BOOL, NULL, value, 0.0, 0 };
+	return override("jobreg_storage_override_bool", st, id, &o);
+}
+
+int jobreg_storage_override_real(jobreg_storage *st, const char *id, jobreg_field field, double value)
+{
+	struct override o = { field, JOBREG_FIELD_KIND_REAL, NULL, 0, value, 0 };
+	return override("jobreg_storage_override_real", st, id, &o);
+}
+
+int jobreg_storage_override_clear(jobreg_storage *st, const char *id, jobreg_field field)
+{
+	struct override o = { field, (jobreg_field_kind)0, NULL, 0, 0.0, 1 };
+	return override("jobreg_storage_override_clear", st, id, &o);
+}
+
+/* ---- delete -------------------------------------------------------- */
+
+int jobreg_storage_delete(jobreg_storage *st, const char *id, int force)
+{
+	jr_records all = { NULL, 0, 0 };
+	long at;
+	int rc;
+
+	if (!st || !id)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_delete: NULL %s", st ? "id" : "storage");
+	if ((rc = jr_storage_begin(st, JOBREG_STORAGE_BEGIN_WRITE)) < 0)
+		return rc;
+	rc = jr_storage_read_all(&all, st);
+	if (rc == 0) {
+		at = find_by(&all, JOBREG_FIELD_ID, id);
+		if (at < 0) {
+			rc = jr_error_set(JOBREG_ENOTFOUND, "no job record has the id \"%s\"", id);
+		} else if (jr_record_flag(all.items[at], JOBREG_FIELD_INSTALLED) && !force) {
+			rc = jr_error_set(JOBREG_ESTATE,
+			                  "job record %s (%s) is installed: its job is loaded, so the next "
+			                  "refresh would create it again; delete it with force to do it anyway",
+			                  id, jr_record_text(all.items[at], JOBREG_FIELD_CLASS_PATH));
+		} else {
+			rc = jr_storage_delete(st, id);
+		}
+	}
+	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
+	jr_records_clear(&all);
+	return rc;
+}
+
+/* ---- migrate ------------------------------------------------------- */
+
+/* 1 when `name` is a dotted Python name ("my_repo", "pkg.sub"). */
+static int is_dotted_name(const char *name)
+{
+	const char *part = name, *dot;
+
+	for (;;) {
+		dot = strchr(part, '.');
+		if (!jr_is_module_name(part, dot ? (size_t)(dot - part) : strlen(part)))
+			return 0;
+		if (!dot)
+			return 1;
+		part = dot + 1;
+	}
+}
+
+/* `module` with its leading component(s) `old` replaced by `new`; NULL if not under `old`. */
+static char *rebase_module(const char *module, const char *old, const char *new_name, int *oom)
+{
+	size_t n = strlen(old);
+	char *out;
+
+	*oom = 0;
+	if (strncmp(module, old, n) != 0 || (module[n] != '\0' && module[n] != '.'))
+		return NULL;
+	out = jr_asprintf("%s%s", new_name, module + n);
+	if (!out)
+		*oom = 1;
+	return out;
+}
+
+static int migrate(jr_records *all, jobreg_storage *st, const char *old_name,
+                   const char *new_name, size_t *moved)
+{
+	jr_strmap identities;
+	char **keys = calloc(all->count + 1, sizeof(char *));
+	unsigned char *touched = calloc(all->count + 1, 1);
+	size_t i;
+	int rc = 0;
+
+	*moved = 0;
+	if (!keys || !touched || jr_strmap_init(&identities, all->count) < 0) {
+		free(keys);
+		free(touched);
+		return jr_error_oom();
+	}
+	for (i = 0; i < all->count && rc == 0; i++) {
+		struct jr_strmap_slot *slot;
+		if (!(keys[i] = jr_record_identity(all->items[i]))) {
+			rc = JOBREG_ENOMEM;
+			break;
+		}
+		slot = jr_strmap_slot(&identities, keys[i]);
+		if (!slot->key) {
+			slot->key = keys[i];
+			slot->value = all->items[i];
+			jr_strmap_added(&identities);
+		}
+	}
+	/* Plan and check everything before the first write. */
+	for (i = 0; i < all->count && rc == 0; i++) {
+		jobreg_record *rec = all->items[i];
+		const jobreg_record *holder;
+		char *module, *identity;
+		int oom;
+
+		if (strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE), old_name) != 0 ||
+		    strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE_TYPE), "local") == 0)
+			continue;
+		module = rebase_module(jr_record_text(rec, JOBREG_FIELD_MODULE_NAME), old_name, new_name, &oom);
+		if (oom) {
+			rc = JOBREG_ENOMEM;
+			break;
+		}
+		if (!module && !(module = jr_strdup(jr_record_text(rec, JOBREG_FIELD_MODULE_NAME)))) {
+			rc = JOBREG_ENOMEM;
+			break;
+		}
+		identity = jr_asprintf("%s.%s", module, jr_record_text(rec, JOBREG_FIELD_JOB_CLASS_NAME));
+		if (!identity) {
+			free(module);
+			rc = JOBREG_ENOMEM;
+			break;
+		}
+		holder = jr_strmap_get(&identities, identity);
+		if (holder && holder != rec) {
+			rc = jr_error_set(JOBREG_EEXISTS,
+			                  "cannot migrate source \"%s\" to \"%s\": job record %s already holds "
+			                  "%s (source %s \"%s\"); delete it first",
+			                  old_name, new_name, jr_record_text(holder, JOBREG_FIELD_ID), identity,
+			                  jr_record_text(holder, JOBREG_FIELD_SOURCE_TYPE),
+			                  jr_record_text(holder, JOBREG_FIELD_SOURCE));
+		}
+		if (rc == 0)
+			rc = jr_record_set_text(rec, JOBREG_FIELD_MODULE_NAME, module);
+		if (rc == 0)
+			rc = jr_record_set_text(rec, JOBREG_FIELD_CLASS_PATH, identity);
+		if (rc == 0)
+			rc = jr_record_set_text(rec, JOBREG_FIELD_SOURCE, new_name);
+		free(module);
+		free(identity);
+		touched[i] = 1;
+		(*moved)++;
+	}
+	if (rc == 0 && *moved == 0)
+		rc = jr_error_set(JOBREG_ENOTFOUND, "no job record belongs to a git or app source \"%s\"",
+		                  old_name);
+	for (i = 0; i < all->count && rc == 0; i++)
+		if (touched[i])
+			rc = jr_storage_write(st, all->items[i]);
+	for (i = 0; i < all->count; i++)
+		free(keys[i]);
+	free(keys);
+	free(touched);
+	jr_strmap_free(&identities);
+	return rc;
+}
+
+int jobreg_storage_migrate_source(size_t *migrated, jobreg_storage *st, const char *old_name,
+                                  const char *new_name)
+{
+	jr_records all = { NULL, 0, 0 };
+	size_t moved = 0;
+	int rc;
+
+	if (migrated)
+		*migrated = 0;
+	if (!st || !old_name || !new_name)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_migrate_source: NULL argument");
+	if (!*old_name || !*new_name)
+		return jr_error_set(JOBREG_EINVAL,
+		                    "migrate source: a jobs root (source \"\") cannot be migrated");
+	if (!is_dotted_name(old_name) || !is_dotted_name(new_name))
+		return jr_error_set(JOBREG_EINVAL, "migrate source: \"%s\" is not a Python module name",
+		                    is_dotted_name(old_name) ? new_name : old_name);
+	if (strcmp(old_name, new_name) == 0)
+		return jr_error_set(JOBREG_EINVAL, "migrate source: old and new name are both \"%s\"",
+		                    old_name);
+	if ((rc = jr_storage_begin(st, JOBREG_STORAGE_BEGIN_WRITE)) < 0)
+		return rc;
+	rc = jr_storage_read_all(&all, st);
+	if (rc == 0)
+		rc = migrate(&all, st, old_name, new_name, &moved);
+	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
+	jr_records_clear(&all);
+	if (rc == 0 && migrated)
+		*migrated = moved;
+	return rc;
+}

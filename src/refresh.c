@@ -1,0 +1,652 @@
+/*
+ * refresh.c: bringing the stored records in line with the loaded jobs
+ * (SPEC 4). One write transaction: read every record once, work out each
+ * record's new value in memory, write only the records that changed.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "jobreg/job.h"
+#include "jobreg/registry.h"
+#include "jobreg/source.h"
+#include "json.h"
+#include "options.h"
+#include "record.h"
+#include "refresh.h"
+#include "storage_internal.h"
+#include "strmap.h"
+#include "util.h"
+
+struct jobreg_refresh_result {
+	char **created, **updated, **uninstalled;
+	size_t created_count, updated_count, uninstalled_count;
+	size_t unchanged, writes;
+};
+
+/* What the refresh knows about one stored record. */
+struct stored {
+	jobreg_record *rec; /* owned by `records` below, changed in place */
+	const jr_job_desc *job; /* its job in this refresh, or NULL */
+	unsigned char in_scope;
+	unsigned char changed;
+};
+
+struct refresh {
+	const jr_job_desc *jobs;
+	size_t job_count;
+	jr_records records;     /* as read */
+	struct stored *stored;  /* one per record */
+	size_t *record_of_job;  /* per job: index + 1 of its record, 0 when new */
+	jobreg_record **created; /* per job: the new record, or NULL */
+	char **identities;      /* per record: "module_name.job_class_name" */
+	jr_strmap by_identity;  /* identity -> record index + 1, or a job's slot */
+	jr_strmap names;        /* names taken so far */
+};
+
+static void refresh_free(struct refresh *r)
+{
+	size_t i;
+
+	if (r->identities)
+		for (i = 0; i < r->records.count; i++)
+			free(r->identities[i]);
+	if (r->created)
+		for (i = 0; i < r->job_count; i++)
+			jobreg_record_free(r->created[i]);
+	free(r->identities);
+	free(r->created);
+	free(r->record_of_job);
+	free(r->stored);
+	jr_strmap_free(&r->by_identity);
+	jr_strmap_free(&r->names);
+	jr_records_clear(&r->records);
+}
+
+/* ---- changing a record, noting whether anything changed ------------ */
+
+static int set_text(jobreg_record *rec, jobreg_field field, const char *value,
+                    unsigned char *changed)
+{
+	if (strcmp(jr_record_text(rec, field), value) == 0)
+		return 0;
+	*changed = 1;
+	return jr_record_set_text(rec, field, value);
+}
+
+static void set_flag(jobreg_record *rec, jobreg_field field, int value, unsigned char *changed)
+{
+	if (jr_record_flag(rec, field) != (value ? 1 : 0)) {
+		jr_record_set_flag(rec, field, value);
+		*changed = 1;
+	}
+}
+
+static void set_real(jobreg_record *rec, jobreg_field field, double value, unsigned char *changed)
+{
+	if (jr_record_real(rec, field) != value) {
+		jr_record_set_real(rec, field, value);
+		*changed = 1;
+	}
+}
+
+static int overridden(const jobreg_record *rec, jobreg_field field)
+{
+	return jr_record_flag(rec, jr_field_override_of(field));
+}
+
+/* A JSON field from a job: checked only when it differs from the stored one. */
+static int set_json(jobreg_record *rec, jobreg_field field, const char *value,
+                    const jr_job_desc *job, unsigned char *changed)
+{
+	if (strcmp(jr_record_text(rec, field), value) == 0)
+		return 0;
+	if (jobreg_record_set_text(rec, field, value) < 0) {
+		char why[512]; /* the message is rewritten from a copy, never in place */
+		snprintf(why, sizeof(why), "%s", jobreg_error_last()->message);
+		return jr_error_set(JOBREG_EINVAL, "job %s: %s", job->class_path, why);
+	}
+	*changed = 1;
+	return 0;
+}
+
+/* Copy the job's values into `rec`, except its name and overridden fields. */
+static int apply_job(jobreg_record *rec, const jr_job_desc *job, unsigned char *changed)
+{
+	const char *type = jobreg_source_type_name(job->source_type);
+	int rc = 0;
+
+	if (strcmp(type, "unknown") == 0)
+		return jr_error_set(JOBREG_EINVAL, "job %s: unknown source type %d", job->class_path,
+		                    (int)job->source_type);
+	if (!isfinite(job->soft_time_limit) || job->soft_time_limit < 0 ||
+	    !isfinite(job->time_limit) || job->time_limit < 0)
+		return jr_error_set(JOBREG_EINVAL, "job %s: a time limit is negative or not finite",
+		                    job->class_path);
+	if (rc == 0)
+		rc = set_text(rec, JOBREG_FIELD_MODULE_NAME, job->module_name, changed);
+	if (rc == 0)
+		rc = set_text(rec, JOBREG_FIELD_JOB_CLASS_NAME, job->class_name, changed);
+	if (rc == 0)
+		rc = set_text(rec, JOBREG_FIELD_CLASS_PATH, job->class_path, changed);
+	if (rc == 0)
+		rc = set_text(rec, JOBREG_FIELD_SOURCE_TYPE, type, changed);
+	if (rc == 0)
+		rc = set_text(rec, JOBREG_FIELD_SOURCE, job->source_name, changed);
+	if (rc == 0 && !overridden(rec, JOBREG_FIELD_GROUPING))
+		rc = set_text(rec, JOBREG_FIELD_GROUPING, job->grouping, changed);
+	if (rc == 0 && !overridden(rec, JOBREG_FIELD_DESCRIPTION))
+		rc = set_text(rec, JOBREG_FIELD_DESCRIPTION, job->description, changed);
+	if (rc == 0)
+		rc = set_json(rec, JOBREG_FIELD_TASK_QUEUES, job->task_queues, job, changed);
+	if (rc == 0)
+		rc = set_json(rec, JOBREG_FIELD_VARIABLES, job->variables, job, changed);
+	if (rc < 0)
+		return rc;
+	if (!overridden(rec, JOBREG_FIELD_HIDDEN))
+		set_flag(rec, JOBREG_FIELD_HIDDEN, job->hidden, changed);
+	if (!overridden(rec, JOBREG_FIELD_DRYRUN_DEFAULT))
+		set_flag(rec, JOBREG_FIELD_DRYRUN_DEFAULT, job->dryrun_default, changed);
+	if (!overridden(rec, JOBREG_FIELD_APPROVAL_REQUIRED))
+		set_flag(rec, JOBREG_FIELD_APPROVAL_REQUIRED, job->approval_required, changed);
+	if (!overridden(rec, JOBREG_FIELD_HAS_SENSITIVE_VARIABLES))
+		set_flag(rec, JOBREG_FIELD_HAS_SENSITIVE_VARIABLES, job->has_sensitive_variables, changed);
+	if (!overridden(rec, JOBREG_FIELD_IS_SINGLETON))
+		set_flag(rec, JOBREG_FIELD_IS_SINGLETON, job->is_singleton, changed);
+	if (!overridden(rec, JOBREG_FIELD_SOFT_TIME_LIMIT))
+		set_real(rec, JOBREG_FIELD_SOFT_TIME_LIMIT, job->soft_time_limit, changed);
+	if (!overridden(rec, JOBREG_FIELD_TIME_LIMIT))
+		set_real(rec, JOBREG_FIELD_TIME_LIMIT, job->time_limit, changed);
+	set_flag(rec, JOBREG_FIELD_SUPPORTS_DRYRUN, job->supports_dryrun, changed);
+	/* Loaded, so installed; `enabled` is the host's alone. */
+	set_flag(rec, JOBREG_FIELD_INSTALLED, 1, changed);
+	return 0;
+}
+
+/* ---- planning ------------------------------------------------------ */
+
+static int in_scope(const jobreg_record *rec, int scope_type, const char *scope_name)
+{
+	if (scope_type == 0)
+		return 1;
+	return strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE_TYPE),
+	              jobreg_source_type_name((jobreg_source_t)scope_type)) == 0 &&
+	       strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE), scope_name) == 0;
+}
+
+/* Index the stored records by identity and match each job to its record. */
+static int match_jobs(struct refresh *r, int scope_type, const char *scope_name)
+{
+	size_t n = r->records.count, i, j;
+
+	r->stored = calloc(n ? n : 1, sizeof(*r->stored));
+	r->identities = calloc(n ? n : 1, sizeof(*r->identities));
+	r->record_of_job = calloc(r->job_count ? r->job_count : 1, sizeof(*r->record_of_job));
+	r->created = calloc(r->job_count ? r->job_count : 1, sizeof(*r->created));
+	if (!r->stored || !r->identities || !r->record_of_job || !r->created)
+		return jr_error_oom();
+	if (jr_strmap_init(&r->by_identity, n + r->job_count) < 0)
+		return JOBREG_ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct jr_strmap_slot *slot;
+
+		r->stored[i].rec = r->records.items[i];
+		r->stored[i].in_scope = in_scope(r->stored[i].rec, scope_type, scope_name);
+		if (!(r->identities[i] = jr_record_identity(r->stored[i].rec)))
+			return JOBREG_ENOMEM;
+		slot = jr_strmap_slot(&r->by_identity, r->identities[i]);
+		if (slot->key) {
+			size_t other = (size_t)(uintptr_t)slot->value - 1;
+			return jr_error_set(JOBREG_EEXISTS,
+			                    "storage holds two records for job %s (ids %s and %s): "
+			                    "delete one of them",
+			                    r->identities[i],
+			                    jr_record_text(r->stored[other].rec, JOBREG_FIELD_ID),
+			                    jr_record_text(r->stored[i].rec, JOBREG_FIELD_ID));
+		}
+		slot->key = r->identities[i];
+		slot->value = (void *)(uintptr_t)(i + 1);
+		jr_strmap_added(&r->by_identity);
+	}
+	for (j = 0; j < r->job_count; j++) {
+		const jr_job_desc *job = &r->jobs[j];
+		struct jr_strmap_slot *slot = jr_strmap_slot(&r->by_identity, job->class_path);
+		size_t at = (size_t)(uintptr_t)slot->value;
+
+		if (slot->key && (at > n || r->stored[at - 1].job))
+			return jr_error_set(JOBREG_EINVAL, "refresh: job %s is listed twice",
+			                    job->class_path);
+		if (slot->key) {
+			r->stored[at - 1].job = job;
+			r->record_of_job[j] = at;
+		} else {
+			/* Marks the identity as taken by a new record. */
+			slot->key = job->class_path;
+			slot->value = (void *)(uintptr_t)(n + 1 + j);
+			jr_strmap_added(&r->by_identity);
+		}
+	}
+	return 0;
+}
+
+/* Build the record of every job and copy the jobs' values. */
+static int apply_jobs(struct refresh *r)
+{
+	size_t j;
+	int rc;
+
+	for (j = 0; j < r->job_count; j++) {
+		const jr_job_desc *job = &r->jobs[j];
+
+		if (r->record_of_job[j]) {
+			struct stored *s = &r->stored[r->record_of_job[j] - 1];
+			if ((rc = apply_job(s->rec, job, &s->changed)) < 0)
+				return rc;
+		} else {
+			char id[37];
+			unsigned char changed = 0;
+			jobreg_record *rec = jr_record_new();
+
+			if (!rec)
+				return JOBREG_ENOMEM;
+			r->created[j] = rec;
+			/* New: installed, never enabled by a refresh. */
+			if ((rc = jr_uuid4(id)) < 0 || (rc = jr_record_set_text(rec, JOBREG_FIELD_ID, id)) < 0 ||
+			    (rc = apply_job(rec, job, &changed)) < 0)
+				return rc;
+			jr_record_set_flag(rec, JOBREG_FIELD_ENABLED, 0);
+		}
+	}
+	return 0;
+}
+
+static int name_taken(const struct refresh *r, const char *name)
+{
+	return jr_strmap_get(&r->names, name) != NULL;
+}
+
+/* Take `rec`'s current name (its own string is the key: never set it again). */
+static void reserve_name(struct refresh *r, const jobreg_record *rec)
+{
+	const char *name = jr_record_text(rec, JOBREG_FIELD_NAME);
+	struct jr_strmap_slot *slot = jr_strmap_slot(&r->names, name);
+
+	if (slot->key)
+		return; /* an old duplicate, stored before: left as it is */
+	slot->key = name;
+	slot->value = (void *)rec;
+	jr_strmap_added(&r->names);
+}
+
+/* Give `rec` its job's name, or the first free "name (n)" with the name kept. */
+static int assign_name(struct refresh *r, jobreg_record *rec, const char *wanted,
+                       unsigned char *changed)
+{
+	unsigned long n;
+	int rc;
+
+	if (!name_taken(r, wanted)) {
+		if ((rc = set_text(rec, JOBREG_FIELD_NAME, wanted, changed)) < 0)
+			return rc;
+		reserve_name(r, rec);
+		return 0;
+	}
+	for (n = 2;; n++) {
+		char *candidate = jr_asprintf("%s (%lu)", wanted, n);
+
+		if (!candidate)
+			return JOBREG_ENOMEM;
+		if (!name_taken(r, candidate)) {
+			rc = set_text(rec, JOBREG_FIELD_NAME, candidate, changed);
+			free(candidate);
+			if (rc < 0)
+				return rc;
+			set_flag(rec, JOBREG_FIELD_NAME_OVERRIDE, 1, changed);
+			reserve_name(r, rec);
+			return 0;
+		}
+		free(candidate);
+	}
+}
+
+/*
+ * Names stay unique. First every name that is not being (re)assigned is
+ * taken: records without a job here, overridden names, and names that
+ * already equal their job's. Then the remaining jobs get theirs, in
+ * snapshot order, with " (n)" on a clash.
+ */
+static int assign_names(struct refresh *r)
+{
+	size_t i, j;
+	int rc;
+
+	if (jr_strmap_init(&r->names, r->records.count + r->job_count) < 0)
+		return JOBREG_ENOMEM;
+	for (i = 0; i < r->records.count; i++) {
+		const struct stored *s = &r->stored[i];
+		if (!s->job || jr_record_flag(s->rec, JOBREG_FIELD_NAME_OVERRIDE) ||
+		    strcmp(jr_record_text(s->rec, JOBREG_FIELD_NAME), s->job->name) == 0)
+			reserve_name(r, s->rec);
+	}
+	for (j = 0; j < r->job_count; j++) {
+		const jr_job_desc *job = &r->jobs[j];
+		unsigned char ignored = 0;
+
+		if (r->record_of_job[j]) {
+			struct stored *s = &r->stored[r->record_of_job[j] - 1];
+			if (jr_record_flag(s->rec, JOBREG_FIELD_NAME_OVERRIDE) ||
+			    strcmp(jr_record_text(s->rec, JOBREG_FIELD_NAME), job->name) == 0)
+				continue;
+			rc = assign_name(r, s->rec, job->name, &s->changed);
+		} else {
+			rc = assign_name(r, r->created[j], job->name, &ignored);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Records in scope whose job is gone: installed = 0, nothing else. */
+static void uninstall_missing(struct refresh *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->records.count; i++) {
+		struct stored *s = &r->stored[i];
+		if (s->in_scope && !s->job)
+			set_flag(s->rec, JOBREG_FIELD_INSTALLED, 0, &s->changed);
+	}
+}
+
+static int write_changes(struct refresh *r, jobreg_storage *st, size_t *writes)
+{
+	size_t i, j;
+	int rc;
+
+	*writes = 0;
+	for (i = 0; i < r->records.count; i++) {
+		if (!r->stored[i].changed)
+			continue;
+		if ((rc = jr_storage_write(st, r->stored[i].rec)) < 0)
+			return rc;
+		(*writes)++;
+	}
+	for (j = 0; j < r->job_count; j++) {
+		if (!r->created[j])
+			continue;
+		if ((rc = jr_storage_write(st, r->created[j])) < 0)
+			return rc;
+		(*writes)++;
+	}
+	return 0;
+}
+
+/* ---- the result ---------------------------------------------------- */
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_path(char **list, size_t *count, const char *path)
+{
+	if (!(list[*count] = jr_strdup(path)))
+		return JOBREG_ENOMEM;
+	(*count)++;
+	return 0;
+}
+
+static int make_result(jobreg_refresh_result **out, const struct refresh *r, size_t writes)
+{
+	jobreg_refresh_result *res = calloc(1, sizeof(*res));
+	size_t slots = r->job_count + 1, i, j;
+	int rc = 0;
+
+	if (!res)
+		return jr_error_oom();
+	res->created = calloc(slots, sizeof(char *));
+	res->updated = calloc(slots, sizeof(char *));
+	res->uninstalled = calloc(r->records.count + 1, sizeof(char *));
+	if (!res->created || !res->updated || !res->uninstalled)
+		rc = jr_error_oom();
+	for (j = 0; j < r->job_count && rc == 0; j++) {
+		if (!r->record_of_job[j])
+			rc = add_path(res->created, &res->created_count, r->jobs[j].class_path);
+		else if (r->stored[r->record_of_job[j] - 1].changed)
+			rc = add_path(res->updated, &res->updated_count, r->jobs[j].class_path);
+		else
+			res->unchanged++;
+	}
+	for (i = 0; i < r->records.count && rc == 0; i++) {
+		const struct stored *s = &r->stored[i];
+		if (!s->job && s->changed)
+			rc = add_path(res->uninstalled, &res->uninstalled_count,
+			              jr_record_text(s->rec, JOBREG_FIELD_CLASS_PATH));
+	}
+	if (rc < 0) {
+		jobreg_refresh_result_free(res);
+		return rc;
+	}
+	qsort(res->uninstalled, res->uninstalled_count, sizeof(char *), compare_strings);
+	res->writes = writes;
+	*out = res;
+	return 0;
+}
+
+/* ---- entry points -------------------------------------------------- */
+
+int jr_refresh_jobs(jobreg_refresh_result **out, jobreg_storage *st, const jr_job_desc *jobs,
+                    size_t count, int scope_type, const char *scope_name)
+{
+	struct refresh r;
+	jobreg_refresh_result *res = NULL;
+	size_t writes = 0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.jobs = jobs;
+	r.job_count = count;
+	if ((rc = jr_storage_begin(st, JOBREG_STORAGE_BEGIN_WRITE)) < 0)
+		return rc;
+	rc = jr_storage_read_all(&r.records, st);
+	if (rc == 0)
+		rc = match_jobs(&r, scope_type, scope_name ? scope_name : "");
+	if (rc == 0)
+		rc = apply_jobs(&r);
+	if (rc == 0)
+		rc = assign_names(&r);
+	if (rc == 0) {
+		uninstall_missing(&r);
+		rc = write_changes(&r, st, &writes);
+	}
+	/* Built before the commit: running out of memory here still undoes all. */
+	if (rc == 0 && out)
+		rc = make_result(&res, &r, writes);
+	if (rc < 0)
+		jr_storage_rollback(st, rc);
+	else
+		rc = jr_storage_commit(st);
+	refresh_free(&r);
+	if (rc < 0) {
+		jobreg_refresh_result_free(res);
+		return rc;
+	}
+	if (out)
+		*out = res;
+	return 0;
+}
+
+static const size_t refresh_options_sizes[] = {
+	JR_SIZE_THROUGH(jobreg_refresh_options, source_name), /* version 1 */
+};
+
+int jobreg_refresh_options_init(jobreg_refresh_options *opts, unsigned int version)
+{
+	if (!opts)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_refresh_options_init: opts is NULL");
+	if (version < 1 || version > JOBREG_REFRESH_OPTIONS_VERSION)
+		return jr_error_set(JOBREG_EVERSION,
+		                    "jobreg_refresh_options: version %u is not supported (this library knows 1 to %u)",
+		                    version, JOBREG_REFRESH_OPTIONS_VERSION);
+	*opts = (jobreg_refresh_options)JOBREG_REFRESH_OPTIONS_INIT;
+	opts->version = version;
+	return 0;
+}
+
+/* Meta.task_queues as the record's JSON text; "[]" needs no allocation. */
+static char *task_queues_json(const jobreg_job *job)
+{
+	size_t n = jobreg_job_task_queue_count(job), i;
+	jr_buf b = JR_BUF_INIT;
+	jr_json w;
+
+	jr_json_init(&w, &b);
+	jr_json_begin_array(&w);
+	for (i = 0; i < n; i++)
+		jr_json_string(&w, jobreg_job_task_queue(job, i));
+	jr_json_end_array(&w);
+	if (jr_json_status(&w) < 0) {
+		jr_buf_free(&b);
+		return NULL;
+	}
+	return jr_buf_detach(&b);
+}
+
+int jobreg_refresh(jobreg_refresh_result **out, jobreg_storage *st, const jobreg_snapshot *snap,
+                   const jobreg_refresh_options *opts)
+{
+	jobreg_refresh_options o = JOBREG_REFRESH_OPTIONS_INIT;
+	const char *scope_name;
+	jr_job_desc *descs = NULL;
+	char **queues = NULL;
+	size_t total, count = 0, i;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!st || !snap)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_refresh: NULL %s", st ? "snapshot" : "storage");
+	rc = jr_options_read(&o, opts, refresh_options_sizes, JOBREG_REFRESH_OPTIONS_VERSION,
+	                     "jobreg_refresh_options");
+	if (rc < 0)
+		return rc;
+	if (o.source_type != 0 &&
+	    strcmp(jobreg_source_type_name((jobreg_source_t)o.source_type), "unknown") == 0)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_refresh_options: unknown source_type %d",
+		                    o.source_type);
+	scope_name = o.source_name ? o.source_name : "";
+	total = jobreg_snapshot_job_count(snap);
+	descs = calloc(total ? total : 1, sizeof(*descs));
+	queues = calloc(total ? total : 1, sizeof(*queues));
+	if (!descs || !queues) {
+		rc = jr_error_oom();
+		goto out;
+	}
+	for (i = 0; i < total; i++) {
+		const jobreg_job *job = jobreg_snapshot_job(snap, i);
+		jr_job_desc *d = &descs[count];
+
+		if (o.source_type != 0 && ((int)jobreg_job_source_type(job) != o.source_type ||
+		                           strcmp(jobreg_job_source_name(job), scope_name) != 0))
+			continue;
+		d->class_path = jobreg_job_class_path(job);
+		d->module_name = jobreg_job_module_name(job);
+		d->class_name = jobreg_job_class_name(job);
+		d->source_type = jobreg_job_source_type(job);
+		d->source_name = jobreg_job_source_name(job);
+		d->grouping = jobreg_job_grouping(job);
+		d->name = jobreg_job_name(job);
+		d->description = jobreg_job_description(job);
+		d->variables = jobreg_job_variables_json(job);
+		d->soft_time_limit = jobreg_job_soft_time_limit(job);
+		d->time_limit = jobreg_job_time_limit(job);
+		d->hidden = (unsigned char)!!jobreg_job_hidden(job);
+		d->dryrun_default = (unsigned char)!!jobreg_job_dryrun_default(job);
+		d->approval_required = (unsigned char)!!jobreg_job_approval_required(job);
+		d->has_sensitive_variables = (unsigned char)!!jobreg_job_has_sensitive_variables(job);
+		d->is_singleton = (unsigned char)!!jobreg_job_is_singleton(job);
+		d->supports_dryrun = (unsigned char)!!jobreg_job_supports_dryrun(job);
+		if (jobreg_job_task_queue_count(job) == 0) {
+			d->task_queues = "[]";
+		} else {
+			if (!(queues[count] = task_queues_json(job))) {
+				rc = JOBREG_ENOMEM;
+				goto out;
+			}
+			d->task_queues = queues[count];
+		}
+		count++;
+	}
+	rc = jr_refresh_jobs(out, st, descs, count, o.source_type, scope_name);
+out:
+	if (queues)
+		for (i = 0; i < total; i++)
+			free(queues[i]);
+	free(queues);
+	free(descs);
+	return rc;
+}
+
+/* ---- result getters ------------------------------------------------ */
+
+size_t jobreg_refresh_result_created_count(const jobreg_refresh_result *res)
+{
+	return res ? res->created_count : 0;
+}
+
+const char *jobreg_refresh_result_created(const jobreg_refresh_result *res, size_t i)
+{
+	return res && i < res->created_count ? res->created[i] : NULL;
+}
+
+size_t jobreg_refresh_result_updated_count(const jobreg_refresh_result *res)
+{
+	return res ? res->updated_count : 0;
+}
+
+const char *jobreg_refresh_result_updated(const jobreg_refresh_result *res, size_t i)
+{
+	return res && i < res->updated_count ? res->updated[i] : NULL;
+}
+
+size_t jobreg_refresh_result_uninstalled_count(const jobreg_refresh_result *res)
+{
+	return res ? res->uninstalled_count : 0;
+}
+
+const char *jobreg_refresh_result_uninstalled(const jobreg_refresh_result *res, size_t i)
+{
+	return res && i < res->uninstalled_count ? res->uninstalled[i] : NULL;
+}
+
+size_t jobreg_refresh_result_unchanged(const jobreg_refresh_result *res)
+{
+	return res ? res->unchanged : 0;
+}
+
+size_t jobreg_refresh_result_writes(const jobreg_refresh_result *res)
+{
+	return res ? res->writes : 0;
+}
+
+void jobreg_refresh_result_free(jobreg_refresh_result *res)
+{
+	size_t i;
+
+	if (!res)
+		return;
+	for (i = 0; i < res->created_count; i++)
+		free(res->created[i]);
+	for (i = 0; i < res->updated_count; i++)
+		free(res->updated[i]);
+	for (i = 0; i < res->uninstalled_count; i++)
+		free(res->uninstalled[i]);
+	free(res->created);
+	free(res->updated);
+	free(res->uninstalled);
+	free(res);
+}

@@ -1,0 +1,33 @@
+/* registry_internal.h: what sources may ask of their registry (internal). */
+#ifndef JR_REGISTRY_INTERNAL_H
+#define JR_REGISTRY_INTERNAL_H
+
+#include "generation.h"
+#include "jobreg/registry.h"
+
+/*
+ * Decides whether a freshly imported part may be published: 0 to publish,
+ * or a negative error (recorded) to keep the current generation.
+ */
+typedef int (*jr_accept_fn)(jobreg_source *src, const jr_part *part, void *payload);
+
+/*
+ * Import `src` alone (its modules purged first; every other source keeps
+ * its part) and, when `accept` (may be NULL) agrees, publish a generation
+ * with the new part. When `accept` refuses, its error is returned and the
+ * current generation stays; the source's modules in sys.modules are then
+ * those of the refused import, so the caller restores the files and calls
+ * this again to bring the old code back. Serialized with every other load.
+ */
+int jr_registry_load_source(jobreg_registry *reg, jobreg_source *src, jr_accept_fn accept,
+                            void *payload);
+
+/*
+ * Hold off every other load of `reg` (recursive: loads by the holder's own
+ * thread go on). A git sync holds it while the checkout is on a commit
+ * under trial, so that no other load imports that commit.
+ */
+void jr_registry_lock(jobreg_registry *reg);
+void jr_registry_unlock(jobreg_registry *reg);
+
+#endif

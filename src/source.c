@@ -1,0 +1,123 @@
+/* source.c: what all sources share: the public getters and the plan. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "runtime.h"
+#include "source.h"
+#include "util.h"
+
+int jr_source_new(jobreg_source **out, jobreg_source_t type, const char *name,
+                  const char *root, const struct jr_source_ops *ops)
+{
+	jobreg_source *src = calloc(1, sizeof(*src));
+
+	if (!src)
+		return jr_error_oom();
+	src->type = type;
+	src->ops = ops;
+	src->name = jr_strdup(name);
+	src->root = jr_strdup(root);
+	if (!src->name || !src->root) {
+		jr_source_destroy(src);
+		return JOBREG_ENOMEM;
+	}
+	*out = src;
+	return 0;
+}
+
+void jr_source_destroy(jobreg_source *src)
+{
+	if (!src)
+		return;
+	if (src->ops && src->ops->free)
+		src->ops->free(src);
+	jr_part_unref(src->loaded_part);
+	if (src->state && jr_runtime_python_alive()) {
+		PyGILState_STATE gil = PyGILState_Ensure();
+		PyObject *r = PyObject_CallMethod(src->state, "close", NULL);
+
+		/* Closing purges the source's modules; a failure there must not
+		 * stop the host from freeing its registry. */
+		if (!r)
+			PyErr_Clear();
+		Py_XDECREF(r);
+		Py_DECREF(src->state);
+		PyGILState_Release(gil);
+	}
+	free(src->name);
+	free(src->root);
+	free(src);
+}
+
+void jobreg_source_free(jobreg_source *src)
+{
+	if (src && !src->owned)
+		jr_source_destroy(src);
+}
+
+jobreg_source_t jobreg_source_type(const jobreg_source *src)
+{
+	return src->type;
+}
+
+const char *jobreg_source_type_name(jobreg_source_t type)
+{
+	switch (type) {
+	case JOBREG_SOURCE_LOCAL: return "local";
+	case JOBREG_SOURCE_GIT: return "git";
+	case JOBREG_SOURCE_APP: return "app";
+	default: return "unknown";
+	}
+}
+
+const char *jobreg_source_name(const jobreg_source *src)
+{
+	return src->name;
+}
+
+const char *jobreg_source_root(const jobreg_source *src)
+{
+	return src->root;
+}
+
+int jr_plan_add_module(jr_load_plan *plan, const char *name, const char *path,
+                       enum jr_module_kind kind)
+{
+	jr_module_entry *entry;
+
+	if (plan->module_count == plan->module_capacity) {
+		size_t cap = plan->module_capacity ? plan->module_capacity * 2 : 32;
+		jr_module_entry *p = realloc(plan->modules, cap * sizeof(*p));
+		if (!p)
+			return jr_error_oom();
+		plan->modules = p;
+		plan->module_capacity = cap;
+	}
+	entry = &plan->modules[plan->module_count];
+	entry->name = jr_strdup(name);
+	entry->path = jr_strdup(path);
+	entry->kind = kind;
+	if (!entry->name || !entry->path) {
+		free(entry->name);
+		free(entry->path);
+		return JOBREG_ENOMEM;
+	}
+	plan->module_count++;
+	return 0;
+}
+
+void jr_plan_clear(jr_load_plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->module_count; i++) {
+		free(plan->modules[i].name);
+		free(plan->modules[i].path);
+	}
+	free(plan->modules);
+	jr_part_unref(plan->part);
+	memset(plan, 0, sizeof(*plan));
+}

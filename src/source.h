@@ -1,0 +1,73 @@
+/*
+ * source.h: what every kind of source provides to the loader (internal).
+ *
+ * A load runs in two steps per source: `discover` finds what to import with
+ * no Python and no GIL (a file-system walk), then `import` runs the Python
+ * side with the GIL held and fills the source's part of the generation.
+ */
+#ifndef JR_SOURCE_H
+#define JR_SOURCE_H
+
+#include <stdint.h>
+
+#include "generation.h"
+#include "jobreg/source.h"
+
+enum jr_module_kind { JR_MODULE_FILE, JR_MODULE_PACKAGE, JR_MODULE_NAMESPACE };
+
+typedef struct jr_module_entry {
+	char *name; /* "inventory.check_inventory" */
+	char *path; /* the .py file, or the folder of a package */
+	enum jr_module_kind kind;
+} jr_module_entry;
+
+/* What discovery found for one source. */
+typedef struct jr_load_plan {
+	jr_part *part; /* receives discovery's errors now, jobs later */
+	jr_module_entry *modules;
+	size_t module_count, module_capacity;
+	uint64_t fingerprint; /* of every file and folder seen, for reloads */
+	int reimport;         /* this load imports the source */
+	double import_timeout; /* seconds per module, 0 = none */
+} jr_load_plan;
+
+struct jr_source_ops {
+	int (*discover)(jobreg_source *src, jr_load_plan *plan);
+	int (*import)(jobreg_source *src, jr_load_plan *plan); /* GIL held */
+	void (*free)(jobreg_source *src);
+};
+
+struct jobreg_source {
+	jobreg_source_t type;
+	char *name;
+	char *root;
+	const struct jr_source_ops *ops;
+	PyObject *state; /* the Python-side loader object; GIL to touch */
+	int owned;       /* by a registry */
+	/* What the last successful import produced, for reloads. */
+	jr_part *loaded_part;
+	uint64_t loaded_fingerprint;
+};
+
+/*
+ * The fingerprint of every file and folder under `root` (names, sizes,
+ * times, inodes), without recording modules; 0 when `root` is missing.
+ */
+int jr_dir_fingerprint(const char *root, uint64_t *out);
+
+/* Allocate a source with the given type, name and root (copied). */
+int jr_source_new(jobreg_source **out, jobreg_source_t type, const char *name,
+                  const char *root, const struct jr_source_ops *ops);
+/* Free a source, whoever owns it (registries call this). */
+void jr_source_destroy(jobreg_source *src);
+
+int jr_plan_add_module(jr_load_plan *plan, const char *name, const char *path,
+                       enum jr_module_kind kind);
+void jr_plan_clear(jr_load_plan *plan);
+
+/* Run the Python-side loader `loader_class` of jobreg._loader for this
+ * source over `args` and move its jobs and errors into plan->part. */
+int jr_source_import_python(jobreg_source *src, jr_load_plan *plan,
+                            const char *loader_class, PyObject *args);
+
+#endif

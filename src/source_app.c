@@ -1,0 +1,90 @@
+/*
+ * source_app.c: the app source (SPEC 1.3): a package on sys.path whose app
+ * configuration names its jobs module. All of the work is on the Python side
+ * (AppSource in src/py/jobreg/_loader.py): where the package lives is only
+ * known once it is imported.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "names.h"
+#include "pyutil.h"
+#include "source.h"
+#include "util.h"
+
+/* Once the package's folder is known, its files tell whether it changed. */
+static int app_discover(jobreg_source *src, jr_load_plan *plan)
+{
+	if (!src->root[0])
+		return 0;
+	return jr_dir_fingerprint(src->root, &plan->fingerprint);
+}
+
+/* Remember where the package lives, for jobreg_source_root(). */
+static int remember_location(jobreg_source *src)
+{
+	PyObject *location = PyObject_GetAttrString(src->state, "location");
+	const char *text = location ? PyUnicode_AsUTF8(location) : NULL;
+	char *copy;
+
+	if (!text) {
+		Py_XDECREF(location);
+		return jr_error_from_python(JOBREG_EPYTHON, "app location");
+	}
+	if (strcmp(text, src->root) != 0) {
+		copy = jr_strdup(text);
+		if (!copy) {
+			Py_DECREF(location);
+			return JOBREG_ENOMEM;
+		}
+		free(src->root);
+		src->root = copy;
+	}
+	Py_DECREF(location);
+	return 0;
+}
+
+static int app_import(jobreg_source *src, jr_load_plan *plan)
+{
+	int rc = jr_source_import_python(src, plan, "AppSource", Py_None);
+
+	if (rc == 0)
+		rc = remember_location(src);
+	/* The first load learns where the package is: fingerprint it now. */
+	if (rc == 0 && !plan->fingerprint && src->root[0])
+		rc = jr_dir_fingerprint(src->root, &plan->fingerprint);
+	return rc;
+}
+
+static const struct jr_source_ops app_ops = {
+	app_discover,
+	app_import,
+	NULL,
+};
+
+/* A dotted package name whose every part is a module name. */
+static int is_package_name(const char *name)
+{
+	const char *part = name, *dot;
+
+	for (;;) {
+		dot = strchr(part, '.');
+		if (!jr_is_module_name(part, dot ? (size_t)(dot - part) : strlen(part)))
+			return 0;
+		if (!dot)
+			return 1;
+		part = dot + 1; /* never NULL + 1: undefined, and clang's UBSan says so */
+	}
+}
+
+int jobreg_source_app_new(jobreg_source **out, const char *package)
+{
+	if (!out || !package)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_source_app_new: NULL argument");
+	if (!is_package_name(package))
+		return jr_error_set(JOBREG_EINVAL, "app package name '%s' is not a valid Python package name", package);
+	return jr_source_new(out, JOBREG_SOURCE_APP, package, "", &app_ops);
+}

@@ -1,0 +1,252 @@
+/*
+ * storage.c: the storage handle: a copy of the backend's table, its
+ * payload and a lock; transactions and every call into the backend, with
+ * their errors turned into the library's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "jobreg/git.h"
+#include "options.h"
+#include "storage_internal.h"
+#include "util.h"
+
+static const size_t backend_sizes[] = {
+	JR_SIZE_THROUGH(jobreg_storage_backend, free_payload), /* version 1 */
+};
+
+int jobreg_storage_error_set(int code, const char *message)
+{
+	return jr_error_set(code, "%s", message ? message : "storage backend error");
+}
+
+/*
+ * What a backend callback returned, as the library's error: unknown or
+ * positive codes become JOBREG_ESTORAGE, and a failure the backend did not
+ * explain gets a message naming the callback.
+ */
+static int backend_result(int rc, const char *callback)
+{
+	if (rc == 0)
+		return 0;
+	if (rc > 0 || strcmp(jobreg_error_name(rc), "JOBREG_UNKNOWN") == 0) {
+		return jr_error_set(JOBREG_ESTORAGE, "storage backend: %s failed with code %d",
+		                    callback, rc);
+	}
+	if (jr_error_code() != rc)
+		jr_error_set(rc, "storage backend: %s failed: %s", callback, jobreg_strerror(rc));
+	return rc;
+}
+
+int jobreg_storage_new(jobreg_storage **out, const jobreg_storage_backend *backend, void *payload)
+{
+	static const struct {
+		size_t offset;
+		const char *name;
+	} required[] = {
+		{ offsetof(jobreg_storage_backend, begin), "begin" },
+		{ offsetof(jobreg_storage_backend, commit), "commit" },
+		{ offsetof(jobreg_storage_backend, rollback), "rollback" },
+		{ offsetof(jobreg_storage_backend, read_records), "read_records" },
+		{ offsetof(jobreg_storage_backend, write_record), "write_record" },
+		{ offsetof(jobreg_storage_backend, delete_record), "delete_record" },
+	};
+	jobreg_storage_backend table;
+	jobreg_storage *st;
+	size_t i;
+	int rc;
+
+	if (!out || !backend)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_new: NULL %s",
+		                    out ? "backend" : "out");
+	*out = NULL;
+	if (backend->version == 0)
+		return jr_error_set(JOBREG_EVERSION,
+		                    "jobreg_storage_backend: version 0 is not a version (use %u)",
+		                    JOBREG_STORAGE_BACKEND_VERSION);
+	memset(&table, 0, sizeof(table));
+	rc = jr_options_read(&table, backend, backend_sizes,
+	                     sizeof(backend_sizes) / sizeof(backend_sizes[0]), "jobreg_storage_backend");
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		void *fn;
+		memcpy(&fn, (const char *)&table + required[i].offset, sizeof(fn));
+		if (!fn)
+			return jr_error_set(JOBREG_EINVAL,
+			                    "jobreg_storage_backend: the required callback \"%s\" is NULL",
+			                    required[i].name);
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return jr_error_oom();
+	if (pthread_mutex_init(&st->lock, NULL) != 0) {
+		free(st);
+		return jr_error_set(JOBREG_ERROR, "jobreg_storage_new: cannot create a mutex");
+	}
+	st->backend = table;
+	st->payload = payload;
+	*out = st;
+	return 0;
+}
+
+void jobreg_storage_free(jobreg_storage *st)
+{
+	if (!st)
+		return;
+	if (st->backend.free_payload)
+		st->backend.free_payload(st->payload);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+/* ---- transactions ------------------------------------------------ */
+
+int jr_storage_begin(jobreg_storage *st, unsigned int flags)
+{
+	int rc;
+
+	if (!st)
+		return jr_error_set(JOBREG_EINVAL, "storage handle is NULL");
+	pthread_mutex_lock(&st->lock);
+	jobreg_error_clear();
+	rc = backend_result(st->backend.begin(flags, st->payload), "begin");
+	if (rc < 0)
+		pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int jr_storage_rollback(jobreg_storage *st, int rc)
+{
+	const jobreg_error *last = jobreg_error_last();
+	char *saved = jr_strdup(last->code == rc ? last->message : jobreg_strerror(rc));
+
+	/* The caller wants the error that caused the rollback, not the rollback's. */
+	st->backend.rollback(st->payload);
+	if (saved)
+		jr_error_set(rc, "%s", saved);
+	else
+		jr_error_set(rc, "%s", jobreg_strerror(rc));
+	free(saved);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int jr_storage_commit(jobreg_storage *st)
+{
+	int rc;
+
+	jobreg_error_clear();
+	rc = backend_result(st->backend.commit(st->payload), "commit");
+	if (rc < 0)
+		return jr_storage_rollback(st, rc);
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
+/* ---- records ----------------------------------------------------- */
+
+static int collect(jobreg_record *rec, void *emit_payload)
+{
+	if (!rec)
+		return jr_error_set(JOBREG_EINVAL, "storage backend: read_records emitted NULL");
+	return jr_records_push(emit_payload, rec);
+}
+
+int jr_storage_read_all(jr_records *out, jobreg_storage *st)
+{
+	jobreg_error_clear();
+	return backend_result(st->backend.read_records(collect, out, st->payload), "read_records");
+}
+
+int jr_storage_write(jobreg_storage *st, const jobreg_record *rec)
+{
+	jobreg_error_clear();
+	return backend_result(st->backend.write_record(rec, st->payload), "write_record");
+}
+
+int jr_storage_delete(jobreg_storage *st, const char *id)
+{
+	jobreg_error_clear();
+	return backend_result(st->backend.delete_record(id, st->payload), "delete_record");
+}
+
+/* ---- git state --------------------------------------------------- */
+
+static int git_supported(jobreg_storage *st, const char *function)
+{
+	if (!st->backend.git_state_read || !st->backend.git_state_write)
+		return jr_error_set(JOBREG_EUNSUPPORTED,
+		                    "%s: this storage backend keeps no git repository state", function);
+	return 0;
+}
+
+int jobreg_storage_git_state_get(char **remote_url, char **branch, char **current_head,
+                                 jobreg_storage *st, const char *slug)
+{
+	const char *url = NULL, *br = NULL, *head = NULL;
+	char *copies[3] = { NULL, NULL, NULL };
+	int rc, i;
+
+	if (!st || !slug)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_git_state_get: NULL %s",
+		                    st ? "slug" : "storage");
+	if ((rc = git_supported(st, "jobreg_storage_git_state_get")) < 0)
+		return rc;
+	if ((rc = jr_storage_begin(st, 0)) < 0)
+		return rc;
+	rc = st->backend.git_state_read(&url, &br, &head, slug, st->payload);
+	if (rc == JOBREG_ENOTFOUND) {
+		rc = jr_error_set(JOBREG_ENOTFOUND, "no git state is stored for repository \"%s\"", slug);
+	} else if ((rc = backend_result(rc, "git_state_read")) == 0) {
+		copies[0] = jr_strdup(url ? url : "");
+		copies[1] = jr_strdup(br ? br : "");
+		copies[2] = jr_strdup(head ? head : "");
+		if (!copies[0] || !copies[1] || !copies[2])
+			rc = JOBREG_ENOMEM;
+	}
+	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
+	if (rc < 0) {
+		for (i = 0; i < 3; i++)
+			free(copies[i]);
+		return rc;
+	}
+	if (remote_url)
+		*remote_url = copies[0];
+	else
+		free(copies[0]);
+	if (branch)
+		*branch = copies[1];
+	else
+		free(copies[1]);
+	if (current_head)
+		*current_head = copies[2];
+	else
+		free(copies[2]);
+	return 0;
+}
+
+int jobreg_storage_git_state_set(jobreg_storage *st, const char *slug, const char *remote_url,
+                                 const char *branch, const char *current_head)
+{
+	char *redacted = NULL;
+	int rc;
+
+	if (!st || !slug || !remote_url || !branch || !current_head)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_git_state_set: NULL argument");
+	if ((rc = git_supported(st, "jobreg_storage_git_state_set")) < 0)
+		return rc;
+	/* Credentials never reach storage (SPEC 1.2). */
+	if ((rc = jobreg_git_redact_url(&redacted, remote_url)) < 0)
+		return rc;
+	if ((rc = jr_storage_begin(st, JOBREG_STORAGE_BEGIN_WRITE)) == 0) {
+		jobreg_error_clear();
+		rc = backend_result(st->backend.git_state_write(slug, redacted, branch, current_head,
+		                                                st->payload),
+		                    "git_state_write");
+		rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
+	}
+	free(redacted);
+	return rc;
+}

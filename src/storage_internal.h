@@ -1,0 +1,42 @@
+/*
+ * storage_internal.h: the storage handle and calling its backend (internal).
+ *
+ * Every library operation on records is one transaction:
+ *
+ *	if ((rc = jr_storage_begin(st, JOBREG_STORAGE_BEGIN_WRITE)) < 0)
+ *		return rc;
+ *	rc = ...jr_storage_read_all / _write / _delete...;
+ *	return rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
+ *
+ * begin takes the handle's lock; commit and rollback release it.
+ */
+#ifndef JR_STORAGE_INTERNAL_H
+#define JR_STORAGE_INTERNAL_H
+
+#include <pthread.h>
+
+#include "jobreg/sys/storage.h"
+#include "record.h"
+
+struct jobreg_storage {
+	jobreg_storage_backend backend; /* the bytes of the caller's version, rest zero */
+	void *payload;
+	pthread_mutex_t lock;
+};
+
+/* Start a transaction (flags as the backend's begin). */
+int jr_storage_begin(jobreg_storage *st, unsigned int flags);
+/* Commit; on failure roll back. Returns 0 or the error. */
+int jr_storage_commit(jobreg_storage *st);
+/* Roll back, keeping the error that caused it; returns `rc`. */
+int jr_storage_rollback(jobreg_storage *st, int rc);
+
+/* Every stored record, appended to `out` (owned by the caller). */
+int jr_storage_read_all(jr_records *out, jobreg_storage *st);
+int jr_storage_write(jobreg_storage *st, const jobreg_record *rec);
+int jr_storage_delete(jobreg_storage *st, const char *id);
+
+/* The built-in backends' tables and payload constructors. */
+extern const jobreg_storage_backend jr_storage_memory_backend;
+
+#endif

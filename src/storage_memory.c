@@ -1,0 +1,440 @@
+/*
+ * storage_memory.c: the in-memory backend. Records live in an array
+ * indexed by id; a transaction keeps an undo log (each change's previous
+ * value) that rollback replays backwards, so a rollback is exact and a
+ * commit costs nothing.
+ *
+ * For tests of that rollback: with JOBREG_TEST_MEMORY_FAIL_WRITE=N in the
+ * environment when a transaction begins, its Nth write or delete fails
+ * (JOBREG_ESTORAGE) after the earlier ones were applied.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "storage_internal.h"
+#include "strmap.h"
+#include "util.h"
+
+struct git_state {
+	char *slug, *remote_url, *branch, *current_head;
+};
+
+struct undo {
+	int is_git;
+	char *key;              /* the record's id or the repository's slug */
+	jobreg_record *record;  /* the record before the change, or NULL: absent */
+	struct git_state *git;  /* the git state before, or NULL: absent */
+};
+
+struct memory {
+	jr_records records;
+	jr_strmap by_id; /* id -> index + 1 */
+	struct git_state *git;
+	size_t git_count, git_capacity;
+	struct undo *undo;
+	size_t undo_count, undo_capacity;
+	int in_transaction;
+	long changes, fail_change; /* this transaction's writes and deletes; test hook */
+};
+
+static const char *id_of(const jobreg_record *rec)
+{
+	return jr_record_text(rec, JOBREG_FIELD_ID);
+}
+
+static int reindex(struct memory *m, size_t expected)
+{
+	jr_strmap map;
+	size_t i;
+
+	if (jr_strmap_init(&map, expected) < 0)
+		return JOBREG_ENOMEM;
+	for (i = 0; i < m->records.count; i++) {
+		struct jr_strmap_slot *slot = jr_strmap_slot(&map, id_of(m->records.items[i]));
+		slot->key = id_of(m->records.items[i]);
+		slot->value = (void *)(uintptr_t)(i + 1);
+		jr_strmap_added(&map);
+	}
+	jr_strmap_free(&m->by_id);
+	m->by_id = map;
+	return 0;
+}
+
+static size_t find(const struct memory *m, const char *id) /* index + 1, or 0 */
+{
+	return (size_t)(uintptr_t)jr_strmap_get(&m->by_id, id);
+}
+
+/* Put a copy of `rec` in place of the record with its id, or append it. */
+static int put(struct memory *m, const jobreg_record *rec)
+{
+	size_t at = find(m, id_of(rec));
+	jobreg_record *copy = jr_record_dup(rec);
+
+	if (!copy)
+		return JOBREG_ENOMEM;
+	if (at) {
+		struct jr_strmap_slot *slot = jr_strmap_slot(&m->by_id, id_of(rec));
+		jobreg_record_free(m->records.items[at - 1]);
+		m->records.items[at - 1] = copy;
+		slot->key = id_of(copy); /* the old key string is gone */
+		return 0;
+	}
+	/* Keep the map at most half full, growing it before it is needed. */
+	if ((m->by_id.count + 1) * 2 > m->by_id.capacity &&
+	    reindex(m, (m->records.count + 1) * 2) < 0) {
+		jobreg_record_free(copy);
+		return JOBREG_ENOMEM;
+	}
+	if (jr_records_push(&m->records, copy) < 0)
+		return JOBREG_ENOMEM;
+	{
+		struct jr_strmap_slot *slot = jr_strmap_slot(&m->by_id, id_of(copy));
+		slot->key = id_of(copy);
+		slot->value = (void *)(uintptr_t)m->records.count;
+		jr_strmap_added(&m->by_id);
+	}
+	return 0;
+}
+
+static int remove_record(struct memory *m, const char *id)
+{
+	size_t at = find(m, id), i, kept = 0;
+	jr_strmap map;
+
+	if (!at)
+		return 0;
+	/* The new index first: running out of memory then changes nothing. */
+	if (jr_strmap_init(&map, m->records.count * 2) < 0)
+		return JOBREG_ENOMEM;
+	for (i = 0; i < m->records.count; i++) {
+		struct jr_strmap_slot *slot;
+		if (i == at - 1)
+			continue;
+		slot = jr_strmap_slot(&map, id_of(m->records.items[i]));
+		slot->key = id_of(m->records.items[i]);
+		slot->value = (void *)(uintptr_t)(++kept);
+		jr_strmap_added(&map);
+	}
+	jr_strmap_free(&m->by_id);
+	m->by_id = map;
+	jobreg_record_free(m->records.items[at - 1]);
+	memmove(&m->records.items[at - 1], &m->records.items[at],
+	        (m->records.count - at) * sizeof(m->records.items[0]));
+	m->records.count--;
+	return 0;
+}
+
+/* ---- git state --------------------------------------------------- */
+
+static void git_state_free(struct git_state *g)
+{
+	if (!g)
+		return;
+	free(g->slug);
+	free(g->remote_url);
+	free(g->branch);
+	free(g->current_head);
+	g->slug = g->remote_url = g->branch = g->current_head = NULL;
+}
+
+static struct git_state *git_find(struct memory *m, const char *slug)
+{
+	size_t i;
+	for (i = 0; i < m->git_count; i++)
+		if (strcmp(m->git[i].slug, slug) == 0)
+			return &m->git[i];
+	return NULL;
+}
+
+static int git_fill(struct git_state *g, const char *slug, const char *url, const char *branch,
+                    const char *head)
+{
+	g->slug = jr_strdup(slug);
+	g->remote_url = jr_strdup(url);
+	g->branch = jr_strdup(branch);
+	g->current_head = jr_strdup(head);
+	if (!g->slug || !g->remote_url || !g->branch || !g->current_head) {
+		git_state_free(g);
+		return JOBREG_ENOMEM;
+	}
+	return 0;
+}
+
+static int git_put(struct memory *m, const char *slug, const char *url, const char *branch,
+                   const char *head)
+{
+	struct git_state fresh, *old = git_find(m, slug);
+
+	if (git_fill(&fresh, slug, url, branch, head) < 0)
+		return JOBREG_ENOMEM;
+	if (old) {
+		git_state_free(old);
+		*old = fresh;
+		return 0;
+	}
+	if (m->git_count == m->git_capacity) {
+		size_t cap = m->git_capacity ? m->git_capacity * 2 : 4;
+		struct git_state *p = realloc(m->git, cap * sizeof(*p));
+		if (!p) {
+			git_state_free(&fresh);
+			return jr_error_oom();
+		}
+		m->git = p;
+		m->git_capacity = cap;
+	}
+	m->git[m->git_count++] = fresh;
+	return 0;
+}
+
+static void git_remove(struct memory *m, const char *slug)
+{
+	struct git_state *g = git_find(m, slug);
+
+	if (!g)
+		return;
+	git_state_free(g);
+	*g = m->git[--m->git_count];
+}
+
+/* ---- the undo log ------------------------------------------------ */
+
+static void undo_free(struct undo *u)
+{
+	free(u->key);
+	jobreg_record_free(u->record);
+	git_state_free(u->git);
+	free(u->git);
+}
+
+static void undo_clear(struct memory *m)
+{
+	size_t i;
+	for (i = 0; i < m->undo_count; i++)
+		undo_free(&m->undo[i]);
+	m->undo_count = 0;
+}
+
+/* Remember the current value of record `id` (or of git state `slug`). */
+static int undo_save(struct memory *m, int is_git, const char *key)
+{
+	struct undo u = { is_git, jr_strdup(key), NULL, NULL };
+
+	if (!u.key)
+		return JOBREG_ENOMEM;
+	if (!is_git) {
+		size_t at = find(m, key);
+		if (at && !(u.record = jr_record_dup(m->records.items[at - 1])))
+			goto oom;
+	} else {
+		struct git_state *g = git_find(m, key);
+		if (g) {
+			u.git = calloc(1, sizeof(*u.git));
+			if (!u.git || git_fill(u.git, g->slug, g->remote_url, g->branch,
+			                       g->current_head) < 0)
+				goto oom;
+		}
+	}
+	if (m->undo_count == m->undo_capacity) {
+		size_t cap = m->undo_capacity ? m->undo_capacity * 2 : 16;
+		struct undo *p = realloc(m->undo, cap * sizeof(*p));
+		if (!p)
+			goto oom;
+		m->undo = p;
+		m->undo_capacity = cap;
+	}
+	m->undo[m->undo_count++] = u;
+	return 0;
+oom:
+	undo_free(&u);
+	return jr_error_oom();
+}
+
+/* Undo the last saved entry (the change it guarded failed). */
+static void undo_drop_last(struct memory *m)
+{
+	undo_free(&m->undo[--m->undo_count]);
+}
+
+/* ---- the backend ------------------------------------------------- */
+
+static int memory_begin(unsigned int flags, void *payload)
+{
+	struct memory *m = payload;
+
+	const char *fail = getenv("JOBREG_TEST_MEMORY_FAIL_WRITE");
+
+	(void)flags;
+	if (m->in_transaction)
+		return jr_error_set(JOBREG_ESTORAGE, "memory storage: a transaction is already open");
+	m->in_transaction = 1;
+	m->changes = 0;
+	m->fail_change = fail ? strtol(fail, NULL, 10) : 0;
+	return 0;
+}
+
+/* The test hook: 0, or the injected failure of this change. */
+static int count_change(struct memory *m)
+{
+	if (++m->changes == m->fail_change)
+		return jr_error_set(JOBREG_ESTORAGE,
+		                    "memory storage: change %ld fails (JOBREG_TEST_MEMORY_FAIL_WRITE)",
+		                    m->changes);
+	return 0;
+}
+
+static int memory_commit(void *payload)
+{
+	struct memory *m = payload;
+
+	undo_clear(m);
+	m->in_transaction = 0;
+	return 0;
+}
+
+static int memory_rollback(void *payload)
+{
+	struct memory *m = payload;
+	int rc = 0;
+
+	while (m->undo_count) {
+		struct undo *u = &m->undo[m->undo_count - 1];
+		int step;
+
+		if (u->is_git) {
+			if (u->git)
+				step = git_put(m, u->git->slug, u->git->remote_url, u->git->branch,
+				               u->git->current_head);
+			else
+				step = (git_remove(m, u->key), 0);
+		} else {
+			step = u->record ? put(m, u->record) : remove_record(m, u->key);
+		}
+		if (step < 0)
+			rc = step; /* out of memory while undoing: keep going */
+		undo_drop_last(m);
+	}
+	m->in_transaction = 0;
+	return rc;
+}
+
+static int memory_read_records(jobreg_storage_emit_fn emit, void *emit_payload, void *payload)
+{
+	struct memory *m = payload;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < m->records.count; i++) {
+		jobreg_record *copy = jr_record_dup(m->records.items[i]);
+		if (!copy)
+			return JOBREG_ENOMEM;
+		if ((rc = emit(copy, emit_payload)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int memory_write_record(const jobreg_record *rec, void *payload)
+{
+	struct memory *m = payload;
+	int rc;
+
+	if (!*id_of(rec))
+		return jr_error_set(JOBREG_EINVAL, "memory storage: cannot write a record without an id");
+	if ((rc = count_change(m)) < 0 || (rc = undo_save(m, 0, id_of(rec))) < 0)
+		return rc;
+	if ((rc = put(m, rec)) < 0)
+		undo_drop_last(m);
+	return rc;
+}
+
+static int memory_delete_record(const char *id, void *payload)
+{
+	struct memory *m = payload;
+	int rc;
+
+	if ((rc = count_change(m)) < 0)
+		return rc;
+	if (!find(m, id))
+		return 0;
+	if ((rc = undo_save(m, 0, id)) < 0)
+		return rc;
+	if ((rc = remove_record(m, id)) < 0)
+		undo_drop_last(m);
+	return rc;
+}
+
+static int memory_git_state_read(const char **remote_url, const char **branch,
+                                 const char **current_head, const char *slug, void *payload)
+{
+	struct git_state *g = git_find(payload, slug);
+
+	if (!g)
+		return JOBREG_ENOTFOUND;
+	*remote_url = g->remote_url;
+	*branch = g->branch;
+	*current_head = g->current_head;
+	return 0;
+}
+
+static int memory_git_state_write(const char *slug, const char *remote_url, const char *branch,
+                                  const char *current_head, void *payload)
+{
+	struct memory *m = payload;
+	int rc;
+
+	if ((rc = undo_save(m, 1, slug)) < 0)
+		return rc;
+	if ((rc = git_put(m, slug, remote_url, branch, current_head)) < 0)
+		undo_drop_last(m);
+	return rc;
+}
+
+static void memory_free(void *payload)
+{
+	struct memory *m = payload;
+	size_t i;
+
+	if (!m)
+		return;
+	undo_clear(m);
+	free(m->undo);
+	for (i = 0; i < m->git_count; i++)
+		git_state_free(&m->git[i]);
+	free(m->git);
+	jr_strmap_free(&m->by_id);
+	jr_records_clear(&m->records);
+	free(m);
+}
+
+const jobreg_storage_backend jr_storage_memory_backend = {
+	.version = 1,
+	.begin = memory_begin,
+	.commit = memory_commit,
+	.rollback = memory_rollback,
+	.read_records = memory_read_records,
+	.write_record = memory_write_record,
+	.delete_record = memory_delete_record,
+	.git_state_read = memory_git_state_read,
+	.git_state_write = memory_git_state_write,
+	.free_payload = memory_free,
+};
+
+int jobreg_storage_memory_new(jobreg_storage **out)
+{
+	struct memory *m;
+	int rc;
+
+	if (!out)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_memory_new: out is NULL");
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return jr_error_oom();
+	if ((rc = jr_strmap_init(&m->by_id, 16)) == 0)
+		rc = jobreg_storage_new(out, &jr_storage_memory_backend, m);
+	if (rc < 0)
+		memory_free(m);
+	return rc;
+}

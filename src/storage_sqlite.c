@@ -1,0 +1,511 @@
+/*
+ * storage_sqlite.c: the SQLite backend.
+ *
+ * The schema is this file's: tables jobreg_records and jobreg_git_state,
+ * versioned with PRAGMA user_version. Schema 1 is written out literally
+ * below (not generated from the record's field table), so that a field
+ * appended to records later needs an explicit migration to schema 2.
+ *
+ * Concurrency: WAL mode (readers never block the writer), a busy timeout,
+ * and write transactions that take the write lock at BEGIN (IMMEDIATE), so
+ * two processes' read-modify-write transactions serialize instead of one
+ * overwriting the other's update.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "options.h"
+#include "storage_internal.h"
+#include "util.h"
+
+#define SCHEMA_VERSION 1
+
+_Static_assert(JR_FIELD_COUNT == 31, "schema 1 stores exactly the 31 fields of 0.1");
+
+/* Schema 1's columns of jobreg_records, in jobreg_field order. */
+static const char *const record_columns[JR_FIELD_COUNT] = {
+	"id", "module_name", "job_class_name", "class_path", "source_type", "source",
+	"\"grouping\"", "name", "description", "installed", "enabled", "hidden",
+	"dryrun_default", "approval_required", "has_sensitive_variables", "soft_time_limit",
+	"time_limit", "task_queues", "is_singleton", "supports_dryrun", "variables",
+	"grouping_override", "name_override", "description_override", "hidden_override",
+	"dryrun_default_override", "approval_required_override",
+	"has_sensitive_variables_override", "soft_time_limit_override", "time_limit_override",
+	"is_singleton_override",
+};
+
+static const char schema_1[] =
+	"CREATE TABLE IF NOT EXISTS jobreg_records (\n"
+	"  id TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),\n"
+	"  module_name TEXT NOT NULL,\n"
+	"  job_class_name TEXT NOT NULL,\n"
+	"  class_path TEXT NOT NULL,\n"
+	"  source_type TEXT NOT NULL CHECK (source_type IN ('local', 'git', 'app')),\n"
+	"  source TEXT NOT NULL,\n"
+	"  \"grouping\" TEXT NOT NULL,\n"
+	"  name TEXT NOT NULL,\n"
+	"  description TEXT NOT NULL,\n"
+	"  installed INTEGER NOT NULL,\n"
+	"  enabled INTEGER NOT NULL,\n"
+	"  hidden INTEGER NOT NULL,\n"
+	"  dryrun_default INTEGER NOT NULL,\n"
+	"  approval_required INTEGER NOT NULL,\n"
+	"  has_sensitive_variables INTEGER NOT NULL,\n"
+	"  soft_time_limit REAL NOT NULL,\n"
+	"  time_limit REAL NOT NULL,\n"
+	"  task_queues TEXT NOT NULL,\n"
+	"  is_singleton INTEGER NOT NULL,\n"
+	"  supports_dryrun INTEGER NOT NULL,\n"
+	"  variables TEXT NOT NULL,\n"
+	"  grouping_override INTEGER NOT NULL,\n"
+	"  name_override INTEGER NOT NULL,\n"
+	"  description_override INTEGER NOT NULL,\n"
+	"  hidden_override INTEGER NOT NULL,\n"
+	"  dryrun_default_override INTEGER NOT NULL,\n"
+	"  approval_required_override INTEGER NOT NULL,\n"
+	"  has_sensitive_variables_override INTEGER NOT NULL,\n"
+	"  soft_time_limit_override INTEGER NOT NULL,\n"
+	"  time_limit_override INTEGER NOT NULL,\n"
+	"  is_singleton_override INTEGER NOT NULL,\n"
+	"  UNIQUE (module_name, job_class_name)\n"
+	");\n"
+	"CREATE TABLE IF NOT EXISTS jobreg_git_state (\n"
+	"  slug TEXT PRIMARY KEY NOT NULL,\n"
+	"  remote_url TEXT NOT NULL,\n"
+	"  branch TEXT NOT NULL,\n"
+	"  current_head TEXT NOT NULL\n"
+	");\n"
+	"PRAGMA user_version = 1;\n";
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	unsigned int busy_timeout_ms;
+	sqlite3_stmt *select_records, *upsert_record, *delete_record;
+	sqlite3_stmt *select_git, *upsert_git;
+	char *git_values[3]; /* what git_state_read returned last */
+};
+
+/* Record SQLite's last error on `s->db` as JOBREG_ESTORAGE. */
+static int sql_error(struct store *s, const char *doing)
+{
+	int code = sqlite3_extended_errcode(s->db);
+
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+		return jr_error_set(JOBREG_ESTORAGE,
+		                    "sqlite database %s is locked by another connection "
+		                    "(waited %u ms) while %s",
+		                    s->path, s->busy_timeout_ms, doing);
+	return jr_error_set(JOBREG_ESTORAGE, "sqlite database %s: %s while %s", s->path,
+	                    sqlite3_errmsg(s->db), doing);
+}
+
+static int exec(struct store *s, const char *sql, const char *doing)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sql_error(s, doing);
+	return 0;
+}
+
+static int user_version(struct store *s, int *out)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK)
+		return sql_error(s, "reading the schema version");
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return sql_error(s, "reading the schema version");
+	return 0;
+}
+
+static int refuse_newer(struct store *s, int version)
+{
+	return jr_error_set(JOBREG_EVERSION,
+	                    "sqlite database %s has schema version %d, newer than the version %d "
+	                    "this libjobreg knows: use a newer libjobreg with this file",
+	                    s->path, version, SCHEMA_VERSION);
+}
+
+/* Create schema 1 when the file has none; refuse a newer one. */
+static int ensure_schema(struct store *s)
+{
+	int version = 0, rc;
+
+	/* First a plain read: a newer file must not be touched at all. */
+	if ((rc = user_version(s, &version)) < 0)
+		return rc;
+	if (version > SCHEMA_VERSION)
+		return refuse_newer(s, version);
+	if (version == SCHEMA_VERSION)
+		return 0;
+	/* Another process may be creating it right now: decide under the lock. */
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "creating the schema")) < 0)
+		return rc;
+	if ((rc = user_version(s, &version)) == 0) {
+		if (version > SCHEMA_VERSION)
+			rc = refuse_newer(s, version);
+		else if (version < SCHEMA_VERSION)
+			rc = exec(s, schema_1, "creating the schema");
+	}
+	if (rc == 0)
+		rc = exec(s, "COMMIT", "creating the schema");
+	if (rc < 0 && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int set_wal(struct store *s)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
+		return sql_error(s, "switching to WAL mode");
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	/* A file system without shared memory may refuse WAL: the answer then
+	 * names the mode kept, which still works, only with less concurrency. */
+	if (rc != SQLITE_ROW)
+		return sql_error(s, "switching to WAL mode");
+	return 0;
+}
+
+static int prepare(struct store *s, sqlite3_stmt **stmt, const char *sql)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, stmt, NULL) != SQLITE_OK)
+		return sql_error(s, "preparing a statement");
+	return 0;
+}
+
+static int prepare_all(struct store *s)
+{
+	jr_buf select = JR_BUF_INIT, upsert = JR_BUF_INIT;
+	int f, rc;
+
+	jr_buf_puts(&select, "SELECT ");
+	jr_buf_puts(&upsert, "INSERT INTO jobreg_records (");
+	for (f = 0; f < JR_FIELD_COUNT; f++) {
+		jr_buf_printf(&select, "%s%s", f ? ", " : "", record_columns[f]);
+		jr_buf_printf(&upsert, "%s%s", f ? ", " : "", record_columns[f]);
+	}
+	jr_buf_puts(&select, " FROM jobreg_records ORDER BY rowid");
+	jr_buf_puts(&upsert, ") VALUES (");
+	for (f = 0; f < JR_FIELD_COUNT; f++)
+		jr_buf_printf(&upsert, "%s?%d", f ? ", " : "", f + 1);
+	/* An upsert, not INSERT OR REPLACE: that would silently delete another
+	 * record holding the same (module_name, job_class_name). */
+	jr_buf_puts(&upsert, ") ON CONFLICT (id) DO UPDATE SET ");
+	for (f = 1; f < JR_FIELD_COUNT; f++)
+		jr_buf_printf(&upsert, "%s%s = excluded.%s", f > 1 ? ", " : "", record_columns[f],
+		              record_columns[f]);
+	rc = jr_buf_status(&select);
+	if (rc == 0)
+		rc = jr_buf_status(&upsert);
+	if (rc == 0)
+		rc = prepare(s, &s->select_records, select.ptr);
+	if (rc == 0)
+		rc = prepare(s, &s->upsert_record, upsert.ptr);
+	if (rc == 0)
+		rc = prepare(s, &s->delete_record, "DELETE FROM jobreg_records WHERE id = ?1");
+	if (rc == 0)
+		rc = prepare(s, &s->select_git,
+		             "SELECT remote_url, branch, current_head FROM jobreg_git_state WHERE slug = ?1");
+	if (rc == 0)
+		rc = prepare(s, &s->upsert_git,
+		             "INSERT INTO jobreg_git_state (slug, remote_url, branch, current_head) "
+		             "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (slug) DO UPDATE SET "
+		             "remote_url = excluded.remote_url, branch = excluded.branch, "
+		             "current_head = excluded.current_head");
+	jr_buf_free(&select);
+	jr_buf_free(&upsert);
+	return rc;
+}
+
+static void clear_git_values(struct store *s)
+{
+	int i;
+	for (i = 0; i < 3; i++) {
+		free(s->git_values[i]);
+		s->git_values[i] = NULL;
+	}
+}
+
+static void store_close(void *payload)
+{
+	struct store *s = payload;
+
+	if (!s)
+		return;
+	sqlite3_finalize(s->select_records);
+	sqlite3_finalize(s->upsert_record);
+	sqlite3_finalize(s->delete_record);
+	sqlite3_finalize(s->select_git);
+	sqlite3_finalize(s->upsert_git);
+	sqlite3_close(s->db);
+	clear_git_values(s);
+	free(s->path);
+	free(s);
+}
+
+/* ---- the backend ------------------------------------------------- */
+
+static int sqlite_begin(unsigned int flags, void *payload)
+{
+	struct store *s = payload;
+
+	return exec(s, (flags & JOBREG_STORAGE_BEGIN_WRITE) ? "BEGIN IMMEDIATE" : "BEGIN",
+	            "starting a transaction");
+}
+
+static int sqlite_commit(void *payload)
+{
+	return exec(payload, "COMMIT", "committing");
+}
+
+static int sqlite_rollback(void *payload)
+{
+	struct store *s = payload;
+
+	/* SQLite may have rolled back already (after some failed COMMITs). */
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return exec(s, "ROLLBACK", "rolling back");
+}
+
+/* A row of select_records as a record; NULL with the error set. */
+static jobreg_record *row_to_record(struct store *s, sqlite3_stmt *stmt)
+{
+	jobreg_record *rec = jr_record_new();
+	int f, rc = 0;
+
+	if (!rec)
+		return NULL;
+	for (f = 0; f < JR_FIELD_COUNT && rc == 0; f++) {
+		switch (jobreg_record_field_kind(f)) {
+		case JOBREG_FIELD_KIND_TEXT: {
+			const char *text = (const char *)sqlite3_column_text(stmt, f);
+			if (!text && sqlite3_errcode(s->db) == SQLITE_NOMEM)
+				rc = jr_error_oom();
+			else
+				rc = jobreg_record_set_text(rec, f, text ? text : "");
+			break;
+		}
+		case JOBREG_FIELD_KIND_BOOL:
+			jr_record_set_flag(rec, f, sqlite3_column_int64(stmt, f) != 0);
+			break;
+		case JOBREG_FIELD_KIND_REAL:
+			rc = jobreg_record_set_real(rec, f, sqlite3_column_double(stmt, f));
+			break;
+		}
+	}
+	if (rc < 0) {
+		if (rc != JOBREG_ENOMEM) {
+			char why[512]; /* rewritten from a copy, never in place */
+			snprintf(why, sizeof(why), "%s", jobreg_error_last()->message);
+			jr_error_set(JOBREG_ESTORAGE, "sqlite database %s: record %s holds a bad value: %s",
+			             s->path, (const char *)sqlite3_column_text(stmt, 0), why);
+		}
+		jobreg_record_free(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+static int sqlite_read_records(jobreg_storage_emit_fn emit, void *emit_payload, void *payload)
+{
+	struct store *s = payload;
+	sqlite3_stmt *stmt = s->select_records;
+	int rc = 0, step;
+
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		jobreg_record *rec = row_to_record(s, stmt);
+		if (!rec) {
+			rc = jr_error_code() < 0 ? jr_error_code() : JOBREG_ESTORAGE;
+			break;
+		}
+		if ((rc = emit(rec, emit_payload)) != 0)
+			break;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = sql_error(s, "reading the records");
+	sqlite3_reset(stmt);
+	return rc;
+}
+
+static int sqlite_write_record(const jobreg_record *rec, void *payload)
+{
+	struct store *s = payload;
+	sqlite3_stmt *stmt = s->upsert_record;
+	int f, rc = 0;
+
+	for (f = 0; f < JR_FIELD_COUNT; f++) {
+		switch (jobreg_record_field_kind(f)) {
+		case JOBREG_FIELD_KIND_TEXT:
+			sqlite3_bind_text(stmt, f + 1, jr_record_text(rec, f), -1, SQLITE_STATIC);
+			break;
+		case JOBREG_FIELD_KIND_BOOL:
+			sqlite3_bind_int(stmt, f + 1, jr_record_flag(rec, f));
+			break;
+		case JOBREG_FIELD_KIND_REAL:
+			sqlite3_bind_double(stmt, f + 1, jr_record_real(rec, f));
+			break;
+		}
+	}
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		char *doing = jr_asprintf("writing record %s (%s)", jr_record_text(rec, JOBREG_FIELD_ID),
+		                          jr_record_text(rec, JOBREG_FIELD_CLASS_PATH));
+		rc = sql_error(s, doing ? doing : "writing a record");
+		free(doing);
+	}
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+static int sqlite_delete_record(const char *id, void *payload)
+{
+	struct store *s = payload;
+	sqlite3_stmt *stmt = s->delete_record;
+	int rc = 0;
+
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		rc = sql_error(s, "deleting a record");
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+static int sqlite_git_state_read(const char **remote_url, const char **branch,
+                                 const char **current_head, const char *slug, void *payload)
+{
+	struct store *s = payload;
+	sqlite3_stmt *stmt = s->select_git;
+	int rc = 0, step, i;
+
+	clear_git_values(s);
+	sqlite3_bind_text(stmt, 1, slug, -1, SQLITE_STATIC);
+	step = sqlite3_step(stmt);
+	if (step == SQLITE_ROW) {
+		for (i = 0; i < 3 && rc == 0; i++) {
+			const char *text = (const char *)sqlite3_column_text(stmt, i);
+			if (!(s->git_values[i] = jr_strdup(text ? text : "")))
+				rc = JOBREG_ENOMEM;
+		}
+		if (rc == 0) {
+			*remote_url = s->git_values[0];
+			*branch = s->git_values[1];
+			*current_head = s->git_values[2];
+		}
+	} else if (step == SQLITE_DONE) {
+		rc = JOBREG_ENOTFOUND;
+	} else {
+		rc = sql_error(s, "reading git state");
+	}
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+static int sqlite_git_state_write(const char *slug, const char *remote_url, const char *branch,
+                                  const char *current_head, void *payload)
+{
+	struct store *s = payload;
+	sqlite3_stmt *stmt = s->upsert_git;
+	int rc = 0;
+
+	sqlite3_bind_text(stmt, 1, slug, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, remote_url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, branch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, current_head, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		rc = sql_error(s, "writing git state");
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+static const jobreg_storage_backend sqlite_backend = {
+	.version = 1,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.read_records = sqlite_read_records,
+	.write_record = sqlite_write_record,
+	.delete_record = sqlite_delete_record,
+	.git_state_read = sqlite_git_state_read,
+	.git_state_write = sqlite_git_state_write,
+	.free_payload = store_close,
+};
+
+/* ---- opening ----------------------------------------------------- */
+
+static const size_t sqlite_options_sizes[] = {
+	JR_SIZE_THROUGH(jobreg_sqlite_options, busy_timeout_ms), /* version 1 */
+};
+
+int jobreg_sqlite_options_init(jobreg_sqlite_options *opts, unsigned int version)
+{
+	if (!opts)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_sqlite_options_init: opts is NULL");
+	if (version < 1 || version > JOBREG_SQLITE_OPTIONS_VERSION)
+		return jr_error_set(JOBREG_EVERSION,
+		                    "jobreg_sqlite_options: version %u is not supported (this library knows 1 to %u)",
+		                    version, JOBREG_SQLITE_OPTIONS_VERSION);
+	*opts = (jobreg_sqlite_options)JOBREG_SQLITE_OPTIONS_INIT;
+	opts->version = version;
+	return 0;
+}
+
+int jobreg_storage_sqlite_open(jobreg_storage **out, const char *path,
+                               const jobreg_sqlite_options *opts)
+{
+	jobreg_sqlite_options o = JOBREG_SQLITE_OPTIONS_INIT;
+	struct store *s;
+	int rc;
+
+	if (!out || !path)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_sqlite_open: NULL %s",
+		                    out ? "path" : "out");
+	*out = NULL;
+	rc = jr_options_read(&o, opts, sqlite_options_sizes,
+	                     JOBREG_SQLITE_OPTIONS_VERSION, "jobreg_sqlite_options");
+	if (rc < 0)
+		return rc;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return jr_error_oom();
+	s->busy_timeout_ms = o.busy_timeout_ms;
+	if (!(s->path = jr_strdup(path))) {
+		free(s);
+		return JOBREG_ENOMEM;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		rc = s->db ? jr_error_set(JOBREG_ESTORAGE, "cannot open sqlite database %s: %s", path,
+		                          sqlite3_errmsg(s->db))
+		           : jr_error_oom();
+		store_close(s);
+		return rc;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, (int)(o.busy_timeout_ms > 0x7fffffff ? 0x7fffffff
+	                                                                  : o.busy_timeout_ms));
+	rc = ensure_schema(s);
+	if (rc == 0)
+		rc = set_wal(s);
+	if (rc == 0)
+		rc = prepare_all(s);
+	if (rc == 0)
+		rc = jobreg_storage_new(out, &sqlite_backend, s);
+	if (rc < 0)
+		store_close(s);
+	return rc;
+}

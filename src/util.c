@@ -1,0 +1,159 @@
+/* util.c: strings and growable buffers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "util.h"
+
+char *jr_strndup(const char *s, size_t n)
+{
+	char *copy;
+
+	if (!s)
+		return NULL;
+	copy = malloc(n + 1);
+	if (!copy) {
+		jr_error_oom();
+		return NULL;
+	}
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	return copy;
+}
+
+char *jr_strdup(const char *s)
+{
+	return s ? jr_strndup(s, strlen(s)) : NULL;
+}
+
+char *jr_asprintf(const char *fmt, ...)
+{
+	jr_buf b = JR_BUF_INIT;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || jr_buf_grow(&b, (size_t)n + 1) < 0)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(b.ptr, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return b.ptr;
+}
+
+int jr_buf_grow(jr_buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (b->failed)
+		return JOBREG_ENOMEM;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(b->ptr, cap);
+	if (!p) {
+		b->failed = 1;
+		return jr_error_oom();
+	}
+	b->ptr = p;
+	b->cap = cap;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int jr_buf_put(jr_buf *b, const char *data, size_t len)
+{
+	if (jr_buf_grow(b, len) < 0)
+		return JOBREG_ENOMEM;
+	memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int jr_buf_puts(jr_buf *b, const char *s)
+{
+	return jr_buf_put(b, s, strlen(s));
+}
+
+int jr_buf_putc(jr_buf *b, char c)
+{
+	return jr_buf_put(b, &c, 1);
+}
+
+int jr_buf_printf(jr_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return jr_error_set(JOBREG_ERROR, "bad format");
+	if (jr_buf_grow(b, (size_t)n) < 0)
+		return JOBREG_ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int jr_buf_put_json_string(jr_buf *b, const char *s)
+{
+	const unsigned char *p;
+
+	jr_buf_putc(b, '"');
+	for (p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': jr_buf_puts(b, "\\\""); break;
+		case '\\': jr_buf_puts(b, "\\\\"); break;
+		case '\n': jr_buf_puts(b, "\\n"); break;
+		case '\r': jr_buf_puts(b, "\\r"); break;
+		case '\t': jr_buf_puts(b, "\\t"); break;
+		default:
+			if (*p < 0x20)
+				jr_buf_printf(b, "\\u%04x", *p);
+			else
+				jr_buf_putc(b, (char)*p);
+		}
+	}
+	return jr_buf_putc(b, '"');
+}
+
+char *jr_buf_detach(jr_buf *b)
+{
+	char *p;
+
+	if (b->failed) {
+		jr_buf_free(b);
+		return NULL;
+	}
+	if (!b->ptr && jr_buf_grow(b, 0) < 0)
+		return NULL;
+	p = b->ptr;
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void jr_buf_free(jr_buf *b)
+{
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	b->failed = 0;
+}
+
+int jr_buf_status(const jr_buf *b)
+{
+	return b->failed ? jr_error_oom() : 0;
+}

@@ -1,0 +1,36 @@
+/* util.h: strings and growable buffers (internal). */
+#ifndef JR_UTIL_H
+#define JR_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* NULL-safe duplicates; NULL on allocation failure (error already set). */
+char *jr_strdup(const char *s);
+char *jr_strndup(const char *s, size_t n);
+char *jr_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/** A growable, always NUL-terminated byte buffer. Zero-initialize it. */
+typedef struct jr_buf {
+	char *ptr;
+	size_t len;
+	size_t cap;
+	int failed; /* an allocation failed: contents are incomplete */
+} jr_buf;
+
+#define JR_BUF_INIT { NULL, 0, 0, 0 }
+
+int jr_buf_grow(jr_buf *b, size_t extra);
+int jr_buf_put(jr_buf *b, const char *data, size_t len);
+int jr_buf_puts(jr_buf *b, const char *s);
+int jr_buf_putc(jr_buf *b, char c);
+int jr_buf_printf(jr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Append `s` as a JSON string literal, quotes included. */
+int jr_buf_put_json_string(jr_buf *b, const char *s);
+/** Take the contents (never NULL unless failed); the buffer is reset. */
+char *jr_buf_detach(jr_buf *b);
+void jr_buf_free(jr_buf *b);
+/** 0, or JOBREG_ENOMEM (recorded) when an append failed. */
+int jr_buf_status(const jr_buf *b);
+
+#endif

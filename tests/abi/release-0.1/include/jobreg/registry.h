@@ -1,0 +1,186 @@
+/*
+ * registry.h: sources in; load, reload and resolve; jobs and load errors out.
+ *
+ * A load imports every source into the embedded interpreter and builds a new
+ * generation. Only a complete generation replaces the old one, atomically:
+ * resolves and snapshots taken in other threads see the old or the new
+ * generation, never a mix (SPEC 3).
+ *
+ * Threads: jobreg_registry_load(), _reload() and _add_source() are
+ * serialized by the registry; jobreg_registry_snapshot() and
+ * jobreg_registry_resolve() may run in any thread at any time, also during a
+ * load, and never touch Python.
+ */
+#ifndef JOBREG_REGISTRY_H
+#define JOBREG_REGISTRY_H
+
+#include <stdint.h>
+
+#include "common.h"
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Options of jobreg_registry_new().
+ *
+ * Version history:
+ *  - 1 (0.1.0): version, import_timeout_ms.
+ */
+typedef struct jobreg_registry_options {
+	unsigned int version;
+	/** Longest a module body may run at import; 0 (default) = no limit. */
+	unsigned int import_timeout_ms;
+} jobreg_registry_options;
+
+#define JOBREG_REGISTRY_OPTIONS_VERSION 1
+#define JOBREG_REGISTRY_OPTIONS_INIT { JOBREG_REGISTRY_OPTIONS_VERSION, 0 }
+
+/** Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown. */
+JOBREG_EXTERN(int)
+jobreg_registry_options_init(jobreg_registry_options *opts, unsigned int version);
+
+/**
+ * Create an empty registry (no sources, an empty generation 0).
+ * `opts` may be NULL. Requires jobreg_init(). Free with
+ * jobreg_registry_free(). Errors: JOBREG_ESTATE, JOBREG_EVERSION,
+ * JOBREG_ENOMEM.
+ */
+JOBREG_EXTERN(int)
+jobreg_registry_new(jobreg_registry **out, const jobreg_registry_options *opts);
+
+/**
+ * Free the registry and the sources it owns. Accepts NULL. Snapshots and
+ * job references still held stay valid until released. Must not run
+ * concurrently with any other call on the same registry.
+ */
+JOBREG_EXTERN(void) jobreg_registry_free(jobreg_registry *reg);
+
+/**
+ * Add a source; it takes part from the next load on. On success the
+ * registry owns `src` (do not free it; it lives as long as the registry).
+ * On error the caller still owns it.
+ * Errors: JOBREG_EEXISTS (a source of the same type and name is there; the
+ * message names it), JOBREG_EINVAL, JOBREG_ENOMEM.
+ */
+JOBREG_EXTERN(int) jobreg_registry_add_source(jobreg_registry *reg, jobreg_source *src);
+
+/** How many sources the registry holds. */
+JOBREG_EXTERN(size_t) jobreg_registry_source_count(const jobreg_registry *reg);
+
+/** Source `i` in the order added, borrowed; NULL when out of range. */
+JOBREG_EXTERN(jobreg_source *)
+jobreg_registry_source(const jobreg_registry *reg, size_t i);
+
+/**
+ * Import every source and swap the new generation in.
+ *
+ * Each source's modules are purged from `sys.modules` first. A module that
+ * fails (syntax error, exception, SystemExit, a register_jobs misuse, a
+ * refused name, a bad Meta value) is recorded as a load error and the load
+ * goes on: that is still success (0). Errors are returned only when no new
+ * generation could be built (JOBREG_ENOMEM, JOBREG_EPYTHON, JOBREG_ESTATE);
+ * the old generation then stays. Takes the GIL while importing and returns
+ * without it.
+ */
+JOBREG_EXTERN(int) jobreg_registry_load(jobreg_registry *reg);
+
+/**
+ * Re-import only the sources that changed since they were last imported: a
+ * file or folder added, removed or changed under a jobs root or an app
+ * package (names, sizes, times and inodes are compared; nothing is read or
+ * imported to tell). Each re-imported source's modules are purged first;
+ * other sources' modules and jobs are kept as they are. With nothing
+ * changed it imports nothing, builds no generation and returns at once
+ * (cheap enough to call before every job run). Before the first load it
+ * loads everything. Errors and threads as jobreg_registry_load().
+ */
+JOBREG_EXTERN(int) jobreg_registry_reload(jobreg_registry *reg);
+
+/**
+ * Take the current generation. Never fails for a valid registry (before the
+ * first load it is the empty generation 0). Free with jobreg_snapshot_free().
+ * Errors: JOBREG_EINVAL. Thread-safe, lock-light, never touches Python.
+ */
+JOBREG_EXTERN(int) jobreg_registry_snapshot(jobreg_snapshot **out, jobreg_registry *reg);
+
+/**
+ * Find a job in the current generation by its class path
+ * (`inventory.check_inventory.CheckInventory`) or by the short form
+ * `<source name>.jobs.<ClassName>` of a git or app source, which must name
+ * exactly one job of that source.
+ *
+ * On success `*out` is a reference the caller releases with
+ * jobreg_job_free(). Errors: JOBREG_ENOTFOUND (message names the
+ * reference), JOBREG_EAMBIGUOUS (message lists the candidates),
+ * JOBREG_EINVAL. Thread-safe; never touches Python.
+ */
+JOBREG_EXTERN(int)
+jobreg_registry_resolve(jobreg_job **out, jobreg_registry *reg, const char *ref);
+
+/** The generation number: 0 before the first load, then 1, 2, ... */
+JOBREG_EXTERN(uint64_t) jobreg_snapshot_generation(const jobreg_snapshot *snap);
+
+/** How many jobs the generation holds. */
+JOBREG_EXTERN(size_t) jobreg_snapshot_job_count(const jobreg_snapshot *snap);
+
+/**
+ * Job `i`, ordered by source (in the order added), then class path;
+ * NULL when out of range. Borrowed: lives as long as the snapshot.
+ */
+JOBREG_EXTERN(const jobreg_job *)
+jobreg_snapshot_job(const jobreg_snapshot *snap, size_t i);
+
+/**
+ * jobreg_registry_resolve() against this generation. `*out` is borrowed
+ * from the snapshot. Errors as jobreg_registry_resolve().
+ */
+JOBREG_EXTERN(int)
+jobreg_snapshot_resolve(const jobreg_job **out, const jobreg_snapshot *snap, const char *ref);
+
+/** How many load errors the load that built this generation recorded. */
+JOBREG_EXTERN(size_t) jobreg_snapshot_load_error_count(const jobreg_snapshot *snap);
+
+/** Load error `i`, borrowed from the snapshot; NULL when out of range. */
+JOBREG_EXTERN(const jobreg_load_error *)
+jobreg_snapshot_load_error(const jobreg_snapshot *snap, size_t i);
+
+/**
+ * Bytes the library holds for this generation: jobs, load errors, their
+ * strings and lookup tables (not the Python objects, which the interpreter
+ * accounts for). For monitoring and benchmarks. Thread-safe.
+ */
+JOBREG_EXTERN(size_t) jobreg_snapshot_memory(const jobreg_snapshot *snap);
+
+/** Release a snapshot. Accepts NULL. Thread-safe. */
+JOBREG_EXTERN(void) jobreg_snapshot_free(jobreg_snapshot *snap);
+
+/*
+ * Load errors. Every getter returns a borrowed string, never NULL ("" when
+ * the failure has no such detail), living as long as the snapshot.
+ */
+
+/** The type of the source that failed. */
+JOBREG_EXTERN(jobreg_source_t) jobreg_load_error_source_type(const jobreg_load_error *err);
+/** The name of the source that failed ("" for a jobs root). */
+JOBREG_EXTERN(const char *) jobreg_load_error_source(const jobreg_load_error *err);
+/** The module at fault ("" for a failure of the source as a whole). */
+JOBREG_EXTERN(const char *) jobreg_load_error_module(const jobreg_load_error *err);
+/** The file at fault. */
+JOBREG_EXTERN(const char *) jobreg_load_error_file(const jobreg_load_error *err);
+/** The line at fault, or 0 when unknown. */
+JOBREG_EXTERN(int) jobreg_load_error_line(const jobreg_load_error *err);
+/** The exception type ("SyntaxError", "SystemExit", "ImportError", ...). */
+JOBREG_EXTERN(const char *) jobreg_load_error_type(const jobreg_load_error *err);
+/** A one-line message. */
+JOBREG_EXTERN(const char *) jobreg_load_error_message(const jobreg_load_error *err);
+/** The formatted Python traceback, or "". */
+JOBREG_EXTERN(const char *) jobreg_load_error_traceback(const jobreg_load_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

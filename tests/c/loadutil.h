@@ -1,0 +1,62 @@
+/* loadutil.h: loading a jobs root in tests (header-only, for C tests). */
+#ifndef JR_LOADUTIL_H
+#define JR_LOADUTIL_H
+
+#include <jobreg.h>
+
+#include "harness.h"
+
+/* Print the load errors of a snapshot (for failing tests' diagnostics). */
+static inline void print_load_errors(const jobreg_snapshot *snap)
+{
+	size_t i;
+	for (i = 0; i < jobreg_snapshot_load_error_count(snap); i++) {
+		const jobreg_load_error *e = jobreg_snapshot_load_error(snap, i);
+		fprintf(stderr, "  load error: %s %s:%d %s: %s\n", jobreg_load_error_module(e),
+		        jobreg_load_error_file(e), jobreg_load_error_line(e),
+		        jobreg_load_error_type(e), jobreg_load_error_message(e));
+	}
+}
+
+/* A registry with one jobs-root source at `dir`, loaded once. */
+static inline jobreg_registry *load_jobs_root(const char *dir)
+{
+	jobreg_registry *reg = NULL;
+	jobreg_source *src = NULL;
+
+	CHECK_OK(jobreg_registry_new(&reg, NULL));
+	CHECK_OK(jobreg_source_dir_new(&src, dir));
+	CHECK_OK(jobreg_registry_add_source(reg, src));
+	CHECK_OK(jobreg_registry_load(reg));
+	return reg;
+}
+
+static inline jobreg_snapshot *take_snapshot(jobreg_registry *reg)
+{
+	jobreg_snapshot *snap = NULL;
+	CHECK_OK(jobreg_registry_snapshot(&snap, reg));
+	return snap;
+}
+
+/* The load error about `module`, or NULL. */
+static inline const jobreg_load_error *error_for(const jobreg_snapshot *snap, const char *module)
+{
+	size_t i;
+	for (i = 0; i < jobreg_snapshot_load_error_count(snap); i++) {
+		const jobreg_load_error *e = jobreg_snapshot_load_error(snap, i);
+		if (strcmp(jobreg_load_error_module(e), module) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* The job with `class_path` in the snapshot, or NULL. */
+static inline const jobreg_job *job_at(const jobreg_snapshot *snap, const char *class_path)
+{
+	const jobreg_job *job = NULL;
+	if (jobreg_snapshot_resolve(&job, snap, class_path) < 0)
+		return NULL;
+	return job;
+}
+
+#endif

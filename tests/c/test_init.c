@@ -1,0 +1,98 @@
+/* test_init.c: start-up, shut-down, options and versions. */
+#include <stdlib.h>
+
+#include <jobreg.h>
+
+#include "harness.h"
+
+static void test_registry_before_init_is_refused(void)
+{
+	jobreg_registry *reg = NULL;
+
+	CHECK_INT(jobreg_registry_new(&reg, NULL), JOBREG_ESTATE);
+	CHECK_CONTAINS(jobreg_error_last()->message, "jobreg_init");
+	CHECK(reg == NULL);
+	CHECK_INT(jobreg_shutdown(), JOBREG_ESTATE);
+}
+
+static void test_init_is_reference_counted(void)
+{
+	jobreg_registry *reg = NULL;
+
+	CHECK_INT(jobreg_init(NULL), 1);
+	CHECK_INT(jobreg_init(NULL), 2);
+	CHECK_INT(jobreg_shutdown(), 1);
+	CHECK_OK(jobreg_registry_new(&reg, NULL));
+	jobreg_registry_free(reg);
+	CHECK_INT(jobreg_shutdown(), 0);
+}
+
+static void test_python_path_entries_are_importable(void)
+{
+	const char *dir = jr_tmpdir();
+	const char *jobs = jr_tmpdir();
+	const char *path[1];
+	jobreg_init_options opts;
+	jobreg_registry *reg = NULL;
+	jobreg_source *src = NULL;
+	jobreg_snapshot *snap = NULL;
+	const jobreg_job *job = NULL;
+
+	jr_write(dir, "site_helpers.py", "GREETING = 'from python_path'\n");
+	jr_write(jobs, "greeter.py",
+	         "import site_helpers\n"
+	         "from jobreg.jobs import Job, register_jobs\n"
+	         "class Greeter(Job):\n    class Meta:\n        name = site_helpers.GREETING\n"
+	         "register_jobs(Greeter)\n");
+	CHECK_OK(jobreg_init_options_init(&opts, JOBREG_INIT_OPTIONS_VERSION));
+	path[0] = dir;
+	opts.python_path = path;
+	opts.python_path_count = 1;
+	CHECK_INT(jobreg_init(&opts), 1);
+	CHECK_OK(jobreg_registry_new(&reg, NULL));
+	CHECK_OK(jobreg_source_dir_new(&src, jobs));
+	CHECK_OK(jobreg_registry_add_source(reg, src));
+	CHECK_OK(jobreg_registry_load(reg));
+	CHECK_OK(jobreg_registry_snapshot(&snap, reg));
+	CHECK_OK(jobreg_snapshot_resolve(&job, snap, "greeter.Greeter"));
+	if (job)
+		CHECK_STR(jobreg_job_name(job), "from python_path");
+	jobreg_snapshot_free(snap);
+	jobreg_registry_free(reg);
+	CHECK_INT(jobreg_shutdown(), 0);
+}
+
+static void test_unknown_option_versions_are_refused(void)
+{
+	jobreg_init_options opts = JOBREG_INIT_OPTIONS_INIT;
+	jobreg_registry_options ropts = JOBREG_REGISTRY_OPTIONS_INIT;
+
+	opts.version = 99;
+	CHECK_INT(jobreg_init(&opts), JOBREG_EVERSION);
+	CHECK_CONTAINS(jobreg_error_last()->message, "version 99");
+	CHECK_INT(jobreg_init_options_init(&opts, 0), JOBREG_EVERSION);
+	CHECK_INT(jobreg_registry_options_init(&ropts, 2), JOBREG_EVERSION);
+	CHECK_OK(jobreg_registry_options_init(&ropts, 1));
+	CHECK_INT(ropts.import_timeout_ms, 0);
+}
+
+static void test_version_matches_the_headers(void)
+{
+	int major = -1, minor = -1, patch = -1;
+
+	CHECK_STR(jobreg_version(&major, &minor, &patch), JOBREG_VERSION);
+	CHECK_INT(major, JOBREG_VERSION_MAJOR);
+	CHECK_INT(minor, JOBREG_VERSION_MINOR);
+	CHECK_INT(patch, JOBREG_VERSION_PATCH);
+	CHECK_STR(JOBREG_VERSION, "0.1.0");
+}
+
+static const struct jr_test tests[] = {
+	{ "registry_before_init_is_refused", test_registry_before_init_is_refused },
+	{ "init_is_reference_counted", test_init_is_reference_counted },
+	{ "python_path_entries_are_importable", test_python_path_entries_are_importable },
+	{ "unknown_option_versions_are_refused", test_unknown_option_versions_are_refused },
+	{ "version_matches_the_headers", test_version_matches_the_headers },
+};
+
+JR_TEST_MAIN(tests)

@@ -1,0 +1,149 @@
+/* test_threads.c: resolves and snapshots in other threads during loads (SPEC 3). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "loadutil.h"
+
+#define JOBS_PER_MODULE 5
+#define READERS 3
+#define RELOADS 12
+
+static jobreg_registry *shared;
+static atomic_int stop;
+static atomic_long resolves, mixed, failures;
+
+/* Version `v` of the tree: every job's name carries the version, so a
+ * snapshot that mixed two loads would show two versions. */
+static void write_version(const char *dir, int v)
+{
+	char text[4096], name[64];
+	int m, j;
+
+	for (m = 0; m < 4; m++) {
+		int len = snprintf(text, sizeof(text), "from jobreg.jobs import Job, register_jobs\n");
+		for (j = 0; j < JOBS_PER_MODULE; j++)
+			len += snprintf(text + len, sizeof(text) - len,
+			                "class Job%d(Job):\n    class Meta:\n        name = 'v%d m%d j%d'\n", j, v, m, j);
+		len += snprintf(text + len, sizeof(text) - len, "register_jobs(%s)\n",
+		                "Job0, Job1, Job2, Job3, Job4");
+		snprintf(name, sizeof(name), "mod%d.py", m);
+		jr_write(dir, name, text);
+	}
+}
+
+static void *reader(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		jobreg_job *job = NULL;
+		jobreg_snapshot *snap = NULL;
+		size_t i;
+		char version[8] = "";
+
+		if (jobreg_registry_resolve(&job, shared, "mod2.Job3") == 0) {
+			if (strncmp(jobreg_job_name(job), "v", 1) != 0)
+				atomic_fetch_add(&failures, 1);
+			jobreg_job_free(job);
+		} else {
+			atomic_fetch_add(&failures, 1);
+		}
+		atomic_fetch_add(&resolves, 1);
+		if (jobreg_registry_snapshot(&snap, shared) < 0) {
+			atomic_fetch_add(&failures, 1);
+			continue;
+		}
+		for (i = 0; i < jobreg_snapshot_job_count(snap); i++) {
+			const char *name = jobreg_job_name(jobreg_snapshot_job(snap, i));
+			const char *space = strchr(name, ' ');
+			if (!version[0])
+				snprintf(version, sizeof(version), "%.*s", (int)(space - name), name);
+			else if (strncmp(name, version, strlen(version)) != 0 || name[strlen(version)] != ' ')
+				atomic_fetch_add(&mixed, 1);
+		}
+		if (jobreg_snapshot_job_count(snap) != 4 * JOBS_PER_MODULE)
+			atomic_fetch_add(&failures, 1);
+		jobreg_snapshot_free(snap);
+	}
+	return NULL;
+}
+
+static void test_concurrent_resolve_during_reload_sees_whole_generations(void)
+{
+	const char *dir = jr_tmpdir();
+	pthread_t threads[READERS];
+	jobreg_job *kept = NULL;
+	int i;
+
+	write_version(dir, 0);
+	shared = load_jobs_root(dir);
+	/* A reference taken before the reloads outlives them all. */
+	CHECK_OK(jobreg_registry_resolve(&kept, shared, "mod0.Job0"));
+	for (i = 0; i < READERS; i++)
+		CHECK(pthread_create(&threads[i], NULL, reader, NULL) == 0);
+	for (i = 1; i <= RELOADS; i++) {
+		write_version(dir, i);
+		CHECK_OK(jobreg_registry_load(shared));
+	}
+	atomic_store(&stop, 1);
+	for (i = 0; i < READERS; i++)
+		pthread_join(threads[i], NULL);
+	CHECK_INT(atomic_load(&mixed), 0);
+	CHECK_INT(atomic_load(&failures), 0);
+	CHECK(atomic_load(&resolves) > 0);
+	if (kept)
+		CHECK_STR(jobreg_job_name(kept), "v0 m0 j0");
+	jobreg_job_free(kept);
+
+	{
+		jobreg_snapshot *snap = take_snapshot(shared);
+		char expected[32];
+		snprintf(expected, sizeof(expected), "v%d m1 j1", RELOADS);
+		CHECK_STR(jobreg_job_name(job_at(snap, "mod1.Job1")), expected);
+		CHECK_INT(jobreg_snapshot_generation(snap), RELOADS + 1);
+		jobreg_snapshot_free(snap);
+	}
+	jobreg_registry_free(shared);
+}
+
+/* Loads from several threads at once are serialized, never interleaved. */
+static void *loader_thread(void *arg)
+{
+	int i;
+	for (i = 0; i < 3; i++) {
+		if (jobreg_registry_load(arg) < 0)
+			atomic_fetch_add(&failures, 1);
+	}
+	return NULL;
+}
+
+static void test_loads_from_several_threads_are_serialized(void)
+{
+	const char *dir = jr_tmpdir();
+	pthread_t threads[3];
+	jobreg_registry *reg;
+	jobreg_snapshot *snap;
+	int i;
+
+	atomic_store(&failures, 0);
+	write_version(dir, 7);
+	reg = load_jobs_root(dir);
+	for (i = 0; i < 3; i++)
+		CHECK(pthread_create(&threads[i], NULL, loader_thread, reg) == 0);
+	for (i = 0; i < 3; i++)
+		pthread_join(threads[i], NULL);
+	CHECK_INT(atomic_load(&failures), 0);
+	snap = take_snapshot(reg);
+	CHECK_INT(jobreg_snapshot_generation(snap), 10);
+	CHECK_INT(jobreg_snapshot_job_count(snap), 4 * JOBS_PER_MODULE);
+	CHECK_INT(jobreg_snapshot_load_error_count(snap), 0);
+	jobreg_snapshot_free(snap);
+	jobreg_registry_free(reg);
+}
+
+static const struct jr_test tests[] = {
+	{ "concurrent_resolve_during_reload_sees_whole_generations", test_concurrent_resolve_during_reload_sees_whole_generations },
+	{ "loads_from_several_threads_are_serialized", test_loads_from_several_threads_are_serialized },
+};
+
+JR_TEST_MAIN_WITH_LIBRARY(tests)

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install the Debian 12 packages libjobreg builds, tests and runs with.
+# Does nothing when they are all present already.
+set -eu
+packages="meson ninja-build pkg-config gcc g++ git libgit2-dev libyaml-dev python3-dev
+libsqlite3-dev python3-cffi python3-pytest abigail-tools"
+[ "${JOBREG_QUALITY_TOOLS:-0}" = 1 ] && packages="$packages clang valgrind doxygen libclang-rt-14-dev"
+
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing:$missing"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
