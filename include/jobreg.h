@@ -17,5 +17,6 @@
 #include "jobreg/config.h"
 #include "jobreg/git.h"
 #include "jobreg/records.h"
+#include "jobreg/sync.h"
 
 #endif

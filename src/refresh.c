@@ -13,6 +13,7 @@
 #include "jobreg/job.h"
 #include "jobreg/registry.h"
 #include "jobreg/source.h"
+#include "jobreg/sync.h"
 #include "json.h"
 #include "options.h"
 #include "record.h"
@@ -25,6 +26,7 @@ struct jobreg_refresh_result {
 	char **created, **updated, **uninstalled;
 	size_t created_count, updated_count, uninstalled_count;
 	size_t unchanged, writes;
+	size_t skipped; /* sources a sync did not import */
 };
 
 /* What the refresh knows about one stored record. */
@@ -168,17 +170,13 @@ static int apply_job(jobreg_record *rec, const jr_job_desc *job, unsigned char *
 
 /* ---- planning ------------------------------------------------------ */
 
-static int in_scope(const jobreg_record *rec, int scope_type, const char *scope_name)
+static int in_scope(const jobreg_record *rec, const jr_refresh_scope *scope)
 {
-	if (scope_type == 0)
-		return 1;
-	return strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE_TYPE),
-	              jobreg_source_type_name((jobreg_source_t)scope_type)) == 0 &&
-	       strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE), scope_name) == 0;
+	return !scope || !scope->contains || scope->contains(rec, scope->ctx);
 }
 
 /* Index the stored records by identity and match each job to its record. */
-static int match_jobs(struct refresh *r, int scope_type, const char *scope_name)
+static int match_jobs(struct refresh *r, const jr_refresh_scope *scope)
 {
 	size_t n = r->records.count, i, j;
 
@@ -194,7 +192,7 @@ static int match_jobs(struct refresh *r, int scope_type, const char *scope_name)
 		struct jr_strmap_slot *slot;
 
 		r->stored[i].rec = r->records.items[i];
-		r->stored[i].in_scope = in_scope(r->stored[i].rec, scope_type, scope_name);
+		r->stored[i].in_scope = (unsigned char)in_scope(r->stored[i].rec, scope);
 		if (!(r->identities[i] = jr_record_identity(r->stored[i].rec)))
 			return JOBREG_ENOMEM;
 		slot = jr_strmap_slot(&r->by_identity, r->identities[i]);
@@ -385,6 +383,28 @@ static int write_changes(struct refresh *r, jobreg_storage *st, size_t *writes)
 	return 0;
 }
 
+/* Every record as the transaction leaves it, for the scope's hook. */
+static int run_hook(struct refresh *r, jobreg_storage *st, const jr_refresh_scope *scope)
+{
+	const jobreg_record **all;
+	size_t n = 0, i;
+	int rc;
+
+	if (!scope || !scope->before_commit)
+		return 0;
+	all = malloc((r->records.count + r->job_count + 1) * sizeof(*all));
+	if (!all)
+		return jr_error_oom();
+	for (i = 0; i < r->records.count; i++)
+		all[n++] = r->stored[i].rec;
+	for (i = 0; i < r->job_count; i++)
+		if (r->created[i])
+			all[n++] = r->created[i];
+	rc = scope->before_commit(st, all, n, scope->hook_ctx);
+	free(all);
+	return rc;
+}
+
 /* ---- the result ---------------------------------------------------- */
 
 static int compare_strings(const void *a, const void *b)
@@ -440,7 +460,7 @@ static int make_result(jobreg_refresh_result **out, const struct refresh *r, siz
 /* ---- entry points -------------------------------------------------- */
 
 int jr_refresh_jobs(jobreg_refresh_result **out, jobreg_storage *st, const jr_job_desc *jobs,
-                    size_t count, int scope_type, const char *scope_name)
+                    size_t count, const jr_refresh_scope *scope)
 {
 	struct refresh r;
 	jobreg_refresh_result *res = NULL;
@@ -454,7 +474,7 @@ int jr_refresh_jobs(jobreg_refresh_result **out, jobreg_storage *st, const jr_jo
 		return rc;
 	rc = jr_storage_read_all(&r.records, st);
 	if (rc == 0)
-		rc = match_jobs(&r, scope_type, scope_name ? scope_name : "");
+		rc = match_jobs(&r, scope);
 	if (rc == 0)
 		rc = apply_jobs(&r);
 	if (rc == 0)
@@ -463,6 +483,8 @@ int jr_refresh_jobs(jobreg_refresh_result **out, jobreg_storage *st, const jr_jo
 		uninstall_missing(&r);
 		rc = write_changes(&r, st, &writes);
 	}
+	if (rc == 0)
+		rc = run_hook(&r, st, scope);
 	/* Built before the commit: running out of memory here still undoes all. */
 	if (rc == 0 && out)
 		rc = make_result(&res, &r, writes);
@@ -516,42 +538,36 @@ static char *task_queues_json(const jobreg_job *job)
 	return jr_buf_detach(&b);
 }
 
-int jobreg_refresh(jobreg_refresh_result **out, jobreg_storage *st, const jobreg_snapshot *snap,
-                   const jobreg_refresh_options *opts)
+void jr_job_descs_free(jr_job_descs *descs)
 {
-	jobreg_refresh_options o = JOBREG_REFRESH_OPTIONS_INIT;
-	const char *scope_name;
-	jr_job_desc *descs = NULL;
-	char **queues = NULL;
-	size_t total, count = 0, i;
-	int rc;
+	size_t i;
 
-	if (out)
-		*out = NULL;
-	if (!st || !snap)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_refresh: NULL %s", st ? "snapshot" : "storage");
-	rc = jr_options_read(&o, opts, refresh_options_sizes, JOBREG_REFRESH_OPTIONS_VERSION,
-	                     "jobreg_refresh_options");
-	if (rc < 0)
-		return rc;
-	if (o.source_type != 0 &&
-	    strcmp(jobreg_source_type_name((jobreg_source_t)o.source_type), "unknown") == 0)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_refresh_options: unknown source_type %d",
-		                    o.source_type);
-	scope_name = o.source_name ? o.source_name : "";
-	total = jobreg_snapshot_job_count(snap);
-	descs = calloc(total ? total : 1, sizeof(*descs));
-	queues = calloc(total ? total : 1, sizeof(*queues));
-	if (!descs || !queues) {
-		rc = jr_error_oom();
-		goto out;
+	if (descs->queues)
+		for (i = 0; i < descs->count; i++)
+			free(descs->queues[i]);
+	free(descs->queues);
+	free(descs->items);
+	memset(descs, 0, sizeof(*descs));
+}
+
+int jr_job_descs_from_snapshot(jr_job_descs *out, const jobreg_snapshot *snap,
+                               int (*want)(const jobreg_job *job, const void *ctx),
+                               const void *ctx)
+{
+	size_t total = jobreg_snapshot_job_count(snap), i;
+
+	memset(out, 0, sizeof(*out));
+	out->items = calloc(total ? total : 1, sizeof(*out->items));
+	out->queues = calloc(total ? total : 1, sizeof(*out->queues));
+	if (!out->items || !out->queues) {
+		jr_job_descs_free(out);
+		return jr_error_oom();
 	}
 	for (i = 0; i < total; i++) {
 		const jobreg_job *job = jobreg_snapshot_job(snap, i);
-		jr_job_desc *d = &descs[count];
+		jr_job_desc *d = &out->items[out->count];
 
-		if (o.source_type != 0 && ((int)jobreg_job_source_type(job) != o.source_type ||
-		                           strcmp(jobreg_job_source_name(job), scope_name) != 0))
+		if (want && !want(job, ctx))
 			continue;
 		d->class_path = jobreg_job_class_path(job);
 		d->module_name = jobreg_job_module_name(job);
@@ -570,24 +586,73 @@ int jobreg_refresh(jobreg_refresh_result **out, jobreg_storage *st, const jobreg
 		d->has_sensitive_variables = (unsigned char)!!jobreg_job_has_sensitive_variables(job);
 		d->is_singleton = (unsigned char)!!jobreg_job_is_singleton(job);
 		d->supports_dryrun = (unsigned char)!!jobreg_job_supports_dryrun(job);
-		if (jobreg_job_task_queue_count(job) == 0) {
-			d->task_queues = "[]";
-		} else {
-			if (!(queues[count] = task_queues_json(job))) {
-				rc = JOBREG_ENOMEM;
-				goto out;
+		d->task_queues = "[]";
+		if (jobreg_job_task_queue_count(job) > 0) {
+			if (!(out->queues[out->count] = task_queues_json(job))) {
+				out->count++;
+				jr_job_descs_free(out);
+				return JOBREG_ENOMEM;
 			}
-			d->task_queues = queues[count];
+			d->task_queues = out->queues[out->count];
 		}
-		count++;
+		out->count++;
 	}
-	rc = jr_refresh_jobs(out, st, descs, count, o.source_type, scope_name);
-out:
-	if (queues)
-		for (i = 0; i < total; i++)
-			free(queues[i]);
-	free(queues);
-	free(descs);
+	return 0;
+}
+
+/* The one source jobreg_refresh_options names. */
+struct one_source {
+	jobreg_source_t type;
+	const char *name;
+};
+
+static int job_of_source(const jobreg_job *job, const void *ctx)
+{
+	const struct one_source *o = ctx;
+	return jobreg_job_source_type(job) == o->type &&
+	       strcmp(jobreg_job_source_name(job), o->name) == 0;
+}
+
+static int record_of_source(const jobreg_record *rec, const void *ctx)
+{
+	const struct one_source *o = ctx;
+	return strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE_TYPE),
+	              jobreg_source_type_name(o->type)) == 0 &&
+	       strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE), o->name) == 0;
+}
+
+int jobreg_refresh(jobreg_refresh_result **out, jobreg_storage *st, const jobreg_snapshot *snap,
+                   const jobreg_refresh_options *opts)
+{
+	jobreg_refresh_options o = JOBREG_REFRESH_OPTIONS_INIT;
+	jr_refresh_scope scope = { NULL, NULL, NULL, NULL };
+	struct one_source one;
+	jr_job_descs descs;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!st || !snap)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_refresh: NULL %s", st ? "snapshot" : "storage");
+	rc = jr_options_read(&o, opts, refresh_options_sizes, JOBREG_REFRESH_OPTIONS_VERSION,
+	                     "jobreg_refresh_options");
+	if (rc < 0)
+		return rc;
+	if (o.source_type != 0 &&
+	    strcmp(jobreg_source_type_name((jobreg_source_t)o.source_type), "unknown") == 0)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_refresh_options: unknown source_type %d",
+		                    o.source_type);
+	one.type = (jobreg_source_t)o.source_type;
+	one.name = o.source_name ? o.source_name : "";
+	if (o.source_type != 0) {
+		scope.contains = record_of_source;
+		scope.ctx = &one;
+	}
+	rc = jr_job_descs_from_snapshot(&descs, snap, o.source_type != 0 ? job_of_source : NULL, &one);
+	if (rc < 0)
+		return rc;
+	rc = jr_refresh_jobs(out, st, descs.items, descs.count, &scope);
+	jr_job_descs_free(&descs);
 	return rc;
 }
 
@@ -631,6 +696,23 @@ size_t jobreg_refresh_result_unchanged(const jobreg_refresh_result *res)
 size_t jobreg_refresh_result_writes(const jobreg_refresh_result *res)
 {
 	return res ? res->writes : 0;
+}
+
+size_t jobreg_refresh_result_skipped_count(const jobreg_refresh_result *res)
+{
+	return res ? res->skipped : 0;
+}
+
+jobreg_refresh_result *jr_refresh_result_new_empty(void)
+{
+	return calloc(1, sizeof(jobreg_refresh_result));
+}
+
+void jr_refresh_result_add_skipped(jobreg_refresh_result *res, size_t sources,
+                                   size_t unchanged_records)
+{
+	res->skipped += sources;
+	res->unchanged += unchanged_records;
 }
 
 void jobreg_refresh_result_free(jobreg_refresh_result *res)

@@ -176,14 +176,39 @@ static int unchanged(const jobreg_source *src, const jr_load_plan *plan)
 	return src->loaded_part && plan->fingerprint && plan->fingerprint == src->loaded_fingerprint;
 }
 
+/* What a load imports, and what it keeps. */
+struct load_request {
+	const char *what;        /* the public function, for errors */
+	int only_changed;        /* reload: keep the parts of unchanged sources */
+	jobreg_source *only;     /* import just this source (others keep theirs) */
+	jr_accept_fn accept;     /* with `only`: may refuse the new part */
+	jr_skip_fn skip;         /* may leave a source out of this load */
+	void *payload;           /* of accept and skip */
+};
+
+/* A source left out of a load keeps its last part, or has an empty one. */
+static int keep_or_empty(jobreg_source *src, jr_load_plan *plan)
+{
+	if (src->loaded_part) {
+		jr_part_ref(src->loaded_part);
+		plan->part = src->loaded_part;
+		return 0;
+	}
+	if (!(plan->part = jr_part_new(src->type, src->name)))
+		return JOBREG_ENOMEM;
+	jr_part_finish(plan->part);
+	return 0;
+}
+
 /*
  * Discover every source (no GIL), then import them (GIL held): all of them,
  * or with `only_changed` those whose fingerprint moved, or with `only` just
- * that one; the others keep their last part. `*imported` counts the sources
- * imported.
+ * that one (and those never imported), never those `skip` leaves out; the
+ * others keep their last part (none, when never imported).
+ * `*imported` counts the sources imported.
  */
-static int load_sources(jobreg_registry *reg, jr_load_plan *plans, int only_changed,
-                        const jobreg_source *only, size_t *imported)
+static int load_sources(jobreg_registry *reg, jr_load_plan *plans, const struct load_request *req,
+                        size_t *imported)
 {
 	PyGILState_STATE gil;
 	size_t i;
@@ -192,17 +217,22 @@ static int load_sources(jobreg_registry *reg, jr_load_plan *plans, int only_chan
 	*imported = 0;
 	for (i = 0; i < reg->source_count; i++) {
 		jobreg_source *src = reg->sources[i];
+		jr_part *found;
 
-		plans[i].part = jr_part_new(src->type, src->name);
-		if (!plans[i].part)
+		if (!(found = jr_part_new(src->type, src->name)))
 			return JOBREG_ENOMEM;
+		plans[i].part = found;
 		if ((rc = src->ops->discover(src, &plans[i])) < 0)
 			return rc;
-		if ((only && src != only && src->loaded_part) ||
-		    (only_changed && unchanged(src, &plans[i]))) {
-			jr_part_unref(plans[i].part);
-			jr_part_ref(src->loaded_part);
-			plans[i].part = src->loaded_part;
+		/* Left out: skipped by a sync, another source's turn (once this
+		 * registry imported it), or unchanged since it was imported. */
+		if ((req->skip && req->skip(src, &plans[i], req->payload)) ||
+		    (req->only && src != req->only && src->loaded_part) ||
+		    (req->only_changed && unchanged(src, &plans[i]))) {
+			plans[i].part = NULL;
+			jr_part_unref(found);
+			if ((rc = keep_or_empty(src, &plans[i])) < 0)
+				return rc;
 		} else {
 			plans[i].reimport = 1;
 			(*imported)++;
@@ -242,8 +272,7 @@ static void remember_parts(jobreg_registry *reg, jr_load_plan *plans)
 	}
 }
 
-static int load(jobreg_registry *reg, int only_changed, jobreg_source *only,
-                jr_accept_fn accept, void *payload, const char *what)
+static int load(jobreg_registry *reg, const struct load_request *req)
 {
 	jr_load_plan *plans;
 	jr_part **parts;
@@ -252,8 +281,8 @@ static int load(jobreg_registry *reg, int only_changed, jobreg_source *only,
 	int rc;
 
 	if (!reg)
-		return jr_error_set(JOBREG_EINVAL, "%s: reg is NULL", what);
-	if ((rc = jr_runtime_require(what)) < 0)
+		return jr_error_set(JOBREG_EINVAL, "%s: reg is NULL", req->what);
+	if ((rc = jr_runtime_require(req->what)) < 0)
 		return rc;
 	pthread_mutex_lock(&reg->load_lock);
 	plans = calloc(reg->source_count + 1, sizeof(*plans));
@@ -264,15 +293,15 @@ static int load(jobreg_registry *reg, int only_changed, jobreg_source *only,
 		pthread_mutex_unlock(&reg->load_lock);
 		return jr_error_oom();
 	}
-	rc = load_sources(reg, plans, only_changed, only, &imported);
-	if (rc == 0 && accept) {
+	rc = load_sources(reg, plans, req, &imported);
+	if (rc == 0 && req->accept) {
 		for (i = 0; i < reg->source_count; i++) {
-			if (reg->sources[i] == only)
-				rc = accept(only, plans[i].part, payload);
+			if (reg->sources[i] == req->only)
+				rc = req->accept(req->only, plans[i].part, req->payload);
 		}
 	}
 	/* A reload that imported nothing keeps the current generation. */
-	if (rc == 0 && (imported > 0 || !only_changed || reg->last_number == 0)) {
+	if (rc == 0 && (imported > 0 || !req->only_changed || reg->last_number == 0)) {
 		for (i = 0; i < reg->source_count; i++)
 			parts[i] = plans[i].part;
 		rc = jr_generation_new(&gen, reg->last_number + 1, parts, reg->source_count);
@@ -290,12 +319,26 @@ static int load(jobreg_registry *reg, int only_changed, jobreg_source *only,
 
 int jobreg_registry_load(jobreg_registry *reg)
 {
-	return load(reg, 0, NULL, NULL, NULL, "jobreg_registry_load");
+	struct load_request req = { "jobreg_registry_load", 0, NULL, NULL, NULL, NULL };
+	return load(reg, &req);
 }
 
 int jobreg_registry_reload(jobreg_registry *reg)
 {
-	return load(reg, 1, NULL, NULL, NULL, "jobreg_registry_reload");
+	struct load_request req = { "jobreg_registry_reload", 1, NULL, NULL, NULL, NULL };
+	return load(reg, &req);
+}
+
+int jr_registry_load_skipping(jobreg_registry *reg, int full, jr_skip_fn skip, void *payload,
+                              const char *what)
+{
+	struct load_request req = { what, !full, NULL, NULL, full ? NULL : skip, payload };
+	return load(reg, &req);
+}
+
+unsigned int jr_registry_import_timeout_ms(const jobreg_registry *reg)
+{
+	return reg->opts.import_timeout_ms;
 }
 
 void jr_registry_lock(jobreg_registry *reg)
@@ -315,7 +358,10 @@ int jr_registry_load_source(jobreg_registry *reg, jobreg_source *src, jr_accept_
 
 	for (i = 0; reg && i < reg->source_count; i++) {
 		if (reg->sources[i] == src)
-			return load(reg, 0, src, accept, payload, "loading one source");
+		{
+			struct load_request req = { "loading one source", 0, src, accept, NULL, payload };
+			return load(reg, &req);
+		}
 	}
 	return jr_error_set(JOBREG_EINVAL, "the source '%s' does not belong to this registry",
 	                    src ? src->name : "(null)");

@@ -15,11 +15,61 @@
 #include "source.h"
 #include "util.h"
 
-/* Once the package's folder is known, its files tell whether it changed. */
+/*
+ * Where a top-level package lives, found without importing it (as the
+ * import will find it): its one folder, or NULL when it is not found, is a
+ * namespace package, or the name is dotted (finding a subpackage would
+ * import its parents). Takes the GIL; Python errors are dropped: the
+ * import reports them.
+ */
+static char *locate_package(const char *name)
+{
+	PyGILState_STATE gil;
+	PyObject *util, *spec = NULL, *origin = NULL, *locations = NULL;
+	char *found = NULL;
+
+	if (strchr(name, '.'))
+		return NULL;
+	gil = PyGILState_Ensure();
+	util = PyImport_ImportModule("importlib.util");
+	if (util)
+		spec = PyObject_CallMethod(util, "find_spec", "s", name);
+	if (spec && spec != Py_None) {
+		origin = PyObject_GetAttrString(spec, "origin");
+		locations = PyObject_GetAttrString(spec, "submodule_search_locations");
+	}
+	if (origin && origin != Py_None && locations && PyList_Check(locations) &&
+	    PyList_GET_SIZE(locations) == 1) {
+		const char *text = PyUnicode_Check(PyList_GET_ITEM(locations, 0))
+		                           ? PyUnicode_AsUTF8(PyList_GET_ITEM(locations, 0))
+		                           : NULL;
+		if (text)
+			found = jr_strdup(text);
+	}
+	PyErr_Clear();
+	Py_XDECREF(locations);
+	Py_XDECREF(origin);
+	Py_XDECREF(spec);
+	Py_XDECREF(util);
+	PyGILState_Release(gil);
+	return found;
+}
+
+/*
+ * The package's files tell whether it changed. Before its first import the
+ * folder is found the way the import will find it, so that a sync in a new
+ * process can recognise an unchanged app without importing it.
+ */
 static int app_discover(jobreg_source *src, jr_load_plan *plan)
 {
-	if (!src->root[0])
-		return 0;
+	if (!src->root[0]) {
+		char *found = locate_package(src->name);
+
+		if (!found)
+			return 0;
+		free(src->root);
+		src->root = found;
+	}
 	return jr_dir_fingerprint(src->root, &plan->fingerprint);
 }
 

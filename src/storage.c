@@ -13,7 +13,8 @@
 #include "util.h"
 
 static const size_t backend_sizes[] = {
-	JR_SIZE_THROUGH(jobreg_storage_backend, free_payload), /* version 1 */
+	JR_SIZE_THROUGH(jobreg_storage_backend, free_payload),       /* version 1 */
+	JR_SIZE_THROUGH(jobreg_storage_backend, source_state_write), /* version 2 */
 };
 
 int jobreg_storage_error_set(int code, const char *message)
@@ -170,6 +171,40 @@ int jr_storage_delete(jobreg_storage *st, const char *id)
 {
 	jobreg_error_clear();
 	return backend_result(st->backend.delete_record(id, st->payload), "delete_record");
+}
+
+/* ---- source state ------------------------------------------------ */
+
+int jr_storage_keeps_source_state(const jobreg_storage *st)
+{
+	return st->backend.source_state_read && st->backend.source_state_write;
+}
+
+int jr_storage_source_state_read(char **out, jobreg_storage *st, const char *source_type,
+                                 const char *source_name)
+{
+	const char *state = NULL;
+	int rc;
+
+	*out = NULL;
+	jobreg_error_clear();
+	rc = st->backend.source_state_read(&state, source_type, source_name, st->payload);
+	if (rc == JOBREG_ENOTFOUND)
+		return 0;
+	if ((rc = backend_result(rc, "source_state_read")) < 0)
+		return rc;
+	if (state && !(*out = jr_strdup(state)))
+		return JOBREG_ENOMEM;
+	return 0;
+}
+
+int jr_storage_source_state_write(jobreg_storage *st, const char *source_type,
+                                  const char *source_name, const char *state)
+{
+	jobreg_error_clear();
+	return backend_result(st->backend.source_state_write(source_type, source_name, state,
+	                                                     st->payload),
+	                      "source_state_write");
 }
 
 /* ---- git state --------------------------------------------------- */

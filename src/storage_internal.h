@@ -36,6 +36,15 @@ int jr_storage_read_all(jr_records *out, jobreg_storage *st);
 int jr_storage_write(jobreg_storage *st, const jobreg_record *rec);
 int jr_storage_delete(jobreg_storage *st, const char *id);
 
+/* 1 when the backend keeps source state (version 2 callbacks). */
+int jr_storage_keeps_source_state(const jobreg_storage *st);
+/* Inside a transaction: the stored state of a source, a copy in *out (NULL
+ * when none is stored); write stores it, NULL deletes it. */
+int jr_storage_source_state_read(char **out, jobreg_storage *st, const char *source_type,
+                                 const char *source_name);
+int jr_storage_source_state_write(jobreg_storage *st, const char *source_type,
+                                  const char *source_name, const char *state);
+
 /* The built-in backends' tables and payload constructors. */
 extern const jobreg_storage_backend jr_storage_memory_backend;
 

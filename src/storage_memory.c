@@ -21,11 +21,19 @@ struct git_state {
 	char *slug, *remote_url, *branch, *current_head;
 };
 
+/* A source's state: key "type\nname" (no source name holds a newline). */
+struct source_state {
+	char *key, *state;
+};
+
+enum undo_kind { UNDO_RECORD, UNDO_GIT, UNDO_SOURCE };
+
 struct undo {
-	int is_git;
-	char *key;              /* the record's id or the repository's slug */
+	enum undo_kind kind;
+	char *key;              /* the record's id, the repository's slug, the source's key */
 	jobreg_record *record;  /* the record before the change, or NULL: absent */
 	struct git_state *git;  /* the git state before, or NULL: absent */
+	char *state;            /* the source state before, or NULL: absent */
 };
 
 struct memory {
@@ -33,6 +41,8 @@ struct memory {
 	jr_strmap by_id; /* id -> index + 1 */
 	struct git_state *git;
 	size_t git_count, git_capacity;
+	struct source_state *sources;
+	size_t source_count, source_capacity;
 	struct undo *undo;
 	size_t undo_count, undo_capacity;
 	int in_transaction;
@@ -199,6 +209,70 @@ static void git_remove(struct memory *m, const char *slug)
 	*g = m->git[--m->git_count];
 }
 
+/* ---- source state ------------------------------------------------ */
+
+static struct source_state *source_find(struct memory *m, const char *key)
+{
+	size_t i;
+	for (i = 0; i < m->source_count; i++)
+		if (strcmp(m->sources[i].key, key) == 0)
+			return &m->sources[i];
+	return NULL;
+}
+
+static void source_remove(struct memory *m, const char *key)
+{
+	struct source_state *e = source_find(m, key);
+
+	if (!e)
+		return;
+	free(e->key);
+	free(e->state);
+	*e = m->sources[--m->source_count];
+}
+
+/* Store `state` under `key`; NULL removes it. */
+static int source_put(struct memory *m, const char *key, const char *state)
+{
+	struct source_state *e = source_find(m, key);
+	char *copy;
+
+	if (!state) {
+		source_remove(m, key);
+		return 0;
+	}
+	if (!(copy = jr_strdup(state)))
+		return JOBREG_ENOMEM;
+	if (e) {
+		free(e->state);
+		e->state = copy;
+		return 0;
+	}
+	if (m->source_count == m->source_capacity) {
+		size_t cap = m->source_capacity ? m->source_capacity * 2 : 4;
+		struct source_state *p = realloc(m->sources, cap * sizeof(*p));
+		if (!p) {
+			free(copy);
+			return jr_error_oom();
+		}
+		m->sources = p;
+		m->source_capacity = cap;
+	}
+	e = &m->sources[m->source_count];
+	if (!(e->key = jr_strdup(key))) {
+		free(copy);
+		return JOBREG_ENOMEM;
+	}
+	e->state = copy;
+	m->source_count++;
+	return 0;
+}
+
+static char *source_key(const char *type, const char *name)
+{
+	return jr_asprintf("%s\n%s", type, name);
+}
+
 /* ---- the undo log ------------------------------------------------ */
 
 static void undo_free(struct undo *u)
@@ -207,6 +281,7 @@ static void undo_free(struct undo *u)
 	jobreg_record_free(u->record);
 	git_state_free(u->git);
 	free(u->git);
+	free(u->state);
 }
 
 static void undo_clear(struct memory *m)
@@ -217,18 +292,18 @@ static void undo_clear(struct memory *m)
 	m->undo_count = 0;
 }
 
-/* Remember the current value of record `id` (or of git state `slug`). */
-static int undo_save(struct memory *m, int is_git, const char *key)
+/* Remember the current value under `key` (a record id, git slug or source key). */
+static int undo_save(struct memory *m, enum undo_kind kind, const char *key)
 {
-	struct undo u = { is_git, jr_strdup(key), NULL, NULL };
+	struct undo u = { kind, jr_strdup(key), NULL, NULL, NULL };
 
 	if (!u.key)
 		return JOBREG_ENOMEM;
-	if (!is_git) {
+	if (kind == UNDO_RECORD) {
 		size_t at = find(m, key);
 		if (at && !(u.record = jr_record_dup(m->records.items[at - 1])))
 			goto oom;
-	} else {
+	} else if (kind == UNDO_GIT) {
 		struct git_state *g = git_find(m, key);
 		if (g) {
 			u.git = calloc(1, sizeof(*u.git));
@@ -236,6 +311,10 @@ static int undo_save(struct memory *m, int is_git, const char *key)
 			                       g->current_head) < 0)
 				goto oom;
 		}
+	} else {
+		struct source_state *e = source_find(m, key);
+		if (e && !(u.state = jr_strdup(e->state)))
+			goto oom;
 	}
 	if (m->undo_count == m->undo_capacity) {
 		size_t cap = m->undo_capacity ? m->undo_capacity * 2 : 16;
@@ -303,12 +382,14 @@ static int memory_rollback(void *payload)
 		struct undo *u = &m->undo[m->undo_count - 1];
 		int step;
 
-		if (u->is_git) {
+		if (u->kind == UNDO_GIT) {
 			if (u->git)
 				step = git_put(m, u->git->slug, u->git->remote_url, u->git->branch,
 				               u->git->current_head);
 			else
 				step = (git_remove(m, u->key), 0);
+		} else if (u->kind == UNDO_SOURCE) {
+			step = source_put(m, u->key, u->state);
 		} else {
 			step = u->record ? put(m, u->record) : remove_record(m, u->key);
 		}
@@ -343,7 +424,7 @@ static int memory_write_record(const jobreg_record *rec, void *payload)
 
 	if (!*id_of(rec))
 		return jr_error_set(JOBREG_EINVAL, "memory storage: cannot write a record without an id");
-	if ((rc = count_change(m)) < 0 || (rc = undo_save(m, 0, id_of(rec))) < 0)
+	if ((rc = count_change(m)) < 0 || (rc = undo_save(m, UNDO_RECORD, id_of(rec))) < 0)
 		return rc;
 	if ((rc = put(m, rec)) < 0)
 		undo_drop_last(m);
@@ -359,7 +440,7 @@ static int memory_delete_record(const char *id, void *payload)
 		return rc;
 	if (!find(m, id))
 		return 0;
-	if ((rc = undo_save(m, 0, id)) < 0)
+	if ((rc = undo_save(m, UNDO_RECORD, id)) < 0)
 		return rc;
 	if ((rc = remove_record(m, id)) < 0)
 		undo_drop_last(m);
@@ -385,10 +466,41 @@ static int memory_git_state_write(const char *slug, const char *remote_url, cons
 	struct memory *m = payload;
 	int rc;
 
-	if ((rc = undo_save(m, 1, slug)) < 0)
+	if ((rc = undo_save(m, UNDO_GIT, slug)) < 0)
 		return rc;
 	if ((rc = git_put(m, slug, remote_url, branch, current_head)) < 0)
 		undo_drop_last(m);
+	return rc;
+}
+
+static int memory_source_state_read(const char **state, const char *source_type,
+                                    const char *source_name, void *payload)
+{
+	char *key = source_key(source_type, source_name);
+	struct source_state *e;
+
+	if (!key)
+		return JOBREG_ENOMEM;
+	e = source_find(payload, key);
+	free(key);
+	if (!e)
+		return JOBREG_ENOTFOUND;
+	*state = e->state;
+	return 0;
+}
+
+static int memory_source_state_write(const char *source_type, const char *source_name,
+                                     const char *state, void *payload)
+{
+	struct memory *m = payload;
+	char *key = source_key(source_type, source_name);
+	int rc;
+
+	if (!key)
+		return JOBREG_ENOMEM;
+	if ((rc = undo_save(m, UNDO_SOURCE, key)) == 0 && (rc = source_put(m, key, state)) < 0)
+		undo_drop_last(m);
+	free(key);
 	return rc;
 }
 
@@ -404,13 +516,18 @@ static void memory_free(void *payload)
 	for (i = 0; i < m->git_count; i++)
 		git_state_free(&m->git[i]);
 	free(m->git);
+	for (i = 0; i < m->source_count; i++) {
+		free(m->sources[i].key);
+		free(m->sources[i].state);
+	}
+	free(m->sources);
 	jr_strmap_free(&m->by_id);
 	jr_records_clear(&m->records);
 	free(m);
 }
 
 const jobreg_storage_backend jr_storage_memory_backend = {
-	.version = 1,
+	.version = 2,
 	.begin = memory_begin,
 	.commit = memory_commit,
 	.rollback = memory_rollback,
@@ -420,6 +537,8 @@ const jobreg_storage_backend jr_storage_memory_backend = {
 	.git_state_read = memory_git_state_read,
 	.git_state_write = memory_git_state_write,
 	.free_payload = memory_free,
+	.source_state_read = memory_source_state_read,
+	.source_state_write = memory_source_state_write,
 };
 
 int jobreg_storage_memory_new(jobreg_storage **out)

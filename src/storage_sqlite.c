@@ -1,10 +1,11 @@
 /*
  * storage_sqlite.c: the SQLite backend.
  *
- * The schema is this file's: tables jobreg_records and jobreg_git_state,
- * versioned with PRAGMA user_version. Schema 1 is written out literally
- * below (not generated from the record's field table), so that a field
- * appended to records later needs an explicit migration to schema 2.
+ * The schema is this file's: tables jobreg_records, jobreg_git_state and
+ * (schema 2) jobreg_source_state, versioned with PRAGMA user_version. Each
+ * schema is written out literally below (not generated from the record's
+ * field table), so that a field appended to records later needs an
+ * explicit migration. A file of an older schema is migrated when opened.
  *
  * Concurrency: WAL mode (readers never block the writer), a busy timeout,
  * and write transactions that take the write lock at BEGIN (IMMEDIATE), so
@@ -21,7 +22,7 @@
 #include "storage_internal.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 _Static_assert(JR_FIELD_COUNT == 31, "schema 1 stores exactly the 31 fields of 0.1");
 
@@ -80,13 +81,25 @@ static const char schema_1[] =
 	");\n"
 	"PRAGMA user_version = 1;\n";
 
+/* Schema 1 -> 2: what jobreg_registry_sync() keeps per source (0.2). */
+static const char schema_2[] =
+	"CREATE TABLE IF NOT EXISTS jobreg_source_state (\n"
+	"  source_type TEXT NOT NULL,\n"
+	"  source TEXT NOT NULL,\n"
+	"  state TEXT NOT NULL,\n"
+	"  PRIMARY KEY (source_type, source)\n"
+	");\n"
+	"PRAGMA user_version = 2;\n";
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	unsigned int busy_timeout_ms;
 	sqlite3_stmt *select_records, *upsert_record, *delete_record;
 	sqlite3_stmt *select_git, *upsert_git;
+	sqlite3_stmt *select_source, *upsert_source, *delete_source;
 	char *git_values[3]; /* what git_state_read returned last */
+	char *source_value;  /* what source_state_read returned last */
 };
 
 /* Record SQLite's last error on `s->db` as JOBREG_ESTORAGE. */
@@ -134,7 +147,7 @@ static int refuse_newer(struct store *s, int version)
 	                    s->path, version, SCHEMA_VERSION);
 }
 
-/* Create schema 1 when the file has none; refuse a newer one. */
+/* Create the schema when the file has none, migrate an older one, refuse a newer one. */
 static int ensure_schema(struct store *s)
 {
 	int version = 0, rc;
@@ -152,8 +165,10 @@ static int ensure_schema(struct store *s)
 	if ((rc = user_version(s, &version)) == 0) {
 		if (version > SCHEMA_VERSION)
 			rc = refuse_newer(s, version);
-		else if (version < SCHEMA_VERSION)
+		if (rc == 0 && version < 1)
 			rc = exec(s, schema_1, "creating the schema");
+		if (rc == 0 && version < 2)
+			rc = exec(s, schema_2, "migrating the schema to version 2");
 	}
 	if (rc == 0)
 		rc = exec(s, "COMMIT", "creating the schema");
@@ -224,6 +239,17 @@ static int prepare_all(struct store *s)
 		             "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (slug) DO UPDATE SET "
 		             "remote_url = excluded.remote_url, branch = excluded.branch, "
 		             "current_head = excluded.current_head");
+	if (rc == 0)
+		rc = prepare(s, &s->select_source,
+		             "SELECT state FROM jobreg_source_state WHERE source_type = ?1 AND source = ?2");
+	if (rc == 0)
+		rc = prepare(s, &s->upsert_source,
+		             "INSERT INTO jobreg_source_state (source_type, source, state) "
+		             "VALUES (?1, ?2, ?3) ON CONFLICT (source_type, source) DO UPDATE SET "
+		             "state = excluded.state");
+	if (rc == 0)
+		rc = prepare(s, &s->delete_source,
+		             "DELETE FROM jobreg_source_state WHERE source_type = ?1 AND source = ?2");
 	jr_buf_free(&select);
 	jr_buf_free(&upsert);
 	return rc;
@@ -249,8 +275,12 @@ static void store_close(void *payload)
 	sqlite3_finalize(s->delete_record);
 	sqlite3_finalize(s->select_git);
 	sqlite3_finalize(s->upsert_git);
+	sqlite3_finalize(s->select_source);
+	sqlite3_finalize(s->upsert_source);
+	sqlite3_finalize(s->delete_source);
 	sqlite3_close(s->db);
 	clear_git_values(s);
+	free(s->source_value);
 	free(s->path);
 	free(s);
 }
@@ -433,8 +463,54 @@ static int sqlite_git_state_write(const char *slug, const char *remote_url, cons
 	return rc;
 }
 
+static int sqlite_source_state_read(const char **state, const char *source_type,
+                                    const char *source_name, void *payload)
+{
+	struct store *s = payload;
+	sqlite3_stmt *stmt = s->select_source;
+	int rc = 0, step;
+
+	free(s->source_value);
+	s->source_value = NULL;
+	sqlite3_bind_text(stmt, 1, source_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, source_name, -1, SQLITE_STATIC);
+	step = sqlite3_step(stmt);
+	if (step == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(stmt, 0);
+		if (!(s->source_value = jr_strdup(text ? text : "")))
+			rc = JOBREG_ENOMEM;
+		else
+			*state = s->source_value;
+	} else if (step == SQLITE_DONE) {
+		rc = JOBREG_ENOTFOUND;
+	} else {
+		rc = sql_error(s, "reading source state");
+	}
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+static int sqlite_source_state_write(const char *source_type, const char *source_name,
+                                     const char *state, void *payload)
+{
+	struct store *s = payload;
+	sqlite3_stmt *stmt = state ? s->upsert_source : s->delete_source;
+	int rc = 0;
+
+	sqlite3_bind_text(stmt, 1, source_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, source_name, -1, SQLITE_STATIC);
+	if (state)
+		sqlite3_bind_text(stmt, 3, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		rc = sql_error(s, "writing source state");
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
 static const jobreg_storage_backend sqlite_backend = {
-	.version = 1,
+	.version = 2,
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
@@ -444,6 +520,8 @@ static const jobreg_storage_backend sqlite_backend = {
 	.git_state_read = sqlite_git_state_read,
 	.git_state_write = sqlite_git_state_write,
 	.free_payload = store_close,
+	.source_state_read = sqlite_source_state_read,
+	.source_state_write = sqlite_source_state_write,
 };
 
 /* ---- opening ----------------------------------------------------- */

@@ -228,9 +228,10 @@ jobreg_sqlite_options_init(jobreg_sqlite_options *opts, unsigned int version);
  * Open (creating it if missing) the SQLite database file `path` as a
  * storage. The file's parent folder must exist.
  *
- * The backend owns its schema: tables `jobreg_records` and
- * `jobreg_git_state`, versioned with `PRAGMA user_version` (schema 1 in
- * this library), so a host may keep its own tables in the same file. The
+ * The backend owns its schema: tables `jobreg_records`,
+ * `jobreg_git_state` and `jobreg_source_state`, versioned with `PRAGMA
+ * user_version` (schema 2 in this library; a schema-1 file of 0.1 is
+ * migrated in place when opened), so a host may keep its own tables in the same file. The
  * database is put in WAL mode; every write runs in a transaction, and the
  * read-modify-write operations (refresh, set_enabled, ...) take the write
  * lock first (`BEGIN IMMEDIATE`), so concurrent processes serialize and

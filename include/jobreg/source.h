@@ -35,7 +35,7 @@ JOBREG_EXTERN(int) jobreg_source_dir_new(jobreg_source **out, const char *root);
  * relative to the package, or absolute when it starts with the package
  * name). A missing default jobs module means no jobs; a missing explicit one
  * is a load error. jobreg_source_root() is the package's folder once it
- * loaded, "" before.
+ * loaded (or a sync found it), "" before.
  * Errors: JOBREG_EINVAL (NULL, or not a dotted Python name; the message
  * names it), JOBREG_ENOMEM. Does not touch Python.
  */

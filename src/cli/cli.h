@@ -21,6 +21,7 @@ struct cli_args {
 	const char *config;    /* -c FILE */
 	int json;              /* --json */
 	int offline;           /* --offline */
+	int full;              /* --full */
 	int force;             /* --force */
 	const char *installed; /* --installed yes|no|all */
 	const char *data;      /* --data JSON */
@@ -55,12 +56,13 @@ int cli_start_python(const jobreg_config *cfg);
 
 /*
  * A registry of the configured jobs root, apps and git repositories, loaded
- * as they are on disk (nothing fetched). `*git` keeps what the git sources
- * need (free it with cli_git_free() after the registry). `offline`: the
- * git token variables are not needed. Returns 0 or an exit status.
+ * as they are on disk (nothing fetched) when `load` is set. `*git` keeps
+ * what the git sources need (free it with cli_git_free() after the
+ * registry). `offline`: the git token variables are not needed. Returns 0
+ * or an exit status.
  */
-int cli_load_registry(jobreg_registry **out, struct cli_git **git, const jobreg_config *cfg,
-                      const char *config_path, int offline);
+int cli_make_registry(jobreg_registry **out, struct cli_git **git, const jobreg_config *cfg,
+                      const char *config_path, int offline, int load);
 
 /* Output. */
 void json_put_string(FILE *f, const char *s);

@@ -3,17 +3,18 @@
  * (SPEC 1.2 and 6).
  *
  * How cmd_sync uses it, in order:
- *   1. cli_git_add_sources()   after jobreg_init(), before the first load:
- *                              one git source per entry (slug rules and a
- *                              missing token variable are reported with
+ *   1. cli_git_add_sources()   after jobreg_init(), before any load: one git
+ *                              source per entry (slug rules and a missing
+ *                              token variable are reported with
  *                              file:line:column before anything is written);
- *   2. jobreg_registry_load()  loads the checkouts as they are;
- *   3. cli_git_sync()          unless --offline: fetch and move each
- *                              repository, reloading only that source; a
+ *   2. cli_git_sync()          unless --offline: fetch and move each
+ *                              repository (the first one imports every
+ *                              source, the others only themselves); a
  *                              failure is printed and leaves that repository
  *                              as it was; the others go on;
- *   4. jobreg_refresh()        of everything, as before;
- *   5. cli_git_record_heads()  store each repository's redacted URL, branch
+ *   3. jobreg_registry_sync()  imports what is not loaded yet and changed
+ *                              since the last sync, refreshes the records;
+ *   4. cli_git_record_heads()  store each repository's redacted URL, branch
  *                              and current head, so workers can ensure it.
  */
 #ifndef JOBREG_CLI_GIT_SOURCES_H

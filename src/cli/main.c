@@ -12,6 +12,7 @@
 #define OPT_FORCE 0x4
 #define OPT_INSTALLED 0x8
 #define OPT_DATA 0x10
+#define OPT_FULL 0x20
 
 struct command {
 	const char *name;
@@ -23,8 +24,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "sync", OPT_JSON | OPT_OFFLINE, 0, 0, cmd_sync, "sync [--offline] [--json]",
-	  "load every source and bring the job records in line" },
+	{ "sync", OPT_JSON | OPT_OFFLINE | OPT_FULL, 0, 0, cmd_sync,
+	  "sync [--offline] [--full] [--json]",
+	  "load the sources that changed and bring the job records in line" },
 	{ "list", OPT_JSON | OPT_INSTALLED, 0, 0, cmd_list, "list [--installed yes|no|all] [--json]",
 	  "list the job records, grouped by grouping (default: installed ones)" },
 	{ "show", OPT_JSON, 1, 1, cmd_show, "show REF [--json]",
@@ -213,6 +215,10 @@ static int parse_options(struct cli_args *args, const struct command *cmd, int a
 		}
 		if ((allowed & OPT_OFFLINE) && strcmp(arg, "--offline") == 0) {
 			args->offline = 1;
+			continue;
+		}
+		if ((allowed & OPT_FULL) && strcmp(arg, "--full") == 0) {
+			args->full = 1;
 			continue;
 		}
 		if ((allowed & OPT_FORCE) && strcmp(arg, "--force") == 0) {

@@ -73,7 +73,7 @@ int cmd_run(const struct cli_args *args)
 	if ((rc = cli_start_python(cfg)) != 0)
 		goto out;
 	python = 1;
-	if ((rc = cli_load_registry(&reg, &git, cfg, args->config, 1)) != 0)
+	if ((rc = cli_make_registry(&reg, &git, cfg, args->config, 1, 1)) != 0)
 		goto out;
 	if (jobreg_registry_resolve(&job, reg, jobreg_record_text(record, JOBREG_FIELD_CLASS_PATH)) < 0) {
 		rc = cli_fail_library(NULL);

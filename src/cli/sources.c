@@ -52,8 +52,8 @@ static int add_local_sources(jobreg_registry *reg, const jobreg_config *cfg)
 	return 0;
 }
 
-int cli_load_registry(jobreg_registry **out, struct cli_git **git, const jobreg_config *cfg,
-                      const char *config_path, int offline)
+int cli_make_registry(jobreg_registry **out, struct cli_git **git, const jobreg_config *cfg,
+                      const char *config_path, int offline, int load)
 {
 	jobreg_registry_options opts = JOBREG_REGISTRY_OPTIONS_INIT;
 	jobreg_registry *reg = NULL;
@@ -67,7 +67,7 @@ int cli_load_registry(jobreg_registry **out, struct cli_git **git, const jobreg_
 	rc = add_local_sources(reg, cfg);
 	if (rc == 0)
 		rc = cli_git_add_sources(git, reg, cfg, config_path, offline);
-	if (rc == 0 && jobreg_registry_load(reg) < 0)
+	if (rc == 0 && load && jobreg_registry_load(reg) < 0)
 		rc = cli_fail_library("load");
 	if (rc != 0) {
 		jobreg_registry_free(reg);

@@ -1,4 +1,7 @@
-/* sync.c: `jobreg sync`: load every source, refresh the records, report. */
+/*
+ * sync.c: `jobreg sync`: fetch the git repositories, load the sources that
+ * changed since the last sync, refresh the records, report.
+ */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +117,11 @@ static void report_text(FILE *f, const struct outcome *o)
 		for (i = 0; i < errors; i++)
 			print_load_error(f, jobreg_snapshot_load_error(o->snap, i));
 	}
+	if (jobreg_refresh_result_skipped_count(res)) {
+		size_t n = jobreg_refresh_result_skipped_count(res);
+		fprintf(f, "%zu source%s unchanged since the last sync, not imported (--full imports %s)\n",
+		        n, n == 1 ? "" : "s", n == 1 ? "it" : "them");
+	}
 	fprintf(f, "%zu created, %zu updated, %zu uninstalled, %zu unchanged, %zu load error%s\n",
 	        jobreg_refresh_result_created_count(res), jobreg_refresh_result_updated_count(res),
 	        jobreg_refresh_result_uninstalled_count(res), jobreg_refresh_result_unchanged(res),
@@ -128,6 +136,7 @@ int cmd_sync(const struct cli_args *args)
 	jobreg_storage *st = NULL;
 	jobreg_refresh_result *res = NULL;
 	struct cli_git *git = NULL;
+	jobreg_sync_options sync_opts = JOBREG_SYNC_OPTIONS_INIT;
 	struct outcome outcome;
 	int rc, python = 0;
 	size_t errors, git_failed = 0;
@@ -138,19 +147,22 @@ int cmd_sync(const struct cli_args *args)
 	if ((rc = cli_start_python(cfg)) != 0)
 		goto out;
 	python = 1;
-	if ((rc = cli_load_registry(&reg, &git, cfg, args->config, args->offline)) != 0)
+	if ((rc = cli_make_registry(&reg, &git, cfg, args->config, args->offline, 0)) != 0)
 		goto out;
-	/* Each repository moves alone; one that fails stays as it was. */
+	/* Each repository moves alone; one that fails stays as it was. The
+	 * first one imports every source (the registry is new), so the sync
+	 * below then imports nothing more. */
 	if (!args->offline && (rc = cli_git_sync(git, reg, &git_failed)) != 0)
 		goto out;
-	if (jobreg_registry_snapshot(&snap, reg) < 0) {
-		rc = cli_fail_library(NULL);
-		goto out;
-	}
 	if ((rc = cli_open_storage(&st, cfg, 1)) != 0)
 		goto out;
-	if (jobreg_refresh(&res, st, snap, NULL) < 0) {
-		rc = cli_fail_library("refresh");
+	sync_opts.full = args->full;
+	if (jobreg_registry_sync(&res, reg, st, &sync_opts) < 0) {
+		rc = cli_fail_library("sync");
+		goto out;
+	}
+	if (jobreg_registry_snapshot(&snap, reg) < 0) {
+		rc = cli_fail_library(NULL);
 		goto out;
 	}
 	if ((rc = cli_git_record_heads(git, st)) != 0)

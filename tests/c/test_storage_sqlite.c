@@ -213,22 +213,57 @@ static int wait_ok(pid_t pid)
 
 /* ---- schema and files -------------------------------------------------- */
 
-static void test_open_creates_the_schema_at_user_version_1_in_wal_mode(void)
+static void test_open_creates_the_schema_at_user_version_2_in_wal_mode(void)
 {
 	const char *db = db_path();
 	jobreg_storage *st = open_db(db);
 
 	CHECK_INT(count_records(st, JOBREG_INSTALLED_ALL), 0);
 	jobreg_storage_free(st);
-	CHECK_STR(sql_query(db, "PRAGMA user_version"), "1");
+	CHECK_STR(sql_query(db, "PRAGMA user_version"), "2");
 	CHECK_STR(sql_query(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"),
-	          "jobreg_git_state|jobreg_records");
+	          "jobreg_git_state|jobreg_records|jobreg_source_state");
 	CHECK_STR(sql_query(db, "PRAGMA journal_mode"), "wal");
 	CHECK_STR(sql_query(db, "SELECT count(*) FROM pragma_table_info('jobreg_records')"), "31");
 	/* A second open of the same file changes nothing. */
 	st = open_db(db);
 	jobreg_storage_free(st);
-	CHECK_STR(sql_query(db, "PRAGMA user_version"), "1");
+	CHECK_STR(sql_query(db, "PRAGMA user_version"), "2");
+}
+
+/* A file written by libjobreg 0.1 (schema 1) is migrated, keeping its records. */
+static void test_a_schema_1_file_is_migrated_keeping_its_records(void)
+{
+	const char *dir = jr_tmpdir(), *db = db_path();
+	jobreg_registry *reg = NULL;
+	jobreg_snapshot *snap;
+	jobreg_storage *st = open_db(db);
+	jobreg_refresh_result *res = NULL;
+	char *before, *after;
+
+	write_round(dir, "mig_jobs", 3, 1);
+	snap = load(&reg, dir);
+	CHECK_OK(jobreg_refresh(NULL, st, snap, NULL));
+	CHECK_OK(jobreg_storage_set_enabled(st, text_of(st, "mig_jobs.J1", JOBREG_FIELD_ID), 1));
+	before = dump_storage(st, 1);
+	jobreg_storage_free(st);
+	/* Back to what 0.1 wrote: no source state table, user_version 1. */
+	CHECK_STR(sql_query(db, "DROP TABLE jobreg_source_state"), "");
+	CHECK_STR(sql_query(db, "PRAGMA user_version = 1"), "");
+
+	st = open_db(db);
+	CHECK_STR(sql_query(db, "PRAGMA user_version"), "2");
+	CHECK_STR(sql_query(db, "SELECT count(*) FROM jobreg_source_state"), "0");
+	after = dump_storage(st, 1);
+	CHECK_STR(after, before);
+	CHECK_OK(jobreg_refresh(&res, st, snap, NULL));
+	CHECK_INT(jobreg_refresh_result_writes(res), 0);
+	jobreg_refresh_result_free(res);
+	free(before);
+	free(after);
+	jobreg_snapshot_free(snap);
+	jobreg_storage_free(st);
+	jobreg_registry_free(reg);
 }
 
 static void test_reopening_keeps_records_ids_and_host_edits(void)
@@ -268,13 +303,13 @@ static void test_a_newer_schema_is_refused_and_the_file_left_alone(void)
 	jobreg_storage *st = open_db(db);
 
 	jobreg_storage_free(st);
-	CHECK_STR(sql_query(db, "PRAGMA user_version = 2"), "");
+	CHECK_STR(sql_query(db, "PRAGMA user_version = 3"), "");
 	st = (jobreg_storage *)&st;
 	CHECK_INT(jobreg_storage_sqlite_open(&st, db, NULL), JOBREG_EVERSION);
 	CHECK(st == NULL);
 	CHECK_CONTAINS(jobreg_error_last()->message, db);
-	CHECK_CONTAINS(jobreg_error_last()->message, "schema version 2");
-	CHECK_STR(sql_query(db, "PRAGMA user_version"), "2");
+	CHECK_CONTAINS(jobreg_error_last()->message, "schema version 3");
+	CHECK_STR(sql_query(db, "PRAGMA user_version"), "3");
 
 	/* Someone else's file of a newer version is not even put in WAL mode. */
 	CHECK_STR(sql_query(other, "PRAGMA user_version = 7"), "");
@@ -570,7 +605,8 @@ static void test_two_processes_enabling_and_refreshing_lose_no_update(void)
 }
 
 static const struct jr_test tests[] = {
-	{ "test_open_creates_the_schema_at_user_version_1_in_wal_mode", test_open_creates_the_schema_at_user_version_1_in_wal_mode },
+	{ "test_open_creates_the_schema_at_user_version_2_in_wal_mode", test_open_creates_the_schema_at_user_version_2_in_wal_mode },
+	{ "test_a_schema_1_file_is_migrated_keeping_its_records", test_a_schema_1_file_is_migrated_keeping_its_records },
 	{ "test_reopening_keeps_records_ids_and_host_edits", test_reopening_keeps_records_ids_and_host_edits },
 	{ "test_a_newer_schema_is_refused_and_the_file_left_alone", test_a_newer_schema_is_refused_and_the_file_left_alone },
 	{ "test_a_file_that_is_not_a_database_is_refused_naming_it", test_a_file_that_is_not_a_database_is_refused_naming_it },

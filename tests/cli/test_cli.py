@@ -106,7 +106,147 @@ def test_sync_reports_in_words_without_json(site):
     assert f"Created:\n  {CLEANUP}\n  {CHECK}\n" in out
     assert out.splitlines()[-1] == "2 created, 0 updated, 0 uninstalled, 0 unchanged, 0 load errors"
     again = ok(site, "sync").stdout
-    assert again == "0 created, 0 updated, 0 uninstalled, 2 unchanged, 0 load errors\n"
+    assert again == ("1 source unchanged since the last sync, not imported (--full imports it)\n"
+                     "0 created, 0 updated, 0 uninstalled, 2 unchanged, 0 load errors\n")
+    full = ok(site, "sync", "--full").stdout
+    assert full == "0 created, 0 updated, 0 uninstalled, 2 unchanged, 0 load errors\n"
+
+
+# ---- sync: sources that did not change are not imported again ----
+
+def imported_marker(site):
+    """A module of the jobs root that leaves a line in a file each time it is imported."""
+    marker = site / "imports.log"
+    (site / "jobs" / "marker.py").write_text(
+        f"with open({str(marker)!r}, 'a') as f:\n    f.write('imported\\n')\n")
+    return marker
+
+
+def imports(marker):
+    return len(marker.read_text().splitlines()) if marker.exists() else 0
+
+
+def test_an_unchanged_jobs_root_is_not_imported_again_and_full_imports_it(site):
+    marker = imported_marker(site)
+    ok(site, "sync")
+    assert imports(marker) == 1
+    second = ok(site, "sync")
+    assert imports(marker) == 1
+    assert "1 source unchanged since the last sync" in second.stdout
+    assert ok_json(site, "sync") == {"created": [], "updated": [], "uninstalled": [],
+                                     "unchanged": 2, "errors": []}
+    assert imports(marker) == 1
+    assert ok_json(site, "sync", "--full")["unchanged"] == 2
+    assert imports(marker) == 2
+
+
+def test_the_fingerprint_is_stored_per_source_in_the_database(site):
+    ok(site, "sync", "--offline")
+    db = sqlite3.connect(site / ".jobreg" / "jobreg.db")
+    rows = db.execute("SELECT source_type, source, state FROM jobreg_source_state").fetchall()
+    db.close()
+    assert [(t, s) for t, s, _ in rows] == [("local", "")]
+    assert rows[0][2].startswith("sync-1 files=")
+
+
+def test_a_changed_file_is_imported_and_refreshed(site):
+    marker = imported_marker(site)
+    ok(site, "sync")
+    module = site / "jobs" / "device_jobs.py"
+    module.write_text(module.read_text().replace("Cleanup Obsolete Devices", "Clean Up Devices"))
+    result = ok_json(site, "sync")
+    assert result["updated"] == [CLEANUP]
+    assert records(site)[CLEANUP]["name"] == "Clean Up Devices"
+    assert imports(marker) == 2
+
+
+def test_an_added_module_is_seen_without_touching_the_others(site):
+    ok(site, "sync")
+    (site / "jobs" / "extra.py").write_text(textwrap.dedent("""\
+        from nautobot.apps.jobs import Job, register_jobs
+
+        class Extra(Job):
+            pass
+
+        register_jobs(Extra)
+    """))
+    assert ok_json(site, "sync")["created"] == ["extra.Extra"]
+
+
+def test_a_deleted_record_is_created_again_though_no_file_changed(site):
+    ok(site, "sync")
+    old_id = records(site)[CHECK]["id"]
+    ok(site, "delete", CHECK, "--force")
+    result = ok_json(site, "sync")
+    assert result["created"] == [CHECK]
+    assert records(site)[CHECK]["id"] != old_id
+
+
+def test_a_host_edit_of_a_record_is_repaired_but_enabling_keeps_the_skip(site):
+    marker = imported_marker(site)
+    ok(site, "sync")
+    ok(site, "enable", CHECK)
+    ok(site, "sync")
+    assert imports(marker) == 1  # enabled is the host's: no reason to import
+    db = sqlite3.connect(site / ".jobreg" / "jobreg.db")
+    with db:
+        db.execute("UPDATE jobreg_records SET description = 'edited' WHERE class_path = ?",
+                   (CHECK,))
+    db.close()
+    result = ok_json(site, "sync")
+    assert result["updated"] == [CHECK]
+    assert imports(marker) == 2
+    assert records(site)[CHECK]["description"] != "edited"
+    assert records(site)[CHECK]["enabled"] is True
+
+
+def test_a_source_with_load_errors_is_imported_by_every_sync(site):
+    (site / "jobs" / "broken.py").write_text("raise RuntimeError('down')\n")
+    for _ in range(2):
+        proc = jobreg(site, "sync", "--json")
+        assert proc.returncode == 3, proc.stderr
+        assert [e["module"] for e in json.loads(proc.stdout)["errors"]] == ["broken"]
+    (site / "jobs" / "broken.py").unlink()
+    ok(site, "sync")
+    assert "1 source unchanged" in ok(site, "sync").stdout
+
+
+def test_a_helper_outside_the_source_needs_full(site):
+    (site / "lib" / "names.py").write_text("NAME = 'First name'\n")
+    (site / "jobs" / "named.py").write_text(textwrap.dedent("""\
+        from nautobot.apps.jobs import Job, register_jobs
+        from names import NAME
+
+        class Named(Job):
+            class Meta:
+                name = NAME
+
+        register_jobs(Named)
+    """))
+    (site / "jobreg.yaml").write_text("jobs_root: jobs\npython_path: [lib]\n")
+    ok(site, "sync")
+    (site / "lib" / "names.py").write_text("NAME = 'Second name'\n")
+    ok(site, "sync")
+    assert records(site)["named.Named"]["name"] == "First name"  # documented: not seen
+    assert ok_json(site, "sync", "--full")["updated"] == ["named.Named"]
+    assert records(site)["named.Named"]["name"] == "Second name"
+
+
+def test_a_removed_source_has_its_records_uninstalled(site, tmp_path):
+    lib = site / "lib" / "tiny_app"
+    lib.mkdir(parents=True)
+    (lib / "__init__.py").write_text("from nautobot.apps.apps import NautobotAppConfig\n\n"
+                                     "class TinyConfig(NautobotAppConfig):\n"
+                                     "    name = 'tiny_app'\n\nconfig = TinyConfig\n")
+    (lib / "jobs.py").write_text("from nautobot.apps.jobs import Job, register_jobs\n\n"
+                                 "class Tiny(Job):\n    pass\n\nregister_jobs(Tiny)\n")
+    (site / "jobreg.yaml").write_text("jobs_root: jobs\npython_path: [lib]\napps: [tiny_app]\n")
+    assert "tiny_app.jobs.Tiny" in ok_json(site, "sync")["created"]
+    assert "2 sources unchanged" in ok(site, "sync").stdout
+    (site / "jobreg.yaml").write_text("jobs_root: jobs\npython_path: [lib]\n")
+    result = ok_json(site, "sync")
+    assert result["uninstalled"] == ["tiny_app.jobs.Tiny"]
+    assert result["unchanged"] == 2
 
 
 def test_sync_offline_is_accepted(site):
@@ -459,7 +599,7 @@ def test_help_and_version(site):
         assert f"\n  {command}" in out
     assert ok(site, "list", "--help").stdout.startswith(
         "usage: jobreg [-c FILE] list [--installed yes|no|all] [--json]")
-    assert ok(site, "--version", config=None).stdout.startswith("jobreg 0.1.0")
+    assert ok(site, "--version", config=None).stdout.startswith("jobreg 0.2.0")
 
 
 # ---- configuration errors: exit 1, file:line:column and key, nothing on disk ----

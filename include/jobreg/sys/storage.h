@@ -38,6 +38,10 @@
  *  - 1 (0.1.0): version, begin, commit, rollback, read_records,
  *    write_record, delete_record (must); git_state_read, git_state_write,
  *    free_payload (may).
+ *  - 2 (0.2.0): source_state_read, source_state_write (may): what lets
+ *    jobreg_registry_sync() recognise a source that has not changed since
+ *    the last sync and skip importing it. Without them every sync imports
+ *    every source.
  */
 #ifndef JOBREG_SYS_STORAGE_H
 #define JOBREG_SYS_STORAGE_H
@@ -136,9 +140,34 @@ typedef struct jobreg_storage_backend {
 	 * no transaction open.
 	 */
 	void (*free_payload)(void *payload);
+
+	/* ---- version 2 ---- */
+
+	/**
+	 * May (version 2). The state stored for the source (`source_type`,
+	 * `source_name`) by the last jobreg_registry_sync(): set `*state` to a
+	 * NUL-terminated string owned by the backend, valid until its next
+	 * callback (the library copies it at once), and return 0; return
+	 * JOBREG_ENOTFOUND when nothing is stored for that source.
+	 * `source_type` is "local", "git" or "app", as in records. The state is
+	 * opaque text of at most a few hundred bytes: store it as it is.
+	 * Without it (or source_state_write) no source is ever skipped.
+	 */
+	int (*source_state_read)(const char **state, const char *source_type,
+	                         const char *source_name, void *payload);
+
+	/**
+	 * May (version 2). Store (insert or replace) the state of the source
+	 * (`source_type`, `source_name`); a NULL `state` deletes it (deleting
+	 * what is not stored is no error). Called inside the write transaction
+	 * that refreshes that source's records, so both land together or not at
+	 * all. Strings are borrowed for the call.
+	 */
+	int (*source_state_write)(const char *source_type, const char *source_name,
+	                          const char *state, void *payload);
 } jobreg_storage_backend;
 
-#define JOBREG_STORAGE_BACKEND_VERSION 1
+#define JOBREG_STORAGE_BACKEND_VERSION 2
 
 /**
  * Create a storage handle over a host backend. The library copies the
