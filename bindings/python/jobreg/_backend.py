@@ -19,11 +19,24 @@ service...) writes a class with these methods and hands an instance to
                                         or ``None`` when nothing is stored
 ``git_state_write(slug, remote_url,``   insert or replace (optional; both git
 ``branch, current_head)``               methods or neither)
+``source_state_read(source_type,``      the text stored for that source by the
+``source_name)`` (optional)             last sync, or ``None`` when none
+``source_state_write(source_type,``     insert or replace; ``state`` ``None``
+``source_name, state)``                 deletes (optional; both source-state
+                                        methods or neither)
 ``close()`` (optional)                  called once when the storage is freed
 =====================================  =========================================
 
-``StorageBackend`` is a base class with these names; subclassing it is not
-required. An exception raised by a method never crosses C: it becomes the
+``source_type`` is "local", "git" or "app" and ``source_name`` the source's
+name ("" for a jobs root), as in records; the state is opaque text of a few
+hundred bytes at most, to be stored as it is. With both source-state
+methods the storage gets a version-2 table and ``Registry.sync()`` skips the
+sources that did not change; without them it gets a version-1 table and
+every sync imports every source.
+
+``StorageBackend`` is a base class with the required names (the optional
+ones are left out: defining them is what turns them on); subclassing it is
+not required. An exception raised by a method never crosses C: it becomes the
 callback's error return (``JOBREG_ESTORAGE``, or the code of a
 ``jobreg.Error``), the library rolls the transaction back and the failing
 call raises ``StorageError`` (or that code's class) *from* the original
@@ -74,7 +87,7 @@ class _Adapter:
 
     def __init__(self, backend):
         self.backend = backend
-        self.git_strings = None  # the C strings of the last git_state_read
+        self.strings = None  # the C strings of the last *_state_read
 
 
 # Payload handles of live storages: kept here, not on the Storage object, so
@@ -104,7 +117,7 @@ def _fail(adapter, method, exc):
 
 def _call(payload, method, *args):
     adapter = ffi.from_handle(payload)
-    adapter.git_strings = None
+    adapter.strings = None
     try:
         getattr(adapter.backend, method)(*args)
     except BaseException as exc:  # never through C
@@ -149,7 +162,7 @@ def _record_ptr_for(item):
 @ffi.callback("int(jobreg_storage_emit_fn, void *, void *)", **_CALLBACK)
 def _read_records(emit, emit_payload, payload):
     adapter = ffi.from_handle(payload)
-    adapter.git_strings = None
+    adapter.strings = None
     try:
         for item in adapter.backend.read_records():
             rc = emit(_record_ptr_for(item), emit_payload)  # emit owns it now
@@ -163,7 +176,7 @@ def _read_records(emit, emit_payload, payload):
 @ffi.callback("int(const jobreg_record *, void *)", **_CALLBACK)
 def _write_record(rec, payload):
     adapter = ffi.from_handle(payload)
-    adapter.git_strings = None
+    adapter.strings = None
     try:
         adapter.backend.write_record(Record._copy_of(rec))
     except BaseException as exc:
@@ -180,7 +193,7 @@ def _delete_record(id, payload):
               **_CALLBACK)
 def _git_state_read(remote_url, branch, current_head, slug, payload):
     adapter = ffi.from_handle(payload)
-    adapter.git_strings = None
+    adapter.strings = None
     try:
         state = adapter.backend.git_state_read(ffi.string(slug).decode("utf-8", "surrogateescape"))
         if state is None:
@@ -192,19 +205,47 @@ def _git_state_read(remote_url, branch, current_head, slug, payload):
         strings = [ffi.new("char[]", to_c(v or "")) for v in values]
     except BaseException as exc:
         return _fail(adapter, "git_state_read", exc)
-    adapter.git_strings = strings  # valid until the next callback
+    adapter.strings = strings  # valid until the next callback
     remote_url[0], branch[0], current_head[0] = strings
     return 0
+
+
+def _text(p):
+    return ffi.string(p).decode("utf-8", "surrogateescape")
 
 
 @ffi.callback("int(const char *, const char *, const char *, const char *, void *)",
               **_CALLBACK)
 def _git_state_write(slug, remote_url, branch, current_head, payload):
-    def text(p):
-        return ffi.string(p).decode("utf-8", "surrogateescape")
+    return _call(payload, "git_state_write", _text(slug), _text(remote_url), _text(branch),
+                 _text(current_head))
 
-    return _call(payload, "git_state_write", text(slug), text(remote_url), text(branch),
-                 text(current_head))
+
+@ffi.callback("int(const char **, const char *, const char *, void *)", **_CALLBACK)
+def _source_state_read(state, source_type, source_name, payload):
+    adapter = ffi.from_handle(payload)
+    adapter.strings = None
+    try:
+        value = adapter.backend.source_state_read(_text(source_type), _text(source_name))
+        if value is None:
+            return lib.JOBREG_ENOTFOUND
+        if not isinstance(value, str):
+            raise TypeError(f"source_state_read() must return a str or None, "
+                            f"not {type(value).__name__}")
+        if "\0" in value:
+            raise ValueError("source_state_read() returned a state with a NUL character")
+        string = ffi.new("char[]", to_c(value))
+    except BaseException as exc:
+        return _fail(adapter, "source_state_read", exc)
+    adapter.strings = string  # valid until the next callback
+    state[0] = string
+    return 0
+
+
+@ffi.callback("int(const char *, const char *, const char *, void *)", **_CALLBACK)
+def _source_state_write(source_type, source_name, state, payload):
+    return _call(payload, "source_state_write", _text(source_type), _text(source_name),
+                 None if state == ffi.NULL else _text(state))
 
 
 def _report_unraisable(exc, what, obj):
@@ -242,9 +283,16 @@ def new_storage(backend):
     if has_read != has_write:
         raise TypeError(f"{type(backend).__name__}: give both git_state_read() and "
                         "git_state_write(), or neither")
+    has_state_read = callable(getattr(backend, "source_state_read", None))
+    has_state_write = callable(getattr(backend, "source_state_write", None))
+    if has_state_read != has_state_write:
+        raise TypeError(f"{type(backend).__name__}: give both source_state_read() and "
+                        "source_state_write(), or neither")
 
     table = ffi.new("jobreg_storage_backend *")
-    table.version = lib.JOBREG_STORAGE_BACKEND_VERSION
+    # Version 2 only with source state: a version-1 table is what a backend
+    # without it is (the library then never skips a source in a sync).
+    table.version = lib.JOBREG_STORAGE_BACKEND_VERSION if has_state_read else 1
     table.begin = _begin
     table.commit = _commit
     table.rollback = _rollback
@@ -255,6 +303,9 @@ def new_storage(backend):
         table.git_state_read = _git_state_read
         table.git_state_write = _git_state_write
     table.free_payload = _free_payload
+    if has_state_read:
+        table.source_state_read = _source_state_read
+        table.source_state_write = _source_state_write
 
     handle = ffi.new_handle(_Adapter(backend))
     key = int(ffi.cast("uintptr_t", handle))

@@ -287,12 +287,28 @@ typedef struct jobreg_storage_backend {
 	int (*git_state_write)(const char *slug, const char *remote_url, const char *branch,
 	                       const char *current_head, void *payload);
 	void (*free_payload)(void *payload);
+	int (*source_state_read)(const char **state, const char *source_type,
+	                         const char *source_name, void *payload);
+	int (*source_state_write)(const char *source_type, const char *source_name,
+	                          const char *state, void *payload);
 } jobreg_storage_backend;
 
-#define JOBREG_STORAGE_BACKEND_VERSION 1
+#define JOBREG_STORAGE_BACKEND_VERSION 2
 
 int jobreg_storage_new(jobreg_storage **out, const jobreg_storage_backend *backend, void *payload);
 int jobreg_storage_error_set(int code, const char *message);
+
+/* ---- jobreg/sync.h ---- */
+typedef struct jobreg_sync_options {
+	unsigned int version;
+	int full;
+} jobreg_sync_options;
+
+#define JOBREG_SYNC_OPTIONS_VERSION 1
+
+int jobreg_sync_options_init(jobreg_sync_options *opts, unsigned int version);
+int jobreg_registry_sync(jobreg_refresh_result **out, jobreg_registry *reg, jobreg_storage *st, const jobreg_sync_options *opts);
+size_t jobreg_refresh_result_skipped_count(const jobreg_refresh_result *res);
 
 /* ---- jobreg/run.h ---- */
 #define JOBREG_LOG_DEBUG 10

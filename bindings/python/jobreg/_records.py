@@ -302,16 +302,23 @@ class RecordList(tuple):
 
 class RefreshResult:
     """What a refresh did: class paths ``created``, ``updated``, ``uninstalled``,
-    the number ``unchanged`` and the number of records written (``writes``)."""
+    the number ``unchanged`` and the number of records written (``writes``).
 
-    __slots__ = ("created", "updated", "uninstalled", "unchanged", "writes")
+    ``skipped``: for a sync (``Registry.sync()``), how many sources it found
+    unchanged since the last sync and did not import (their records count
+    as unchanged); 0 for a plain refresh.
+    """
 
-    def __init__(self, created=(), updated=(), uninstalled=(), unchanged=0, writes=0):
+    __slots__ = ("created", "updated", "uninstalled", "unchanged", "writes", "skipped")
+
+    def __init__(self, created=(), updated=(), uninstalled=(), unchanged=0, writes=0,
+                 skipped=0):
         self.created = list(created)
         self.updated = list(updated)
         self.uninstalled = list(uninstalled)
         self.unchanged = unchanged
         self.writes = writes
+        self.skipped = skipped
 
     @classmethod
     def _take(cls, ptr):
@@ -329,14 +336,15 @@ class RefreshResult:
                        strings(lib.jobreg_refresh_result_uninstalled_count,
                                lib.jobreg_refresh_result_uninstalled),
                        lib.jobreg_refresh_result_unchanged(ptr),
-                       lib.jobreg_refresh_result_writes(ptr))
+                       lib.jobreg_refresh_result_writes(ptr),
+                       lib.jobreg_refresh_result_skipped_count(ptr))
         finally:
             lib.jobreg_refresh_result_free(ptr)
 
     def to_dict(self):
         return {"created": list(self.created), "updated": list(self.updated),
                 "uninstalled": list(self.uninstalled), "unchanged": self.unchanged,
-                "writes": self.writes}
+                "writes": self.writes, "skipped": self.skipped}
 
     def __eq__(self, other):
         if isinstance(other, RefreshResult):
@@ -345,4 +353,5 @@ class RefreshResult:
 
     def __repr__(self):
         return (f"<jobreg.RefreshResult created={len(self.created)} updated={len(self.updated)} "
-                f"uninstalled={len(self.uninstalled)} unchanged={self.unchanged}>")
+                f"uninstalled={len(self.uninstalled)} unchanged={self.unchanged}"
+                f"{f' skipped={self.skipped}' if self.skipped else ''}>")

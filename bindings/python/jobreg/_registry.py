@@ -22,7 +22,7 @@ from typing import NamedTuple
 from ._errors import NotFound, StateError, check, closed
 from ._ffi import ffi, from_c, lib, to_c
 from ._git import GitSource
-from ._records import Record
+from ._records import Record, RefreshResult
 from ._run import RunOptions, RunResult
 from ._sources import AppSource, DirSource, Source, source_type_name
 
@@ -417,6 +417,31 @@ class Registry:
     def refresh(self, storage, source=None):
         """Refresh ``storage``'s records against the current generation (see Storage.refresh)."""
         return storage.refresh(self, source)
+
+    def sync(self, storage, full=False):
+        """jobreg_registry_sync(): load and refresh ``storage``'s records in one
+        step, importing only the sources that changed since the last sync
+        into the same storage.
+
+        A source whose stored fingerprint (its files, the interpreter,
+        ``sys.path``, its records) is unchanged is not imported and its
+        records are left as they are; ``full=True`` imports and refreshes
+        every source. Returns a RefreshResult whose ``skipped`` counts the
+        sources left out; the load errors are in ``self.load_errors``. A
+        skipped source has no jobs in this registry unless it loaded them
+        before: call ``load()`` to run jobs.
+        """
+        try:
+            st = storage._c
+        except AttributeError:
+            raise TypeError(f"storage must be a jobreg.Storage, "
+                            f"not {type(storage).__name__}") from None
+        opts = ffi.new("jobreg_sync_options *")
+        check(lib.jobreg_sync_options_init(opts, lib.JOBREG_SYNC_OPTIONS_VERSION))
+        opts.full = 1 if full else 0
+        out = ffi.new("jobreg_refresh_result **")
+        check(lib.jobreg_registry_sync(out, self._c, st, opts))
+        return RefreshResult._take(out[0])
 
     def run(self, ref, storage, data=None, log=None):
         """jobreg_run(): resolve ``ref``, read its record from ``storage``, run it."""
