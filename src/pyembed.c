@@ -1,6 +1,7 @@
 /* pyembed.c: executing the compiled-in Python modules into sys.modules. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <marshal.h>
 #include <string.h>
 
 #include "error.h"
@@ -27,7 +28,52 @@ static int attach_to_parent(const char *name, PyObject *module, PyObject *module
 	return rc;
 }
 
-static int install_one(const struct jr_pymodule *m, PyObject *modules)
+/*
+ * Whether the code objects compiled at build time are what this interpreter
+ * would compile from the sources: the same bytecode (magic number; the
+ * marshal format goes with it) and no -O (Py_CompileString() follows the
+ * interpreter's optimization level; the build compiled at level 0).
+ */
+static int build_code_usable(void)
+{
+	long magic = PyImport_GetMagicNumber();
+	PyObject *flags, *optimize;
+	long level;
+
+	if (magic == -1 && PyErr_Occurred()) {
+		PyErr_Clear();
+		return 0;
+	}
+	if (magic != jr_pymodules_magic)
+		return 0;
+	flags = PySys_GetObject("flags"); /* borrowed */
+	optimize = flags ? PyObject_GetAttrString(flags, "optimize") : NULL;
+	level = optimize ? PyLong_AsLong(optimize) : -1;
+	Py_XDECREF(optimize);
+	if (level != 0) {
+		PyErr_Clear();
+		return 0;
+	}
+	return 1;
+}
+
+/* The module's code object: the build's when usable, else compiled now. */
+static PyObject *module_code(const struct jr_pymodule *m, int use_build_code)
+{
+	if (use_build_code) {
+		PyObject *code = PyMarshal_ReadObjectFromString((const char *)m->code,
+		                                                 (Py_ssize_t)m->code_size);
+
+		if (code && PyCode_Check(code))
+			return code;
+		/* Cannot happen with a matching magic number; the source still can. */
+		Py_XDECREF(code);
+		PyErr_Clear();
+	}
+	return Py_CompileString(m->source, m->filename, Py_file_input);
+}
+
+static int install_one(const struct jr_pymodule *m, PyObject *modules, int use_build_code)
 {
 	PyObject *module = NULL, *code = NULL, *dict, *result;
 	int rc = -1;
@@ -54,7 +100,7 @@ static int install_one(const struct jr_pymodule *m, PyObject *modules)
 			goto out;
 		rc = -1;
 	}
-	code = Py_CompileString(m->source, m->filename, Py_file_input);
+	code = module_code(m, use_build_code);
 	if (!code)
 		goto out;
 	/* Like the import system: in sys.modules while its body runs. */
@@ -76,10 +122,11 @@ out:
 int jr_pyembed_install(void)
 {
 	PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+	int use_build_code = build_code_usable();
 	size_t i;
 
 	for (i = 0; i < jr_pymodule_count; i++) {
-		if (install_one(&jr_pymodules[i], modules) < 0)
+		if (install_one(&jr_pymodules[i], modules, use_build_code) < 0)
 			return jr_error_from_python(JOBREG_EPYTHON, jr_pymodules[i].name);
 	}
 	return 0;

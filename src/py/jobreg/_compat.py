@@ -23,6 +23,23 @@ _MODULES = ("nautobot.apps.jobs", "nautobot.apps.apps")
 _installed = []
 
 
+def find_spec(name):
+    """``importlib.util.find_spec(name)``, without importing importlib.util.
+
+    The library looks up top-level names at start-up and at every load;
+    importlib.util would import contextlib, collections, functools... for
+    that. A top-level name not imported yet takes the very call that
+    importlib.util.find_spec makes; anything else goes to it.
+    """
+    if "." in name or name in sys.modules:
+        from importlib.util import find_spec as full
+
+        return full(name)
+    from importlib._bootstrap import _find_spec
+
+    return _find_spec(name, None)
+
+
 def _is_ours(module):
     return getattr(module, "__jobreg_compat__", False) is True
 
@@ -31,8 +48,6 @@ def _real_nautobot_importable():
     existing = sys.modules.get("nautobot")
     if existing is not None:
         return not _is_ours(existing)
-    from importlib.util import find_spec
-
     try:
         return find_spec("nautobot") is not None
     except Exception:  # a broken finder or package: treat it as present
@@ -46,9 +61,10 @@ def install(enabled):
     if _installed:
         return True
     from importlib.machinery import ModuleSpec
-    from types import ModuleType
 
     from jobreg import apps, jobs
+
+    ModuleType = type(sys)  # types.ModuleType, without importing types
 
     contents = {
         "nautobot": {},

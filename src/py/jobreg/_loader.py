@@ -19,11 +19,14 @@ happened in.
 import os
 import sys
 from importlib import import_module, invalidate_caches
+# What importlib.util re-exports, from where it lives: importlib.util itself
+# imports contextlib, collections, functools... at every start-up.
+from importlib._bootstrap_external import spec_from_file_location
 from importlib.machinery import ModuleSpec, SourceFileLoader
-from importlib.util import find_spec, spec_from_file_location
 
 from jobreg import _watchdog
 from jobreg import jobs as _jobs
+from jobreg._compat import find_spec
 
 # Frames of the import machinery and of jobreg itself say nothing to a job
 # author: tracebacks leave them out.
@@ -133,20 +136,17 @@ class _Load:
                                     f"another class (registered at {first[1]}:{first[2]}); "
                                     "the first one stays", ""))
         jobs = []
+        job_fields = _jobs._job_fields
         for class_path, (cls, _, _) in chosen.items():
             try:
-                meta = _jobs._job_metadata(cls)
+                fields = job_fields(cls)
             except Exception as exc:
                 file, line = _class_location(cls)
                 self.errors.append((cls.__module__, file, line, type(exc).__name__, _message(exc),
                                     _format_traceback(exc)))
                 continue
-            jobs.append((cls, class_path, cls.__module__, cls.__name__, meta["grouping"],
-                         meta["name"], meta["description"], meta["hidden"], meta["dryrun_default"],
-                         meta["approval_required"], meta["has_sensitive_variables"],
-                         float(meta["soft_time_limit"]), float(meta["time_limit"]),
-                         tuple(meta["task_queues"]), meta["is_singleton"], meta["supports_dryrun"],
-                         meta["variables"]))
+            # (grouping, name, ..., variables) in the order documented above.
+            jobs.append((cls, class_path, cls.__module__, cls.__name__) + fields)
         return jobs, self.errors
 
 
@@ -193,7 +193,13 @@ class _Finder:
             init = location + "/__init__.py"
             return spec_from_file_location(name, init, loader=_TrackingLoader(name, init, load),
                                            submodule_search_locations=[location])
-        return spec_from_file_location(name, location, loader=_TrackingLoader(name, location, load))
+        if "__init__" in location:  # never a module from the C side's walk; as before
+            return spec_from_file_location(name, location,
+                                           loader=_TrackingLoader(name, location, load))
+        # A plain module: what spec_from_file_location would find asking the
+        # loader's is_package(), said up front (FileFinder does the same).
+        return spec_from_file_location(name, location, loader=_TrackingLoader(name, location, load),
+                                       submodule_search_locations=None)
 
     def invalidate_caches(self):
         pass

@@ -6,18 +6,21 @@
 extra_json)`` for each ``self.logger`` record of the job, on this thread.
 """
 
-import json
-import threading
+from _thread import _local as _thread_local  # threading.local, without importing threading
 
 from jobreg import jobs as _jobs
 
-_local = threading.local()
+# json is imported where it is needed: the library runs this module at every
+# start-up, and most processes (a sync) never run a job.
+_local = _thread_local()
 
 
 def _route(levelno, levelname, message, extra):
     """The author API's log sink: hands a record to the run on this thread."""
     log = getattr(_local, "log", None)
     if log is not None:
+        import json
+
         log(levelno, levelname, message, json.dumps(extra, default=str, sort_keys=True))
 
 
@@ -40,6 +43,8 @@ def _failure(exc):
 
 
 def _parse(data_json):
+    import json
+
     try:
         data = json.loads(data_json) if data_json else {}
     except ValueError as exc:
@@ -57,6 +62,8 @@ def run(cls, data_json, log):
             result = cls().run(**kwargs)
         except BaseException as exc:  # SystemExit too: a job never takes the host down
             return _failure(exc)
+        import json
+
         try:
             return ("ok", json.dumps(result, sort_keys=True))
         except (TypeError, ValueError) as exc:

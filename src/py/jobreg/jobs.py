@@ -197,6 +197,8 @@ def _meta_error(cls, field, expected, value):
 
 def _check_text(what, value):
     """ValueError unless ``value`` can be copied to C as it is (UTF-8, no NUL)."""
+    if str.isascii(value) and "\x00" not in value:  # the usual case: nothing to encode
+        return value
     if "\x00" in value:
         raise ValueError(f"{what} must not contain a NUL character ({value!r:.80})")
     try:
@@ -212,6 +214,8 @@ def _meta_name(cls):
         raise _meta_error(cls, "name", "a non-empty str", name)
     if not name.strip():
         raise ValueError(f"{cls.__name__}.Meta.name must be a non-empty str, not {name!r}")
+    if str.isascii(name) and "\x00" not in name:  # as _check_text, without making its message
+        return name
     return _check_text(f"{cls.__name__}.Meta.name", name)
 
 
@@ -223,12 +227,17 @@ def _meta_description(cls):
         import textwrap
 
         description = textwrap.dedent(description)
-    return _check_text(f"{cls.__name__}.Meta.description", description.strip())
+    description = description.strip()
+    if str.isascii(description) and "\x00" not in description:  # as _check_text
+        return description
+    return _check_text(f"{cls.__name__}.Meta.description", description)
 
 
 def _grouping(cls):
     module_name = getattr(sys.modules.get(cls.__module__), "name", None)
     if isinstance(module_name, str) and module_name:
+        if str.isascii(module_name) and "\x00" not in module_name:  # as _check_text
+            return module_name
         return _check_text(f"the grouping (module {cls.__module__}'s name)", module_name)
     return cls.__module__
 
@@ -338,7 +347,7 @@ def _json_type(value):
 
 def _check(owner, option, value, types, expected):
     """TypeError unless ``value`` is None or one of ``types`` (bool is no int)."""
-    if value is None:
+    if value is None or type(value) in types:
         return
     if isinstance(value, bool) and bool not in types or not isinstance(value, types):
         raise TypeError(f"{owner}: {option} must be {expected}, "
@@ -346,6 +355,12 @@ def _check(owner, option, value, types, expected):
 
 
 def _check_bounds(owner, low_name, low, high_name, high, minimum=None):
+    # The usual case, decided without a call: plain ints (or None) in order.
+    if ((low is None or type(low) is int) and (high is None or type(high) is int)
+            and (minimum is None or ((low is None or low >= minimum)
+                                     and (high is None or high >= minimum)))
+            and (low is None or high is None or low <= high)):
+        return
     for option, value in ((low_name, low), (high_name, high)):
         _check(owner, option, value, (int,), "int")
         if value is not None and minimum is not None and value < minimum:
@@ -363,10 +378,13 @@ class ScriptVariable:
     _check_default = True
 
     def __init__(self, label="", description="", default=None, required=True, widget=None):
-        owner = type(self).__name__
-        _check(owner, "label", label, (str,), "str")
-        _check(owner, "description", description, (str,), "str")
-        _check(owner, "required", required, (bool,), "bool")
+        # Checked only when one is not of the usual type (this runs for every
+        # variable of every job at each import).
+        if type(label) is not str or type(description) is not str or type(required) is not bool:
+            owner = type(self).__name__
+            _check(owner, "label", label, (str,), "str")
+            _check(owner, "description", description, (str,), "str")
+            _check(owner, "required", required, (bool,), "bool")
         self.label = label or ""
         self.description = description or ""
         self.default = default
@@ -829,12 +847,19 @@ def _variables(cls):
     """
     fields = {}
     for klass in reversed(cls.__mro__):
+        # object comes first and holds no variable: with nothing found yet,
+        # its many attributes could only be skipped one by one.
+        if klass is object:
+            continue
         for name, value in vars(klass).items():
             if isinstance(value, ScriptVariable):
                 fields[name] = value
             elif name in fields:
                 del fields[name]
-    order = getattr(cls.Meta, "field_order", None)
+    meta = cls.Meta
+    own = _own_meta(meta)
+    order = None if own is not None and "field_order" not in own else \
+        getattr(meta, "field_order", None)
     if order is None:
         return list(fields.items())
     if isinstance(order, str) or not isinstance(order, (list, tuple)):
@@ -853,17 +878,54 @@ def _variables(cls):
            [(name, var) for name, var in fields.items() if name not in seen]
 
 
+def _not_serializable(value):
+    # json.JSONEncoder.default's very error.
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+# How _dumps_sorted makes its encoder; set at its first call (False: no _json).
+_make_encoder = None
+
+
+def _dumps_sorted(value):
+    """``json.dumps(value, sort_keys=True, allow_nan=False)``: the same text.
+
+    json.dumps() with options builds a JSONEncoder and runs three Python
+    functions before its C encoder starts; this makes that C encoder (of the
+    ``_json`` module that json uses) with the very arguments json.dumps()
+    gives it. Importing json would also import re, enum and collections,
+    which nothing else needs while jobs load.
+    """
+    global _make_encoder
+    if _make_encoder is None:
+        try:
+            from _json import encode_basestring_ascii, make_encoder
+        except ImportError:
+            _make_encoder = False
+        else:
+            def _make_encoder():
+                # markers: a fresh dict each time, as json.dumps (check_circular)
+                return make_encoder({}, _not_serializable, encode_basestring_ascii, None,
+                                    ": ", ", ", True, False, False)
+    if _make_encoder is False:
+        import json
+
+        return json.dumps(value, sort_keys=True, allow_nan=False)
+    return "".join(_make_encoder()(value, 0))
+
+
 def _schema(variables):
     if not variables:
         return "{}"
-    import json
-
-    return json.dumps({
-        "type": "object",
-        "properties": {name: var.schema() for name, var in variables},
-        "required": [name for name, var in variables if var.is_required()],
-        "order": [name for name, _ in variables],
-    }, sort_keys=True, allow_nan=False)
+    properties, required, order = {}, [], []
+    for name, var in variables:
+        properties[name] = var.schema()
+    for name, var in variables:
+        if var.is_required():
+            required.append(name)
+        order.append(name)
+    return _dumps_sorted({"type": "object", "properties": properties, "required": required,
+                          "order": order})
 
 
 _META_BOOLS = (
@@ -875,26 +937,52 @@ _META_BOOLS = (
 )
 
 
-def _meta_bool(cls, field, default):
-    value = getattr(cls.Meta, field, default)
-    if not isinstance(value, bool):
-        raise _meta_error(cls, field, "a bool", value)
-    return value
+def _own_meta(meta):
+    """The ``__dict__`` of a plain ``class Meta:`` (no base, no metaclass), else None.
+
+    For such a class ``getattr(meta, field, default)`` is ``default`` exactly
+    when ``field`` is not in that dict (no Meta field is an attribute of
+    ``object`` or ``type``), which the readers below then know without
+    getattr() raising and catching an AttributeError for every field left out.
+    """
+    if type(meta) is type and meta.__bases__ == (object,):
+        return meta.__dict__
+    return None
 
 
-def _job_metadata(cls):
-    """What the registry and the records take from a job class (SPEC 2 and 4)."""
+def _job_fields(cls):
+    """What the registry and the records take from a job class (SPEC 2 and 4),
+    as the tuple the loader hands to C: ``(grouping, name, description, hidden,
+    dryrun_default, approval_required, has_sensitive_variables, soft_time_limit,
+    time_limit, task_queues, is_singleton, supports_dryrun, variables)``.
+
+    Runs for every job at every load: no dict, few calls.
+    """
     if not is_job(cls):
         raise TypeError(f"_job_metadata: {cls!r:.80} is not a Job subclass")
     meta = cls.Meta
-    result = {"name": _meta_name(cls), "description": _meta_description(cls)}
+    name = _meta_name(cls)
+    description = _meta_description(cls)
+    own = _own_meta(meta)
+    flags = []
     for field, default in _META_BOOLS:
-        result[field] = _meta_bool(cls, field, default)
-    if result["approval_required"] and result["has_sensitive_variables"]:
+        if own is not None and field not in own:
+            flags.append(default)
+            continue
+        value = getattr(meta, field, default)
+        if not isinstance(value, bool):
+            raise _meta_error(cls, field, "a bool", value)
+        flags.append(value)
+    hidden, dryrun_default, approval_required, has_sensitive_variables, is_singleton = flags
+    if approval_required and has_sensitive_variables:
         raise ValueError(f"{cls.__name__}.Meta.approval_required cannot be True while "
                          "has_sensitive_variables is True (the default): sensitive input is not "
                          "kept for an approver to see; set has_sensitive_variables = False")
+    limits = []
     for field in ("soft_time_limit", "time_limit"):
+        if own is not None and field not in own:
+            limits.append(0.0)
+            continue
         value = getattr(meta, field, 0.0)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _meta_error(cls, field, "a number of seconds", value)
@@ -905,18 +993,42 @@ def _job_metadata(cls):
         if not (seconds >= 0 and seconds - seconds == 0):  # refuses NaN and infinity too
             raise ValueError(f"{cls.__name__}.Meta.{field} must be a finite number of seconds "
                              f">= 0, not {value!r:.80}")
-        result[field] = seconds
-    queues = getattr(meta, "task_queues", ())
-    if not isinstance(queues, (list, tuple)) or not all(isinstance(q, str) for q in queues):
-        raise _meta_error(cls, "task_queues", "a list of str", queues)
-    for queue in queues:
-        _check_text(f"{cls.__name__}.Meta.task_queues", queue)
-    result["task_queues"] = tuple(queues)
-    result["grouping"] = _grouping(cls)
+        limits.append(seconds)
+    if own is not None and "task_queues" not in own:
+        queues = ()
+    else:
+        queues = getattr(meta, "task_queues", ())
+        if not isinstance(queues, (list, tuple)):
+            raise _meta_error(cls, "task_queues", "a list of str", queues)
+        for queue in queues:
+            if not isinstance(queue, str):
+                raise _meta_error(cls, "task_queues", "a list of str", queues)
+        for queue in queues:
+            _check_text(f"{cls.__name__}.Meta.task_queues", queue)
+        queues = tuple(queues)
+    grouping = _grouping(cls)
     variables = _variables(cls)
-    result["supports_dryrun"] = any(isinstance(var, DryRunVar) for _, var in variables)
-    result["variables"] = _schema(variables)
-    return result
+    supports_dryrun = False
+    for _, var in variables:
+        if isinstance(var, DryRunVar):
+            supports_dryrun = True
+            break
+    return (grouping, name, description, hidden, dryrun_default, approval_required,
+            has_sensitive_variables, limits[0], limits[1], queues, is_singleton,
+            supports_dryrun, _schema(variables))
+
+
+def _job_metadata(cls):
+    """What the registry and the records take from a job class (SPEC 2 and 4)."""
+    (grouping, name, description, hidden, dryrun_default, approval_required,
+     has_sensitive_variables, soft_time_limit, time_limit, task_queues, is_singleton,
+     supports_dryrun, variables) = _job_fields(cls)
+    return {"name": name, "description": description, "hidden": hidden,
+            "dryrun_default": dryrun_default, "approval_required": approval_required,
+            "has_sensitive_variables": has_sensitive_variables, "is_singleton": is_singleton,
+            "soft_time_limit": soft_time_limit, "time_limit": time_limit,
+            "task_queues": task_queues, "grouping": grouping,
+            "supports_dryrun": supports_dryrun, "variables": variables}
 
 
 def _validate_input(cls, data):
