@@ -52,6 +52,7 @@ extern "C" {
 
 /** The error codes as an enum (values as in JOBREG_ERROR_CODES). */
 typedef enum jobreg_error_code {
+/** Internal: turns one JOBREG_ERROR_CODES entry into an enumerator. */
 #define JOBREG_ERROR_ENUM_(name, value, text) name = value,
 	JOBREG_ERROR_CODES(JOBREG_ERROR_ENUM_)
 #undef JOBREG_ERROR_ENUM_
@@ -66,7 +67,9 @@ typedef enum jobreg_error_code {
  * Appended fields may follow in later versions; never allocate this struct.
  */
 typedef struct jobreg_error {
+	/** The JOBREG_E* code (negative), or 0 when no error is recorded. */
 	int code;
+	/** What went wrong, in one sentence; never NULL. */
 	const char *message;
 } jobreg_error;
 
@@ -85,20 +88,32 @@ JOBREG_EXTERN(void) jobreg_error_clear(void);
 /**
  * A static description of an error code ("out of memory"); "unknown error"
  * for a value that is not a JOBREG_E* code. Never NULL; never free it.
+ * Thread-safe; needs no jobreg_init().
  */
 JOBREG_EXTERN(const char *) jobreg_strerror(int code);
 
-/** The code's symbolic name ("JOBREG_ENOMEM"), or "JOBREG_UNKNOWN". */
+/**
+ * The code's symbolic name ("JOBREG_ENOMEM"), or "JOBREG_UNKNOWN" for a
+ * value that is not a JOBREG_E* code. Static: never NULL, never free it.
+ * Thread-safe; needs no jobreg_init().
+ */
 JOBREG_EXTERN(const char *) jobreg_error_name(int code);
 
 /**
  * Free a string or buffer that a libjobreg function returned as owned by the
- * caller (documented as "free with jobreg_free"). Accepts NULL.
+ * caller (documented as "free with jobreg_free"). Accepts NULL. Never pass
+ * it memory of another allocator, nor a handle that has its own *_free().
+ * Thread-safe.
  */
 JOBREG_EXTERN(void) jobreg_free(void *ptr);
 
-/** Values for jobreg_init_options.nautobot_compat. */
+/** jobreg_init_options.nautobot_compat: never provide the compatibility modules. */
 #define JOBREG_COMPAT_OFF 0
+/**
+ * jobreg_init_options.nautobot_compat, the default: provide the modules
+ * `nautobot.apps.jobs` and `nautobot.apps.apps` unless a real `nautobot`
+ * package is importable.
+ */
 #define JOBREG_COMPAT_AUTO 1
 
 /**
@@ -108,9 +123,14 @@ JOBREG_EXTERN(void) jobreg_free(void *ptr);
  *  - 1 (0.1.0): version, python_path, python_path_count, nautobot_compat.
  */
 typedef struct jobreg_init_options {
+	/** The structure version the caller fills in: JOBREG_INIT_OPTIONS_VERSION. */
 	unsigned int version;
-	/** Extra sys.path entries, appended in order (skipped when present). */
+	/**
+	 * Extra sys.path entries, appended in order (skipped when present).
+	 * Borrowed for the call: the library copies what it needs.
+	 */
 	const char *const *python_path;
+	/** How many entries `python_path` holds (0: none). */
 	size_t python_path_count;
 	/**
 	 * JOBREG_COMPAT_AUTO (default): provide the `nautobot.apps.jobs` and
@@ -120,13 +140,17 @@ typedef struct jobreg_init_options {
 	int nautobot_compat;
 } jobreg_init_options;
 
+/** The version of jobreg_init_options these headers describe. */
 #define JOBREG_INIT_OPTIONS_VERSION 1
+/** Static initializer of jobreg_init_options: this version, the defaults. */
 #define JOBREG_INIT_OPTIONS_INIT                                               \
 	{ JOBREG_INIT_OPTIONS_VERSION, NULL, 0, JOBREG_COMPAT_AUTO }
 
 /**
  * Fill `opts` with the defaults of structure version `version`.
- * Returns 0, or JOBREG_EVERSION for a version this library does not know.
+ * Returns 0, or JOBREG_EVERSION for a version this library does not know
+ * (JOBREG_EINVAL for a NULL `opts`). Writes only the bytes of that version.
+ * Thread-safe; needs no jobreg_init().
  */
 JOBREG_EXTERN(int)
 jobreg_init_options_init(jobreg_init_options *opts, unsigned int version);
@@ -152,8 +176,10 @@ JOBREG_EXTERN(int) jobreg_init(const jobreg_init_options *opts);
 /**
  * Release one reference taken by jobreg_init(). When the last one goes, an
  * interpreter the library started is finalized (a borrowed one never is);
- * free every registry, snapshot and job first. Returns the remaining count,
- * or JOBREG_ESTATE when the library was not initialized. Thread-safe.
+ * free every registry, snapshot and job first, and make that last call from
+ * the thread that made the first jobreg_init(). Returns the remaining
+ * count, or JOBREG_ESTATE when the library was not initialized.
+ * Thread-safe (the count is kept under a lock).
  */
 JOBREG_EXTERN(int) jobreg_shutdown(void);
 

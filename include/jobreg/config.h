@@ -73,9 +73,11 @@ extern "C" {
 /** A parsed `jobreg.yaml`. Opaque and immutable. */
 typedef struct jobreg_config jobreg_config;
 
-/** Defaults, relative to the configuration file's folder. */
+/** The default `git_root`, relative to the configuration file's folder. */
 #define JOBREG_CONFIG_DEFAULT_GIT_ROOT ".jobreg/git"
+/** The default `database`, relative to the configuration file's folder. */
 #define JOBREG_CONFIG_DEFAULT_DATABASE ".jobreg/jobreg.db"
+/** The default `branch` of a git repository. */
 #define JOBREG_CONFIG_DEFAULT_BRANCH "main"
 
 /** The largest import_timeout accepted, in seconds (about 49 days). */

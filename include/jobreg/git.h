@@ -37,13 +37,16 @@ extern "C" {
 #define JOBREG_GIT_SLUG_MAX 100
 
 /**
- * Credential kinds, as bits of the `allowed_types` a server accepts.
- * USERPASS: a user name and a password or token (HTTP(S)). SSH_KEY: a key
- * pair on disk or the ssh agent. USERNAME: an ssh server asking only for
- * the user name to try keys with (answer with set_username).
+ * Credential kind bit of the `allowed_types` a server accepts: a user name
+ * and a password or token (HTTP(S)).
  */
 #define JOBREG_GIT_CREDENTIAL_USERPASS 0x1u
+/** Credential kind bit: a key pair on disk or the ssh agent. */
 #define JOBREG_GIT_CREDENTIAL_SSH_KEY 0x2u
+/**
+ * Credential kind bit: an ssh server asking only for the user name to try
+ * keys with (answer with jobreg_git_credential_set_username()).
+ */
 #define JOBREG_GIT_CREDENTIAL_USERNAME 0x4u
 
 /**
@@ -73,8 +76,9 @@ typedef int (*jobreg_git_credentials_cb)(jobreg_git_credential *out, const char 
 
 /**
  * A user name and a password for HTTP(S) (or ssh password authentication).
- * Errors: JOBREG_EINVAL (NULL argument, or the server does not accept
- * USERPASS), JOBREG_ENOMEM.
+ * Call it only inside a credentials callback, on `cred` it was given; the
+ * strings are copied. Errors: JOBREG_EINVAL (NULL argument, or the server
+ * does not accept USERPASS), JOBREG_ENOMEM.
  */
 JOBREG_EXTERN(int)
 jobreg_git_credential_set_userpass(jobreg_git_credential *cred, const char *username,
@@ -125,6 +129,7 @@ jobreg_git_credential_set_username(jobreg_git_credential *cred, const char *user
  *  - 1 (0.1.0): version, stage, current, total, received_bytes.
  */
 typedef struct jobreg_git_progress {
+	/** The version the library filled in (JOBREG_GIT_PROGRESS_VERSION or later). */
 	unsigned int version;
 	/** JOBREG_GIT_STAGE_*. */
 	unsigned int stage;
@@ -136,6 +141,7 @@ typedef struct jobreg_git_progress {
 	uint64_t received_bytes;
 } jobreg_git_progress;
 
+/** The version of jobreg_git_progress these headers describe. */
 #define JOBREG_GIT_PROGRESS_VERSION 1
 
 /**
@@ -155,6 +161,7 @@ typedef int (*jobreg_git_progress_cb)(const jobreg_git_progress *progress, void 
  *    progress, payload.
  */
 typedef struct jobreg_git_options {
+	/** The structure version the caller fills in: JOBREG_GIT_OPTIONS_VERSION. */
 	unsigned int version;
 	/** The repository's slug: its source name and module name. Required. */
 	const char *slug;
@@ -176,10 +183,15 @@ typedef struct jobreg_git_options {
 	void *payload;
 } jobreg_git_options;
 
+/** The version of jobreg_git_options these headers describe. */
 #define JOBREG_GIT_OPTIONS_VERSION 1
+/** Static initializer of jobreg_git_options: this version, every field unset. */
 #define JOBREG_GIT_OPTIONS_INIT { JOBREG_GIT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
-/** Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown. */
+/**
+ * Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown,
+ * JOBREG_EINVAL for NULL. Thread-safe; needs no jobreg_init().
+ */
 JOBREG_EXTERN(int) jobreg_git_options_init(jobreg_git_options *opts, unsigned int version);
 
 /**
@@ -210,19 +222,21 @@ JOBREG_EXTERN(int) jobreg_git_slug_check(const char *slug);
  * registry; free it with jobreg_source_free() otherwise. Requires
  * jobreg_init(). Errors: JOBREG_EINVAL (a missing field, or a slug that
  * breaks a rule: the message names the slug and the rule), JOBREG_EVERSION,
- * JOBREG_ESTATE, JOBREG_ENOMEM.
+ * JOBREG_ESTATE, JOBREG_ENOMEM. Any thread; takes the GIL to check the slug.
  */
 JOBREG_EXTERN(int) jobreg_source_git_new(jobreg_source **out, const jobreg_git_options *opts);
 
 /**
  * The remote URL with any credentials redacted (jobreg_git_redact_url()).
  * Borrowed; lives as long as the source. NULL when `src` is not a git source.
+ * Any thread; never changes.
  */
 JOBREG_EXTERN(const char *) jobreg_source_git_remote_url(const jobreg_source *src);
 
 /**
  * The branch, tag or commit the source follows ("main" by default).
- * Borrowed; NULL when `src` is not a git source.
+ * Borrowed; lives as long as the source. NULL when `src` is not a git
+ * source. Any thread; never changes.
  */
 JOBREG_EXTERN(const char *) jobreg_source_git_branch(const jobreg_source *src);
 
@@ -242,6 +256,7 @@ JOBREG_EXTERN(int) jobreg_source_git_head(char out[JOBREG_GIT_HEAD_SIZE], const 
  *  - 1 (0.1.0): version, old_head, new_head, changed, refresh.
  */
 typedef struct jobreg_git_sync_result {
+	/** The structure version the caller fills in: JOBREG_GIT_SYNC_RESULT_VERSION. */
 	unsigned int version;
 	/** The commit the checkout was at before, or "" when there was none. */
 	char old_head[JOBREG_GIT_HEAD_SIZE];
@@ -257,7 +272,9 @@ typedef struct jobreg_git_sync_result {
 	jobreg_refresh_result *refresh;
 } jobreg_git_sync_result;
 
+/** The version of jobreg_git_sync_result these headers describe. */
 #define JOBREG_GIT_SYNC_RESULT_VERSION 1
+/** Static initializer of jobreg_git_sync_result: this version, nothing filled. */
 #define JOBREG_GIT_SYNC_RESULT_INIT { JOBREG_GIT_SYNC_RESULT_VERSION, "", "", 0, NULL }
 
 /**
@@ -314,9 +331,11 @@ jobreg_git_sync(jobreg_git_sync_result *result, jobreg_registry *reg, jobreg_sou
  * branch, and the commit its checkout is at as current_head. For hosts
  * that refresh all their records themselves after syncing with a NULL
  * storage (the `jobreg` command does). Writes nothing when the stored
- * state is the same already.
+ * state is the same already. Reads the checkout's HEAD without the lock
+ * file: call it after the sync, from the host that made it.
  * Errors: JOBREG_ENOTFOUND (no checkout yet), JOBREG_EINVAL, storage
  * errors (JOBREG_EUNSUPPORTED for a backend without git state).
+ * Any thread; does not touch Python.
  */
 JOBREG_EXTERN(int) jobreg_git_record_head(jobreg_storage *st, const jobreg_source *src);
 
@@ -336,6 +355,11 @@ JOBREG_EXTERN(int) jobreg_git_record_head(jobreg_storage *st, const jobreg_sourc
  *
  * Errors as jobreg_git_sync(), plus JOBREG_ENOTFOUND when the commit is
  * not in the remote either, JOBREG_EINVAL for a malformed id.
+ *
+ * Thread-safety as jobreg_git_sync(): serialized with the syncs and other
+ * ensure-heads of the source, in this process and (through the lock file)
+ * in others; the quick return when nothing has to move takes neither the
+ * lock file nor the GIL.
  */
 JOBREG_EXTERN(int)
 jobreg_git_ensure_head(int *changed, jobreg_registry *reg, jobreg_source *src, const char *commit);
@@ -346,7 +370,8 @@ jobreg_git_ensure_head(int *changed, jobreg_registry *reg, jobreg_source *src, c
  * running a job of a git source. When the stored head is empty or absent
  * it does nothing and returns JOBREG_ENOTFOUND. Costs one storage read and
  * one read of the checkout's HEAD when nothing has to move.
- * Errors as jobreg_git_ensure_head(), plus storage errors.
+ * Errors as jobreg_git_ensure_head(), plus storage errors. Threads as
+ * jobreg_git_ensure_head().
  */
 JOBREG_EXTERN(int)
 jobreg_git_ensure_recorded_head(int *changed, jobreg_registry *reg, jobreg_source *src,

@@ -209,6 +209,7 @@ JOBREG_EXTERN(int) jobreg_storage_memory_new(jobreg_storage **out);
  *  - 1 (0.1.0): version, busy_timeout_ms.
  */
 typedef struct jobreg_sqlite_options {
+	/** The structure version the caller fills in: JOBREG_SQLITE_OPTIONS_VERSION. */
 	unsigned int version;
 	/**
 	 * How long a call waits for another connection's write transaction
@@ -217,10 +218,15 @@ typedef struct jobreg_sqlite_options {
 	unsigned int busy_timeout_ms;
 } jobreg_sqlite_options;
 
+/** The version of jobreg_sqlite_options these headers describe. */
 #define JOBREG_SQLITE_OPTIONS_VERSION 1
+/** Static initializer of jobreg_sqlite_options: this version, the defaults. */
 #define JOBREG_SQLITE_OPTIONS_INIT { JOBREG_SQLITE_OPTIONS_VERSION, 5000 }
 
-/** Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown. */
+/**
+ * Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown,
+ * JOBREG_EINVAL for NULL. Thread-safe.
+ */
 JOBREG_EXTERN(int)
 jobreg_sqlite_options_init(jobreg_sqlite_options *opts, unsigned int version);
 
@@ -268,6 +274,7 @@ JOBREG_EXTERN(void) jobreg_storage_free(jobreg_storage *st);
  *  - 1 (0.1.0): version, source_type, source_name.
  */
 typedef struct jobreg_refresh_options {
+	/** The structure version the caller fills in: JOBREG_REFRESH_OPTIONS_VERSION. */
 	unsigned int version;
 	/**
 	 * 0 (default): refresh every record against every job of the snapshot.
@@ -280,10 +287,15 @@ typedef struct jobreg_refresh_options {
 	const char *source_name;
 } jobreg_refresh_options;
 
+/** The version of jobreg_refresh_options these headers describe. */
 #define JOBREG_REFRESH_OPTIONS_VERSION 1
+/** Static initializer of jobreg_refresh_options: this version, the defaults. */
 #define JOBREG_REFRESH_OPTIONS_INIT { JOBREG_REFRESH_OPTIONS_VERSION, 0, NULL }
 
-/** Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown. */
+/**
+ * Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown,
+ * JOBREG_EINVAL for NULL. Thread-safe.
+ */
 JOBREG_EXTERN(int)
 jobreg_refresh_options_init(jobreg_refresh_options *opts, unsigned int version);
 
@@ -328,26 +340,34 @@ jobreg_refresh(jobreg_refresh_result **out, jobreg_storage *st, const jobreg_sna
                const jobreg_refresh_options *opts);
 
 /**
- * The class paths of the records a refresh created, updated (written for
- * any reason: metadata changed, re-installed, renamed for uniqueness) and
- * uninstalled, each in snapshot order (uninstalled: in class path order).
- * created + updated + unchanged = the jobs in scope.
- * `_created(res, i)` etc. return borrowed strings, NULL when out of range.
+ * How many records the refresh created.
+ *
+ * A refresh result lists the class paths of the records the refresh
+ * created, updated (written for any reason: metadata changed, re-installed,
+ * renamed for uniqueness) and uninstalled, each in snapshot order
+ * (uninstalled: in class path order); created + updated + unchanged = the
+ * jobs in scope. A result is immutable: its getters may be called from any
+ * thread; a NULL result counts 0. The strings are borrowed from the result.
  */
 JOBREG_EXTERN(size_t) jobreg_refresh_result_created_count(const jobreg_refresh_result *res);
+/** The class path of created record `i`; borrowed; NULL when out of range. */
 JOBREG_EXTERN(const char *)
 jobreg_refresh_result_created(const jobreg_refresh_result *res, size_t i);
+/** How many records the refresh updated (written for any reason). */
 JOBREG_EXTERN(size_t) jobreg_refresh_result_updated_count(const jobreg_refresh_result *res);
+/** The class path of updated record `i`; borrowed; NULL when out of range. */
 JOBREG_EXTERN(const char *)
 jobreg_refresh_result_updated(const jobreg_refresh_result *res, size_t i);
+/** How many records the refresh marked installed = 0. */
 JOBREG_EXTERN(size_t) jobreg_refresh_result_uninstalled_count(const jobreg_refresh_result *res);
+/** The class path of uninstalled record `i`; borrowed; NULL when out of range. */
 JOBREG_EXTERN(const char *)
 jobreg_refresh_result_uninstalled(const jobreg_refresh_result *res, size_t i);
 /** How many jobs in scope already had a record that needed no change. */
 JOBREG_EXTERN(size_t) jobreg_refresh_result_unchanged(const jobreg_refresh_result *res);
 /** How many records the refresh wrote (created + updated + uninstalled). */
 JOBREG_EXTERN(size_t) jobreg_refresh_result_writes(const jobreg_refresh_result *res);
-/** Free a result. Accepts NULL. */
+/** Free a result and its strings. Accepts NULL. Any thread. */
 JOBREG_EXTERN(void) jobreg_refresh_result_free(jobreg_refresh_result *res);
 
 /* ------------------------------------------------------------------ */
@@ -398,8 +418,18 @@ JOBREG_EXTERN(int) jobreg_storage_set_enabled(jobreg_storage *st, const char *id
 JOBREG_EXTERN(int)
 jobreg_storage_override_text(jobreg_storage *st, const char *id, jobreg_field field,
                              const char *value);
+/**
+ * jobreg_storage_override_text() for a bool field (hidden, dryrun_default,
+ * approval_required, has_sensitive_variables, is_singleton); any non-zero
+ * `value` is stored as 1. Errors as jobreg_storage_override_text().
+ */
 JOBREG_EXTERN(int)
 jobreg_storage_override_bool(jobreg_storage *st, const char *id, jobreg_field field, int value);
+/**
+ * jobreg_storage_override_text() for a real field (soft_time_limit,
+ * time_limit: seconds, finite and >= 0). Errors as
+ * jobreg_storage_override_text().
+ */
 JOBREG_EXTERN(int)
 jobreg_storage_override_real(jobreg_storage *st, const char *id, jobreg_field field, double value);
 

@@ -9,7 +9,8 @@
  * Threads: jobreg_registry_load(), _reload() and _add_source() are
  * serialized by the registry; jobreg_registry_snapshot() and
  * jobreg_registry_resolve() may run in any thread at any time, also during a
- * load, and never touch Python.
+ * load, and never touch Python. A snapshot is immutable: its getters, and
+ * those of its jobs and load errors, may be called from any thread.
  */
 #ifndef JOBREG_REGISTRY_H
 #define JOBREG_REGISTRY_H
@@ -30,31 +31,41 @@ extern "C" {
  *  - 1 (0.1.0): version, import_timeout_ms.
  */
 typedef struct jobreg_registry_options {
+	/** The structure version the caller fills in: JOBREG_REGISTRY_OPTIONS_VERSION. */
 	unsigned int version;
 	/** Longest a module body may run at import; 0 (default) = no limit. */
 	unsigned int import_timeout_ms;
 } jobreg_registry_options;
 
+/** The version of jobreg_registry_options these headers describe. */
 #define JOBREG_REGISTRY_OPTIONS_VERSION 1
+/** Static initializer of jobreg_registry_options: this version, the defaults. */
 #define JOBREG_REGISTRY_OPTIONS_INIT { JOBREG_REGISTRY_OPTIONS_VERSION, 0 }
 
-/** Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown. */
+/**
+ * Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown,
+ * JOBREG_EINVAL for NULL. Thread-safe; needs no jobreg_init().
+ */
 JOBREG_EXTERN(int)
 jobreg_registry_options_init(jobreg_registry_options *opts, unsigned int version);
 
 /**
  * Create an empty registry (no sources, an empty generation 0).
- * `opts` may be NULL. Requires jobreg_init(). Free with
- * jobreg_registry_free(). Errors: JOBREG_ESTATE, JOBREG_EVERSION,
- * JOBREG_ENOMEM.
+ * `opts` may be NULL (the defaults); it is read during the call only.
+ * Requires jobreg_init(). On success `*out` is owned by the caller: free it
+ * with jobreg_registry_free(). Errors: JOBREG_ESTATE (not initialized),
+ * JOBREG_EVERSION, JOBREG_EINVAL (NULL `out`), JOBREG_ENOMEM. Any thread;
+ * does not touch Python.
  */
 JOBREG_EXTERN(int)
 jobreg_registry_new(jobreg_registry **out, const jobreg_registry_options *opts);
 
 /**
  * Free the registry and the sources it owns. Accepts NULL. Snapshots and
- * job references still held stay valid until released. Must not run
- * concurrently with any other call on the same registry.
+ * job references still held stay valid until released. Closing the sources
+ * purges their modules from `sys.modules` (taking the GIL briefly), which
+ * frees their module names for another registry. Must not run concurrently
+ * with any other call on the same registry or its sources.
  */
 JOBREG_EXTERN(void) jobreg_registry_free(jobreg_registry *reg);
 
@@ -67,10 +78,18 @@ JOBREG_EXTERN(void) jobreg_registry_free(jobreg_registry *reg);
  */
 JOBREG_EXTERN(int) jobreg_registry_add_source(jobreg_registry *reg, jobreg_source *src);
 
-/** How many sources the registry holds. */
+/**
+ * How many sources the registry holds; 0 for NULL. Not synchronized with
+ * jobreg_registry_add_source(): call it from the thread that adds sources,
+ * or once they are all added.
+ */
 JOBREG_EXTERN(size_t) jobreg_registry_source_count(const jobreg_registry *reg);
 
-/** Source `i` in the order added, borrowed; NULL when out of range. */
+/**
+ * Source `i` in the order added, borrowed from the registry (it lives as
+ * long as the registry); NULL when out of range. Threads as
+ * jobreg_registry_source_count().
+ */
 JOBREG_EXTERN(jobreg_source *)
 jobreg_registry_source(const jobreg_registry *reg, size_t i);
 
@@ -83,7 +102,8 @@ jobreg_registry_source(const jobreg_registry *reg, size_t i);
  * goes on: that is still success (0). Errors are returned only when no new
  * generation could be built (JOBREG_ENOMEM, JOBREG_EPYTHON, JOBREG_ESTATE);
  * the old generation then stays. Takes the GIL while importing and returns
- * without it.
+ * without it. Loads of one registry are serialized: a second thread's load
+ * waits for the first.
  */
 JOBREG_EXTERN(int) jobreg_registry_load(jobreg_registry *reg);
 
@@ -101,14 +121,16 @@ JOBREG_EXTERN(int) jobreg_registry_reload(jobreg_registry *reg);
 
 /**
  * Take the current generation. Never fails for a valid registry (before the
- * first load it is the empty generation 0). Free with jobreg_snapshot_free().
+ * first load it is the empty generation 0). On success `*out` is a
+ * reference owned by the caller: release it with jobreg_snapshot_free(); it
+ * stays valid after later loads and after the registry is freed.
  * Errors: JOBREG_EINVAL. Thread-safe, lock-light, never touches Python.
  */
 JOBREG_EXTERN(int) jobreg_registry_snapshot(jobreg_snapshot **out, jobreg_registry *reg);
 
 /**
- * Find a job in the current generation by its class path
- * (`inventory.check_inventory.CheckInventory`) or by the short form
+ * Find a job in the current generation. `ref` is the job's class path
+ * (`inventory.check_inventory.CheckInventory`) or the short form
  * `<source name>.jobs.<ClassName>` of a git or app source, which must name
  * exactly one job of that source.
  *
@@ -120,7 +142,10 @@ JOBREG_EXTERN(int) jobreg_registry_snapshot(jobreg_snapshot **out, jobreg_regist
 JOBREG_EXTERN(int)
 jobreg_registry_resolve(jobreg_job **out, jobreg_registry *reg, const char *ref);
 
-/** The generation number: 0 before the first load, then 1, 2, ... */
+/**
+ * The generation number: 0 before the first load, then 1, 2, ... (a reload
+ * that changed nothing keeps the number).
+ */
 JOBREG_EXTERN(uint64_t) jobreg_snapshot_generation(const jobreg_snapshot *snap);
 
 /** How many jobs the generation holds. */
@@ -135,7 +160,8 @@ jobreg_snapshot_job(const jobreg_snapshot *snap, size_t i);
 
 /**
  * jobreg_registry_resolve() against this generation. `*out` is borrowed
- * from the snapshot. Errors as jobreg_registry_resolve().
+ * from the snapshot (take your own reference with jobreg_job_dup() to keep
+ * it longer). Errors as jobreg_registry_resolve(). Thread-safe.
  */
 JOBREG_EXTERN(int)
 jobreg_snapshot_resolve(const jobreg_job **out, const jobreg_snapshot *snap, const char *ref);
@@ -143,7 +169,11 @@ jobreg_snapshot_resolve(const jobreg_job **out, const jobreg_snapshot *snap, con
 /** How many load errors the load that built this generation recorded. */
 JOBREG_EXTERN(size_t) jobreg_snapshot_load_error_count(const jobreg_snapshot *snap);
 
-/** Load error `i`, borrowed from the snapshot; NULL when out of range. */
+/**
+ * Load error `i`, borrowed from the snapshot; NULL when out of range. The
+ * jobreg_load_error_*() getters return borrowed strings, never NULL (""
+ * when the failure has no such detail), that live as long as the snapshot.
+ */
 JOBREG_EXTERN(const jobreg_load_error *)
 jobreg_snapshot_load_error(const jobreg_snapshot *snap, size_t i);
 
@@ -154,7 +184,11 @@ jobreg_snapshot_load_error(const jobreg_snapshot *snap, size_t i);
  */
 JOBREG_EXTERN(size_t) jobreg_snapshot_memory(const jobreg_snapshot *snap);
 
-/** Release a snapshot. Accepts NULL. Thread-safe. */
+/**
+ * Release a snapshot. Accepts NULL. Releasing the last reference to a
+ * generation may drop job classes, which takes the GIL briefly.
+ * Thread-safe.
+ */
 JOBREG_EXTERN(void) jobreg_snapshot_free(jobreg_snapshot *snap);
 
 /*

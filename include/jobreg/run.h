@@ -19,11 +19,15 @@
 extern "C" {
 #endif
 
-/** Log levels, as Python's logging numbers them. */
+/** Log level DEBUG; the levels are numbered as Python's logging does. */
 #define JOBREG_LOG_DEBUG 10
+/** Log level INFO. */
 #define JOBREG_LOG_INFO 20
+/** Log level WARNING. */
 #define JOBREG_LOG_WARNING 30
+/** Log level ERROR. */
 #define JOBREG_LOG_ERROR 40
+/** Log level CRITICAL. */
 #define JOBREG_LOG_CRITICAL 50
 
 /**
@@ -43,18 +47,25 @@ typedef void (*jobreg_log_fn)(int level, const char *level_name, const char *mes
  *  - 1 (0.1.0): version, data_json, log, log_payload.
  */
 typedef struct jobreg_run_options {
+	/** The structure version the caller fills in: JOBREG_RUN_OPTIONS_VERSION. */
 	unsigned int version;
-	/** The input: a JSON object text; NULL means "{}". */
+	/** The input: a JSON object text; NULL means "{}". Borrowed for the call. */
 	const char *data_json;
 	/** Where `self.logger` records go; NULL drops them. */
 	jobreg_log_fn log;
+	/** Handed to `log` as its last argument. */
 	void *log_payload;
 } jobreg_run_options;
 
+/** The version of jobreg_run_options these headers describe. */
 #define JOBREG_RUN_OPTIONS_VERSION 1
+/** Static initializer of jobreg_run_options: this version, the defaults. */
 #define JOBREG_RUN_OPTIONS_INIT { JOBREG_RUN_OPTIONS_VERSION, NULL, NULL, NULL }
 
-/** Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown. */
+/**
+ * Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown,
+ * JOBREG_EINVAL for NULL. Thread-safe; needs no jobreg_init().
+ */
 JOBREG_EXTERN(int) jobreg_run_options_init(jobreg_run_options *opts, unsigned int version);
 
 /** What a run produced. */
@@ -68,7 +79,8 @@ typedef enum jobreg_run_status {
 
 /**
  * Run `job` as its record `record` allows (the record whose class path is
- * the job's: the host read it from its storage).
+ * the job's: the host read it from its storage). `job`, `record` and
+ * `opts` are borrowed for the call.
  *
  * Returns 0 when the job ran, whatever its outcome: `*out` then tells
  * success or failure (free it with jobreg_run_result_free()). Returns a
@@ -87,14 +99,20 @@ jobreg_job_run(jobreg_run_result **out, const jobreg_job *job, const jobreg_reco
 
 /**
  * Resolve `ref` in `reg` (class path, short form), read its record from
- * `st`, and jobreg_job_run() it. Errors as jobreg_registry_resolve(),
- * jobreg_storage_get() and jobreg_job_run().
+ * `st`, and jobreg_job_run() it. Ownership of `*out` and threads as
+ * jobreg_job_run(). Errors as jobreg_registry_resolve(),
+ * jobreg_storage_get() and jobreg_job_run(), except that a job without a
+ * record is JOBREG_ENOTINSTALLED ("refresh the records first").
  */
 JOBREG_EXTERN(int)
 jobreg_run(jobreg_run_result **out, jobreg_registry *reg, jobreg_storage *st, const char *ref,
            const jobreg_run_options *opts);
 
-/** JOBREG_RUN_SUCCESS or JOBREG_RUN_FAILED. */
+/**
+ * JOBREG_RUN_SUCCESS or JOBREG_RUN_FAILED. A result is immutable: its
+ * getters may be called from any thread; their strings are borrowed,
+ * never NULL, and live as long as the result.
+ */
 JOBREG_EXTERN(jobreg_run_status) jobreg_run_result_status(const jobreg_run_result *res);
 
 /** What run() returned, as JSON text ("null" for None or a failed run). */
@@ -112,11 +130,12 @@ JOBREG_EXTERN(const char *) jobreg_run_result_traceback(const jobreg_run_result 
 /**
  * The result as one JSON object, as `jobreg run --json` prints it:
  * `{"status": "success"|"failed", "result": <value>, "error": null |
- * {"type", "message", "traceback"}}`. Free with jobreg_free().
+ * {"type", "message", "traceback"}}`. On success `*out` is a new string:
+ * free it with jobreg_free(). Errors: JOBREG_EINVAL, JOBREG_ENOMEM.
  */
 JOBREG_EXTERN(int) jobreg_run_result_to_json(char **out, const jobreg_run_result *res);
 
-/** Free a result. Accepts NULL. */
+/** Free a result. Accepts NULL. Any thread; does not touch Python. */
 JOBREG_EXTERN(void) jobreg_run_result_free(jobreg_run_result *res);
 
 #ifdef __cplusplus

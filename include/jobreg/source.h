@@ -28,7 +28,7 @@ extern "C" {
 JOBREG_EXTERN(int) jobreg_source_dir_new(jobreg_source **out, const char *root);
 
 /**
- * Create an app source (type "app", named after the package): the package
+ * Create an app source (type "app", named after the package). The package
  * `package` is imported from sys.path at load time; its app configuration is
  * its `config` attribute, or else the one app-config class of its `apps`
  * module, whose `jobs` attribute names the jobs module ("jobs" by default,
@@ -36,35 +36,43 @@ JOBREG_EXTERN(int) jobreg_source_dir_new(jobreg_source **out, const char *root);
  * name). A missing default jobs module means no jobs; a missing explicit one
  * is a load error. jobreg_source_root() is the package's folder once it
  * loaded (or a sync found it), "" before.
+ *
+ * On success `*out` is owned by the caller until it is added to a
+ * registry; free it with jobreg_source_free() otherwise.
  * Errors: JOBREG_EINVAL (NULL, or not a dotted Python name; the message
- * names it), JOBREG_ENOMEM. Does not touch Python.
+ * names it), JOBREG_ENOMEM. Any thread; does not touch Python.
  */
 JOBREG_EXTERN(int) jobreg_source_app_new(jobreg_source **out, const char *package);
 
 /**
  * Free a source that was never added to a registry. Accepts NULL.
- * Never call it on a source a registry owns.
+ * Never call it on a source a registry owns (jobreg_registry_free() frees
+ * those). Any thread; does not touch Python.
  */
 JOBREG_EXTERN(void) jobreg_source_free(jobreg_source *src);
 
-/** The source's type. */
+/** The source's type. Any thread. */
 JOBREG_EXTERN(jobreg_source_t) jobreg_source_type(const jobreg_source *src);
 
 /**
  * The name of a source type as records store it: "local", "git" or "app";
- * "unknown" for anything else. Static; never free it.
+ * "unknown" for anything else. Static; never free it. Thread-safe.
  */
 JOBREG_EXTERN(const char *) jobreg_source_type_name(jobreg_source_t type);
 
 /**
  * The source's name: "" for a jobs root, the slug of a git repository, the
- * package of an app. Borrowed; lives as long as the source.
+ * package of an app. Borrowed; lives as long as the source. Any thread.
  */
 JOBREG_EXTERN(const char *) jobreg_source_name(const jobreg_source *src);
 
 /**
  * The source's root folder as given (jobs root, checkout folder), or "" for
- * an app before its first load. Borrowed; lives as long as the source.
+ * an app before its first load. Borrowed; lives as long as the source,
+ * except an app's: its loads set it, and replace it when they find the
+ * package in another folder, so read it while no load of its registry runs
+ * in another thread and copy it if you keep it. Other sources' roots never
+ * change.
  */
 JOBREG_EXTERN(const char *) jobreg_source_root(const jobreg_source *src);
 

@@ -40,6 +40,7 @@ extern "C" {
  *  - 1 (0.2.0): version, full.
  */
 typedef struct jobreg_sync_options {
+	/** The structure version the caller fills in: JOBREG_SYNC_OPTIONS_VERSION. */
 	unsigned int version;
 	/**
 	 * 0 (default): skip the sources whose fingerprint is the stored one.
@@ -49,10 +50,15 @@ typedef struct jobreg_sync_options {
 	int full;
 } jobreg_sync_options;
 
+/** The version of jobreg_sync_options these headers describe. */
 #define JOBREG_SYNC_OPTIONS_VERSION 1
+/** Static initializer of jobreg_sync_options: this version, the defaults. */
 #define JOBREG_SYNC_OPTIONS_INIT { JOBREG_SYNC_OPTIONS_VERSION, 0 }
 
-/** Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown. */
+/**
+ * Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown,
+ * JOBREG_EINVAL for NULL. Thread-safe; needs no jobreg_init().
+ */
 JOBREG_EXTERN(int)
 jobreg_sync_options_init(jobreg_sync_options *opts, unsigned int version);
 

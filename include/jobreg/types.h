@@ -25,9 +25,9 @@ typedef struct jobreg_load_error jobreg_load_error;
 
 /** The kinds of source. The values are part of the ABI. */
 typedef enum jobreg_source_t {
-	JOBREG_SOURCE_LOCAL = 1,
-	JOBREG_SOURCE_GIT = 2,
-	JOBREG_SOURCE_APP = 3
+	JOBREG_SOURCE_LOCAL = 1, /**< a jobs root folder ("local"; name "") */
+	JOBREG_SOURCE_GIT = 2,   /**< a git repository's checkout ("git"; name: the slug) */
+	JOBREG_SOURCE_APP = 3    /**< an app package ("app"; name: the package) */
 } jobreg_source_t;
 
 #ifdef __cplusplus

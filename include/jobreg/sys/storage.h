@@ -167,6 +167,7 @@ typedef struct jobreg_storage_backend {
 	                          const char *state, void *payload);
 } jobreg_storage_backend;
 
+/** The newest jobreg_storage_backend version these headers describe. */
 #define JOBREG_STORAGE_BACKEND_VERSION 2
 
 /**
@@ -176,10 +177,11 @@ typedef struct jobreg_storage_backend {
  *
  * On success the handle owns `payload`: jobreg_storage_free() calls the
  * table's `free_payload` on it (when given). On error nothing is called and the
- * caller still owns `payload`.
+ * caller still owns `payload`. On success `*out` is owned by the caller:
+ * free it with jobreg_storage_free().
  * Errors: JOBREG_EVERSION (version 0 or newer than this library),
  * JOBREG_EINVAL (a "must" callback is NULL: the message names it),
- * JOBREG_ENOMEM.
+ * JOBREG_ENOMEM. Any thread; calls no callback; needs no jobreg_init().
  */
 JOBREG_EXTERN(int)
 jobreg_storage_new(jobreg_storage **out, const jobreg_storage_backend *backend, void *payload);
@@ -188,6 +190,7 @@ jobreg_storage_new(jobreg_storage **out, const jobreg_storage_backend *backend, 
  * For backends: record why a callback fails, on the calling thread, and
  * return `code` (so `return jobreg_storage_error_set(JOBREG_ESTORAGE,
  * "disk full");` works). `message` is copied; NULL gives a generic one.
+ * Thread-safe (the last error is per thread).
  */
 JOBREG_EXTERN(int) jobreg_storage_error_set(int code, const char *message);
 
