@@ -10,9 +10,11 @@
 # `valgrind` test setup in tests/meson.build).
 #
 # The build lives in build-vg (no sanitizers: valgrind and ASan do not mix).
-# Debian's libpython is built --with-valgrind: under valgrind its small-object
-# allocator steps aside and every Python object is a malloc block, so a
-# reference the library forgets to drop shows up as a leak here too.
+# What memcheck sees: the C heap (the library's arenas, generations, records,
+# and libgit2, SQLite, libyaml). It does not see Python objects: Debian's
+# libpython is built without --with-valgrind, so objects of up to 512 bytes
+# live in pymalloc's mmap'd arenas, and the isolated interpreter the library
+# starts ignores PYTHONMALLOC. A forgotten Py_DECREF does not show up here.
 set -eu
 cd "$(dirname "$0")/.."
 sh tools/install-deps.sh
