@@ -257,8 +257,11 @@ int jr_uuid4(char out[37])
 	for (i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			*p++ = '-';
-		p += sprintf(p, "%02x", b[i]);
+		/* A table, not sprintf: a cold sync makes thousands of ids. */
+		*p++ = "0123456789abcdef"[b[i] >> 4];
+		*p++ = "0123456789abcdef"[b[i] & 0x0f];
 	}
+	*p = '\0';
 	return 0;
 }
 
