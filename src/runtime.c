@@ -40,11 +40,28 @@ int jobreg_init_options_init(jobreg_init_options *opts, unsigned int version)
 	return 0;
 }
 
+static int python_status_error(PyStatus status)
+{
+	return jr_error_set(JOBREG_EPYTHON, "could not start Python: %s%s%s",
+	                    status.func ? status.func : "", status.func ? ": " : "",
+	                    status.err_msg ? status.err_msg : "unknown error");
+}
+
 static int start_interpreter(void)
 {
+	PyPreConfig preconfig;
 	PyConfig config;
 	PyStatus status;
 	const char *no_bytecode = getenv("PYTHONDONTWRITEBYTECODE");
+
+	/* UTF-8 mode: our API speaks UTF-8 paths, and an isolated interpreter
+	 * would otherwise take the host's locale, which is "C" (ASCII) until
+	 * the host calls setlocale(): a jobs root at /srv/jöbs could not load. */
+	PyPreConfig_InitIsolatedConfig(&preconfig);
+	preconfig.utf8_mode = 1;
+	status = Py_PreInitialize(&preconfig);
+	if (PyStatus_Exception(status))
+		return python_status_error(status);
 
 	PyConfig_InitIsolatedConfig(&config);
 	config.install_signal_handlers = 0;
@@ -55,9 +72,7 @@ static int start_interpreter(void)
 	status = Py_InitializeFromConfig(&config);
 	PyConfig_Clear(&config);
 	if (PyStatus_Exception(status))
-		return jr_error_set(JOBREG_EPYTHON, "could not start Python: %s%s%s",
-		                    status.func ? status.func : "", status.func ? ": " : "",
-		                    status.err_msg ? status.err_msg : "unknown error");
+		return python_status_error(status);
 	return 0;
 }
 

@@ -159,8 +159,8 @@ jobreg_init_options_init(jobreg_init_options *opts, unsigned int version);
  * Start the library. Reference-counted: every successful call must be paired
  * with jobreg_shutdown().
  *
- * The first call starts an embedded CPython (isolated configuration, no
- * signal handlers) when no interpreter runs in the process; when one already
+ * The first call starts an embedded CPython (isolated configuration, UTF-8
+ * mode whatever the locale, no signal handlers) when no interpreter runs in the process; when one already
  * runs (the library is used from Python, or the host started one), it is
  * borrowed and never finalized. The job-author modules (`jobreg.jobs`, and
  * with compatibility on `nautobot.apps.jobs`/`nautobot.apps.apps`) are

@@ -345,6 +345,40 @@ static void test_adding_the_same_root_twice_is_refused(void)
 	jobreg_registry_free(reg);
 }
 
+static void test_non_ascii_folder_module_and_class_names_load(void)
+{
+	/* The library speaks UTF-8 whatever the host's locale: this test
+	 * process never calls setlocale(), so its locale is "C". */
+	const char *dir = jr_path(jr_tmpdir(), "j\xc3\xb6" "bs");
+	jobreg_registry *reg;
+	jobreg_snapshot *snap;
+	const jobreg_job *job;
+	const jobreg_load_error *err;
+
+	jr_write(dir, "caf\xc3\xa9_jobs.py",
+	         "from jobreg.jobs import Job, register_jobs\n"
+	         "class \xc3\x9c" "ber(Job):\n"
+	         "    class Meta:\n"
+	         "        name = 'Cr\xc3\xa8me'\n"
+	         "register_jobs(\xc3\x9c" "ber)\n");
+	jr_write(dir, "br\xc3\xbbl\xc3\xa9.py", "raise ValueError('br\xc3\xbbl\xc3\xa9 on purpose')\n");
+	reg = load_jobs_root(dir);
+	snap = take_snapshot(reg);
+	CHECK_INT(jobreg_snapshot_job_count(snap), 1);
+	job = job_at(snap, "caf\xc3\xa9_jobs.\xc3\x9c" "ber");
+	CHECK(job != NULL);
+	if (job)
+		CHECK_STR(jobreg_job_name(job), "Cr\xc3\xa8me");
+	err = error_for(snap, "br\xc3\xbbl\xc3\xa9");
+	CHECK(err != NULL);
+	if (err) {
+		CHECK_STR(jobreg_load_error_file(err), jr_path(dir, "br\xc3\xbbl\xc3\xa9.py"));
+		CHECK_CONTAINS(jobreg_load_error_message(err), "br\xc3\xbbl\xc3\xa9 on purpose");
+	}
+	jobreg_snapshot_free(snap);
+	jobreg_registry_free(reg);
+}
+
 static const struct jr_test tests[] = {
 	{ "seed_layout_loads_its_three_jobs", test_seed_layout_loads_its_three_jobs },
 	{ "unregistered_subclasses_are_not_jobs", test_unregistered_subclasses_are_not_jobs },
@@ -358,6 +392,7 @@ static const struct jr_test tests[] = {
 	{ "missing_root_is_a_load_error_not_a_failure", test_missing_root_is_a_load_error_not_a_failure },
 	{ "freeing_the_registry_forgets_its_modules", test_freeing_the_registry_forgets_its_modules },
 	{ "adding_the_same_root_twice_is_refused", test_adding_the_same_root_twice_is_refused },
+	{ "non_ascii_folder_module_and_class_names_load", test_non_ascii_folder_module_and_class_names_load },
 };
 
 JR_TEST_MAIN_WITH_LIBRARY(tests)
