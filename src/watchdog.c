@@ -8,7 +8,9 @@
  * when that call returns.
  *
  * The loader reaches it as the built-in module `jobreg._watchdog`:
- * arm(seconds, exception_type) before an import, disarm() after.
+ * arm(seconds, exception_type) before an import, disarm() after. Each
+ * importing thread has its own clock, so registries loading at the same
+ * time in different threads keep their own limits.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -20,24 +22,38 @@
 #include "pyutil.h"
 #include "watchdog.h"
 
+/* One armed clock per importing thread: registries load in parallel,
+ * each with its own time limit. */
+struct clock {
+	struct clock *next;
+	unsigned long target; /* thread id of the importing thread */
+	PyObject *exception;  /* strong reference, released by disarm() */
+	struct timespec deadline;
+	int fired;
+};
+
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	pthread_t thread;
 	int running, stopping;
-	int armed, fired;
-	unsigned long target; /* thread id of the importing thread */
-	PyObject *exception;  /* strong reference while armed */
-	struct timespec deadline;
+	struct clock *armed;
 } dog = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
 
-static int deadline_passed(void)
+static int before(const struct timespec *a, const struct timespec *b)
 {
-	struct timespec now;
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > dog.deadline.tv_sec ||
-	       (now.tv_sec == dog.deadline.tv_sec && now.tv_nsec >= dog.deadline.tv_nsec);
+/* The clock that runs out first among those not fired yet, or NULL. */
+static struct clock *next_to_fire(void)
+{
+	struct clock *c, *first = NULL;
+
+	for (c = dog.armed; c; c = c->next)
+		if (!c->fired && (!first || before(&c->deadline, &first->deadline)))
+			first = c;
+	return first;
 }
 
 static void *watch(void *unused)
@@ -45,20 +61,28 @@ static void *watch(void *unused)
 	(void)unused;
 	pthread_mutex_lock(&dog.lock);
 	while (!dog.stopping) {
-		if (!dog.armed || dog.fired) {
+		struct clock *c = next_to_fire();
+		struct timespec now, deadline;
+
+		if (!c) {
 			pthread_cond_wait(&dog.wake, &dog.lock);
 			continue;
 		}
-		if (!deadline_passed()) {
-			pthread_cond_timedwait(&dog.wake, &dog.lock, &dog.deadline);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (before(&now, &c->deadline)) {
+			/* A copy: disarm() may free the clock while we wait. */
+			deadline = c->deadline;
+			pthread_cond_timedwait(&dog.wake, &dog.lock, &deadline);
 			continue;
 		}
 		/* The importing thread gives the GIL up regularly while it runs
-		 * Python code; disarm() never waits for this lock holding it. */
+		 * Python code; arm() and disarm() never wait for this lock
+		 * holding it, and the clock stays armed (its exception alive)
+		 * while we hold the lock. */
 		PyGILState_STATE gil = PyGILState_Ensure();
-		PyThreadState_SetAsyncExc(dog.target, dog.exception);
+		PyThreadState_SetAsyncExc(c->target, c->exception);
 		PyGILState_Release(gil);
-		dog.fired = 1;
+		c->fired = 1;
 	}
 	pthread_mutex_unlock(&dog.lock);
 	return NULL;
@@ -82,57 +106,91 @@ static int start_thread(void)
 	return 0;
 }
 
+/* Unlink and return the calling thread's clock (lock held), or NULL. */
+static struct clock *take_clock(unsigned long target)
+{
+	struct clock **link;
+
+	for (link = &dog.armed; *link; link = &(*link)->next) {
+		struct clock *c = *link;
+		if (c->target == target) {
+			*link = c->next;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* Forget a clock taken off the list (GIL held). */
+static int drop_clock(struct clock *c)
+{
+	int fired;
+
+	if (!c)
+		return 0;
+	fired = c->fired;
+	/* Fired after the module finished: withdraw what was not raised yet. */
+	if (fired)
+		PyThreadState_SetAsyncExc(c->target, NULL);
+	Py_DECREF(c->exception);
+	PyMem_RawFree(c);
+	return fired;
+}
+
 static PyObject *arm(PyObject *self, PyObject *args)
 {
 	double seconds;
 	PyObject *exception;
-	struct timespec deadline;
+	struct clock *c, *old = NULL;
 	int rc;
 
+	(void)self;
 	if (!PyArg_ParseTuple(args, "dO:arm", &seconds, &exception))
 		return NULL;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += (time_t)seconds;
-	deadline.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
+	c = PyMem_RawCalloc(1, sizeof(*c));
+	if (!c)
+		return PyErr_NoMemory();
+	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
+	c->deadline.tv_sec += (time_t)seconds;
+	c->deadline.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (c->deadline.tv_nsec >= 1000000000L) {
+		c->deadline.tv_sec++;
+		c->deadline.tv_nsec -= 1000000000L;
 	}
+	c->target = PyThread_get_thread_ident();
 	Py_INCREF(exception);
-	Py_XSETREF(dog.exception, exception);
+	c->exception = exception;
 	Py_BEGIN_ALLOW_THREADS
 	pthread_mutex_lock(&dog.lock);
 	rc = start_thread();
 	if (rc == 0) {
-		dog.deadline = deadline;
-		dog.target = PyThread_get_thread_ident();
-		dog.armed = 1;
-		dog.fired = 0;
+		old = take_clock(c->target); /* armed twice: the new limit wins */
+		c->next = dog.armed;
+		dog.armed = c;
 		pthread_cond_signal(&dog.wake);
 	}
 	pthread_mutex_unlock(&dog.lock);
 	Py_END_ALLOW_THREADS
-	if (rc < 0)
+	drop_clock(old);
+	if (rc < 0) {
+		drop_clock(c);
 		return PyErr_Format(PyExc_RuntimeError, "could not start the import watchdog");
+	}
 	Py_RETURN_NONE;
 }
 
 static PyObject *disarm(PyObject *self, PyObject *unused)
 {
-	int fired;
+	struct clock *c;
 
+	(void)self;
+	(void)unused;
 	Py_BEGIN_ALLOW_THREADS
 	pthread_mutex_lock(&dog.lock);
-	dog.armed = 0;
-	fired = dog.fired;
-	dog.fired = 0;
+	c = take_clock(PyThread_get_thread_ident());
 	pthread_mutex_unlock(&dog.lock);
 	Py_END_ALLOW_THREADS
-	/* Fired after the module finished: withdraw what was not raised yet. */
-	if (fired)
-		PyThreadState_SetAsyncExc(PyThread_get_thread_ident(), NULL);
-	Py_CLEAR(dog.exception);
-	if (fired)
+	if (drop_clock(c))
 		Py_RETURN_TRUE;
 	Py_RETURN_FALSE;
 }

@@ -5,7 +5,8 @@
 #
 # Without arguments it runs the tests with more than one thread:
 #   threads            readers resolve and snapshot while loads run;
-#                      loads from several threads serialized
+#                      loads from several threads serialized; two
+#                      registries' import time limits at once
 #   run                jobs run from four threads at once
 #   storage_memory     one in-memory backend used from several threads
 #   git_sync           a reader takes snapshots while syncs (good and

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "loadutil.h"
 
@@ -141,9 +142,95 @@ static void test_loads_from_several_threads_are_serialized(void)
 	jobreg_registry_free(reg);
 }
 
+/* A registry over `dir` whose imports may run `limit_ms` each. */
+static jobreg_registry *registry_with_limit(const char *dir, unsigned int limit_ms)
+{
+	jobreg_registry_options opts = JOBREG_REGISTRY_OPTIONS_INIT;
+	jobreg_registry *reg = NULL;
+	jobreg_source *src = NULL;
+
+	opts.import_timeout_ms = limit_ms;
+	CHECK_OK(jobreg_registry_new(&reg, &opts));
+	CHECK_OK(jobreg_source_dir_new(&src, dir));
+	CHECK_OK(jobreg_registry_add_source(reg, src));
+	return reg;
+}
+
+static atomic_int endless_done;
+
+static void *load_endless(void *reg)
+{
+	if (jobreg_registry_load(reg) < 0)
+		atomic_fetch_add(&failures, 1);
+	atomic_store(&endless_done, 1);
+	return NULL;
+}
+
+static void test_time_limits_of_registries_loading_at_once_are_their_own(void)
+{
+	const char *endless_dir = jr_tmpdir(), *slow_dir = jr_tmpdir();
+	const char *started = jr_path(endless_dir, "started");
+	char module[1024];
+	jobreg_registry *endless, *slow;
+	jobreg_snapshot *snap;
+	pthread_t thread;
+	int waited;
+
+	/* One registry (limit 0.5 s) imports an endless module in a thread;
+	 * while it runs, another (limit 60 s) imports a module that takes
+	 * 0.3 s. Finishing the second must not stop the first one's clock,
+	 * and the first one's short limit must not cut the second. */
+	snprintf(module, sizeof(module),
+	         "open('%s', 'w').close()\n"
+	         "while True:\n"
+	         "    pass\n", started); /* a temporary path: no quotes in it */
+	jr_write(endless_dir, "endless_import.py", module);
+	jr_write(slow_dir, "slow_import.py",
+	         "import time\n"
+	         "end = time.monotonic() + 0.3\n"
+	         "while time.monotonic() < end:\n"
+	         "    pass\n"
+	         "from jobreg.jobs import Job, register_jobs\n"
+	         "class Finished(Job):\n"
+	         "    pass\n"
+	         "register_jobs(Finished)\n");
+	endless = registry_with_limit(endless_dir, 500);
+	slow = registry_with_limit(slow_dir, 60000);
+	atomic_store(&failures, 0);
+	atomic_store(&endless_done, 0);
+
+	CHECK(pthread_create(&thread, NULL, load_endless, endless) == 0);
+	for (waited = 0; access(started, F_OK) != 0 && waited < 10000; waited += 10)
+		usleep(10000);
+	CHECK_OK(jobreg_registry_load(slow));
+	for (waited = 0; !atomic_load(&endless_done) && waited < 20000; waited += 10)
+		usleep(10000);
+	if (!atomic_load(&endless_done)) {
+		fprintf(stderr, "the endless import was never interrupted\n");
+		_exit(1); /* its thread cannot be joined */
+	}
+	pthread_join(thread, NULL);
+	CHECK_INT(atomic_load(&failures), 0);
+
+	snap = take_snapshot(slow);
+	print_load_errors(snap);
+	CHECK_INT(jobreg_snapshot_load_error_count(snap), 0);
+	CHECK(job_at(snap, "slow_import.Finished") != NULL);
+	jobreg_snapshot_free(snap);
+
+	snap = take_snapshot(endless);
+	CHECK_INT(jobreg_snapshot_load_error_count(snap), 1);
+	if (jobreg_snapshot_load_error_count(snap) == 1)
+		CHECK_STR(jobreg_load_error_type(jobreg_snapshot_load_error(snap, 0)), "ImportTimeLimitExceeded");
+	jobreg_snapshot_free(snap);
+	jobreg_registry_free(slow);
+	jobreg_registry_free(endless);
+}
+
 static const struct jr_test tests[] = {
 	{ "concurrent_resolve_during_reload_sees_whole_generations", test_concurrent_resolve_during_reload_sees_whole_generations },
 	{ "loads_from_several_threads_are_serialized", test_loads_from_several_threads_are_serialized },
+	{ "time_limits_of_registries_loading_at_once_are_their_own", test_time_limits_of_registries_loading_at_once_are_their_own },
 };
 
 JR_TEST_MAIN_WITH_LIBRARY(tests)
