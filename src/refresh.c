@@ -508,15 +508,10 @@ static const size_t refresh_options_sizes[] = {
 
 int jobreg_refresh_options_init(jobreg_refresh_options *opts, unsigned int version)
 {
-	if (!opts)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_refresh_options_init: opts is NULL");
-	if (version < 1 || version > JOBREG_REFRESH_OPTIONS_VERSION)
-		return jr_error_set(JOBREG_EVERSION,
-		                    "jobreg_refresh_options: version %u is not supported (this library knows 1 to %u)",
-		                    version, JOBREG_REFRESH_OPTIONS_VERSION);
-	*opts = (jobreg_refresh_options)JOBREG_REFRESH_OPTIONS_INIT;
-	opts->version = version;
-	return 0;
+	static const jobreg_refresh_options defaults = JOBREG_REFRESH_OPTIONS_INIT;
+
+	return jr_options_init(opts, &defaults, refresh_options_sizes, JOBREG_REFRESH_OPTIONS_VERSION, version,
+	                       "jobreg_refresh_options");
 }
 
 /* Meta.task_queues as the record's JSON text; "[]" needs no allocation. */

@@ -36,15 +36,10 @@ static const size_t registry_options_sizes[] = {
 
 int jobreg_registry_options_init(jobreg_registry_options *opts, unsigned int version)
 {
-	jobreg_registry_options defaults = JOBREG_REGISTRY_OPTIONS_INIT;
+	static const jobreg_registry_options defaults = JOBREG_REGISTRY_OPTIONS_INIT;
 
-	if (!opts)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_registry_options_init: opts is NULL");
-	if (version < 1 || version > JOBREG_REGISTRY_OPTIONS_VERSION)
-		return jr_error_set(JOBREG_EVERSION, "jobreg_registry_options: version %u is not supported", version);
-	memcpy(opts, &defaults, registry_options_sizes[version - 1]);
-	opts->version = version;
-	return 0;
+	return jr_options_init(opts, &defaults, registry_options_sizes, JOBREG_REGISTRY_OPTIONS_VERSION, version,
+	                       "jobreg_registry_options");
 }
 
 int jobreg_registry_new(jobreg_registry **out, const jobreg_registry_options *opts)

@@ -32,15 +32,10 @@ static const size_t run_options_sizes[] = {
 
 int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version)
 {
-	jobreg_run_options defaults = JOBREG_RUN_OPTIONS_INIT;
+	static const jobreg_run_options defaults = JOBREG_RUN_OPTIONS_INIT;
 
-	if (!opts)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_run_options_init: opts is NULL");
-	if (version < 1 || version > JOBREG_RUN_OPTIONS_VERSION)
-		return jr_error_set(JOBREG_EVERSION, "jobreg_run_options: version %u is not supported", version);
-	memcpy(opts, &defaults, run_options_sizes[version - 1]);
-	opts->version = version;
-	return 0;
+	return jr_options_init(opts, &defaults, run_options_sizes, JOBREG_RUN_OPTIONS_VERSION, version,
+	                       "jobreg_run_options");
 }
 
 /* The host's log callback, callable from Python as log(level, name, message, extra_json). */

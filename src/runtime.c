@@ -29,15 +29,10 @@ static const size_t init_options_sizes[] = {
 
 int jobreg_init_options_init(jobreg_init_options *opts, unsigned int version)
 {
-	jobreg_init_options defaults = JOBREG_INIT_OPTIONS_INIT;
+	static const jobreg_init_options defaults = JOBREG_INIT_OPTIONS_INIT;
 
-	if (!opts)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_init_options_init: opts is NULL");
-	if (version < 1 || version > JOBREG_INIT_OPTIONS_VERSION)
-		return jr_error_set(JOBREG_EVERSION, "jobreg_init_options: version %u is not supported", version);
-	memcpy(opts, &defaults, init_options_sizes[version - 1]);
-	opts->version = version;
-	return 0;
+	return jr_options_init(opts, &defaults, init_options_sizes, JOBREG_INIT_OPTIONS_VERSION, version,
+	                       "jobreg_init_options");
 }
 
 static int python_status_error(PyStatus status)

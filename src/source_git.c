@@ -34,15 +34,10 @@ static const size_t git_options_sizes[] = {
 
 int jobreg_git_options_init(jobreg_git_options *opts, unsigned int version)
 {
-	jobreg_git_options defaults = JOBREG_GIT_OPTIONS_INIT;
+	static const jobreg_git_options defaults = JOBREG_GIT_OPTIONS_INIT;
 
-	if (!opts)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_git_options_init: opts is NULL");
-	if (version < 1 || version > JOBREG_GIT_OPTIONS_VERSION)
-		return jr_error_set(JOBREG_EVERSION, "jobreg_git_options: version %u is not supported", version);
-	memcpy(opts, &defaults, git_options_sizes[version - 1]);
-	opts->version = version;
-	return 0;
+	return jr_options_init(opts, &defaults, git_options_sizes, JOBREG_GIT_OPTIONS_VERSION, version,
+	                       "jobreg_git_options");
 }
 
 /* ---- slug rules ---- */

@@ -532,15 +532,10 @@ static const size_t sqlite_options_sizes[] = {
 
 int jobreg_sqlite_options_init(jobreg_sqlite_options *opts, unsigned int version)
 {
-	if (!opts)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_sqlite_options_init: opts is NULL");
-	if (version < 1 || version > JOBREG_SQLITE_OPTIONS_VERSION)
-		return jr_error_set(JOBREG_EVERSION,
-		                    "jobreg_sqlite_options: version %u is not supported (this library knows 1 to %u)",
-		                    version, JOBREG_SQLITE_OPTIONS_VERSION);
-	*opts = (jobreg_sqlite_options)JOBREG_SQLITE_OPTIONS_INIT;
-	opts->version = version;
-	return 0;
+	static const jobreg_sqlite_options defaults = JOBREG_SQLITE_OPTIONS_INIT;
+
+	return jr_options_init(opts, &defaults, sqlite_options_sizes, JOBREG_SQLITE_OPTIONS_VERSION, version,
+	                       "jobreg_sqlite_options");
 }
 
 int jobreg_storage_sqlite_open(jobreg_storage **out, const char *path,

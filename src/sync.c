@@ -342,15 +342,10 @@ static const size_t sync_options_sizes[] = {
 
 int jobreg_sync_options_init(jobreg_sync_options *opts, unsigned int version)
 {
-	if (!opts)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_sync_options_init: opts is NULL");
-	if (version < 1 || version > JOBREG_SYNC_OPTIONS_VERSION)
-		return jr_error_set(JOBREG_EVERSION,
-		                    "jobreg_sync_options: version %u is not supported (this library knows 1 to %u)",
-		                    version, JOBREG_SYNC_OPTIONS_VERSION);
-	*opts = (jobreg_sync_options)JOBREG_SYNC_OPTIONS_INIT;
-	opts->version = version;
-	return 0;
+	static const jobreg_sync_options defaults = JOBREG_SYNC_OPTIONS_INIT;
+
+	return jr_options_init(opts, &defaults, sync_options_sizes, JOBREG_SYNC_OPTIONS_VERSION, version,
+	                       "jobreg_sync_options");
 }
 
 static int refresh_sources(jobreg_refresh_result **out, jobreg_registry *reg, jobreg_storage *st,
