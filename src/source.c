@@ -47,9 +47,34 @@ void jr_source_destroy(jobreg_source *src)
 		Py_DECREF(src->state);
 		PyGILState_Release(gil);
 	}
+	while (src->retired) {
+		struct jr_retired_root *next = src->retired->next;
+
+		free(src->retired->text);
+		free(src->retired);
+		src->retired = next;
+	}
 	free(src->name);
 	free(src->root);
 	free(src);
+}
+
+int jr_source_set_root(jobreg_source *src, const char *root)
+{
+	struct jr_retired_root *old = malloc(sizeof(*old));
+	char *copy = jr_strdup(root);
+
+	if (!old || !copy) {
+		free(old);
+		free(copy);
+		return jr_error_oom();
+	}
+	old->text = src->root;
+	old->next = src->retired;
+	src->retired = old;
+	/* Release: a reader that sees the new pointer sees its text. */
+	__atomic_store_n(&src->root, copy, __ATOMIC_RELEASE);
+	return 0;
 }
 
 void jobreg_source_free(jobreg_source *src)
@@ -80,7 +105,7 @@ const char *jobreg_source_name(const jobreg_source *src)
 
 const char *jobreg_source_root(const jobreg_source *src)
 {
-	return src->root;
+	return __atomic_load_n(&src->root, __ATOMIC_ACQUIRE);
 }
 
 int jr_plan_add_module(jr_load_plan *plan, const char *name, const char *path,

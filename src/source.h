@@ -37,10 +37,17 @@ struct jr_source_ops {
 	void (*free)(jobreg_source *src);
 };
 
+/* A root string replaced while a host may still hold it. */
+struct jr_retired_root {
+	struct jr_retired_root *next;
+	char *text;
+};
+
 struct jobreg_source {
 	jobreg_source_t type;
 	char *name;
-	char *root;
+	char *root; /* changed only by jr_source_set_root() */
+	struct jr_retired_root *retired; /* earlier roots, freed with the source */
 	const struct jr_source_ops *ops;
 	PyObject *state; /* the Python-side loader object; GIL to touch */
 	int owned;       /* by a registry */
@@ -54,6 +61,13 @@ struct jobreg_source {
  * times, inodes), without recording modules; 0 when `root` is missing.
  */
 int jr_dir_fingerprint(const char *root, uint64_t *out);
+
+/*
+ * Replace the source's root with a copy of `root` (loading thread). The old
+ * string is kept until the source is freed, because jobreg_source_root()
+ * lends it to any thread.
+ */
+int jr_source_set_root(jobreg_source *src, const char *root);
 
 /* Allocate a source with the given type, name and root (copied). */
 int jr_source_new(jobreg_source **out, jobreg_source_t type, const char *name,

@@ -64,11 +64,14 @@ static int app_discover(jobreg_source *src, jr_load_plan *plan)
 {
 	if (!src->root[0]) {
 		char *found = locate_package(src->name);
+		int rc;
 
 		if (!found)
 			return 0;
-		free(src->root);
-		src->root = found;
+		rc = jr_source_set_root(src, found);
+		free(found);
+		if (rc < 0)
+			return rc;
 	}
 	return jr_dir_fingerprint(src->root, &plan->fingerprint);
 }
@@ -78,23 +81,16 @@ static int remember_location(jobreg_source *src)
 {
 	PyObject *location = PyObject_GetAttrString(src->state, "location");
 	const char *text = location ? PyUnicode_AsUTF8(location) : NULL;
-	char *copy;
+	int rc = 0;
 
 	if (!text) {
 		Py_XDECREF(location);
 		return jr_error_from_python(JOBREG_EPYTHON, "app location");
 	}
-	if (strcmp(text, src->root) != 0) {
-		copy = jr_strdup(text);
-		if (!copy) {
-			Py_DECREF(location);
-			return JOBREG_ENOMEM;
-		}
-		free(src->root);
-		src->root = copy;
-	}
+	if (strcmp(text, src->root) != 0)
+		rc = jr_source_set_root(src, text);
 	Py_DECREF(location);
-	return 0;
+	return rc;
 }
 
 static int app_import(jobreg_source *src, jr_load_plan *plan)

@@ -68,11 +68,11 @@ JOBREG_EXTERN(const char *) jobreg_source_name(const jobreg_source *src);
 
 /**
  * The source's root folder as given (jobs root, checkout folder), or "" for
- * an app before its first load. Borrowed; lives as long as the source,
- * except an app's: its loads set it, and replace it when they find the
- * package in another folder, so read it while no load of its registry runs
- * in another thread and copy it if you keep it. Other sources' roots never
- * change.
+ * an app before its package is found. Borrowed; lives as long as the source.
+ * An app's root changes when a load finds its package (first "" then the
+ * package's folder, later another folder if the package moved); a string
+ * returned before stays valid, with its old text, until the source is
+ * freed. Other sources' roots never change. Any thread.
  */
 JOBREG_EXTERN(const char *) jobreg_source_root(const jobreg_source *src);
 

@@ -363,7 +363,7 @@ static inline size_t count_records(jobreg_storage *st, jobreg_installed_filter w
 static inline const char *python(const char *code, const char *arg)
 {
 	static char out[8192];
-	char script[4096], argument[4096], command[16384];
+	char script[4096], argument[8192], command[16384];
 	FILE *p;
 	size_t n;
 

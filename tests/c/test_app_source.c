@@ -210,6 +210,59 @@ static void test_reload_reimports_an_app_only_when_its_files_change(void)
 	jobreg_registry_free(reg);
 }
 
+static void test_root_follows_the_package_and_old_roots_stay_readable(void)
+{
+	static char other[4096];
+	jobreg_init_options opts = JOBREG_INIT_OPTIONS_INIT;
+	const char *path[1], *before_load, *first_root;
+	char expected[4200], moved_from[4200];
+	jobreg_registry *reg = NULL;
+	jobreg_source *src = NULL;
+	jobreg_snapshot *snap;
+
+	/* A second python_path folder, after the shared one. */
+	snprintf(other, sizeof(other), "%s", jr_tmpdir());
+	path[0] = other;
+	opts.python_path = path;
+	opts.python_path_count = 1;
+	CHECK(jobreg_init(&opts) > 0);
+	snprintf(moved_from, sizeof(moved_from), "%s/moving_app", other);
+	jr_write(moved_from, "__init__.py",
+	         "from jobreg.apps import AppConfig\n"
+	         "class MovingConfig(AppConfig):\n    name = 'moving_app'\n"
+	         "config = MovingConfig\n");
+	jr_write(moved_from, "jobs.py", job_module);
+
+	CHECK_OK(jobreg_registry_new(&reg, NULL));
+	CHECK_OK(jobreg_source_app_new(&src, "moving_app"));
+	CHECK_OK(jobreg_registry_add_source(reg, src));
+	before_load = jobreg_source_root(src);
+	CHECK_STR(before_load, "");
+	CHECK_OK(jobreg_registry_load(reg));
+	first_root = jobreg_source_root(src);
+	CHECK_STR(first_root, moved_from);
+
+	/* The package moves to the first python_path folder: the next load
+	 * imports it from there, and the strings lent before stay valid. */
+	write_in("moving_app", "__init__.py",
+	         "from jobreg.apps import AppConfig\n"
+	         "class MovingConfig(AppConfig):\n    name = 'moving_app'\n"
+	         "config = MovingConfig\n");
+	write_in("moving_app", "jobs.py", job_module);
+	jr_rmtree(moved_from);
+	CHECK_OK(jobreg_registry_reload(reg));
+	snap = take_snapshot(reg);
+	print_load_errors(snap);
+	CHECK(job_at(snap, "moving_app.jobs.Tidy") != NULL);
+	snprintf(expected, sizeof(expected), "%s/moving_app", lib);
+	CHECK_STR(jobreg_source_root(src), expected);
+	CHECK_STR(first_root, moved_from);
+	CHECK_STR(before_load, "");
+	jobreg_snapshot_free(snap);
+	jobreg_registry_free(reg);
+	CHECK(jobreg_shutdown() > 0);
+}
+
 static const struct jr_test tests[] = {
 	{ "config_attribute_with_a_relative_dotted_jobs_module", test_config_attribute_with_a_relative_dotted_jobs_module },
 	{ "apps_module_with_an_empty_package_and_an_absolute_jobs_module", test_apps_module_with_an_empty_package_and_an_absolute_jobs_module },
@@ -220,6 +273,7 @@ static const struct jr_test tests[] = {
 	{ "two_config_classes_in_apps_is_an_error_listing_them", test_two_config_classes_in_apps_is_an_error_listing_them },
 	{ "a_package_that_does_not_exist_is_a_load_error", test_a_package_that_does_not_exist_is_a_load_error },
 	{ "reload_reimports_an_app_only_when_its_files_change", test_reload_reimports_an_app_only_when_its_files_change },
+	{ "root_follows_the_package_and_old_roots_stay_readable", test_root_follows_the_package_and_old_roots_stay_readable },
 };
 
 int main(int argc, char **argv)
