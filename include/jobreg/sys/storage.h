@@ -17,10 +17,12 @@
  *    jobreg_storage_error_set() before returning; otherwise the library
  *    records a generic message naming the callback. A positive or unknown
  *    code is treated as JOBREG_ESTORAGE.
- *  - When a callback fails, the library calls `rollback` and returns the
- *    error to its caller (keeping the backend's message). When `commit`
- *    fails the library calls `rollback` too: after a failed commit, a
- *    rollback must leave the data as before `begin`.
+ *  - When a callback after `begin` fails, the library calls `rollback` and
+ *    returns the error to its caller (keeping the backend's message). When
+ *    `commit` fails the library calls `rollback` too: after a failed
+ *    commit, a rollback must leave the data as before `begin`. When `begin`
+ *    itself fails, nothing follows it (no `rollback`): a failed `begin`
+ *    must leave no transaction open.
  *  - The library never writes to the table, and copies only the bytes of
  *    the table's `version` (below) when the storage is created: the host
  *    may free or reuse its table afterwards.
