@@ -125,7 +125,6 @@ static char *describe_position(const struct stack *st, int *after)
 	return jr_buf_detach(&b);
 }
 
-/* "NAME:L:C: WHAT in 'PATH': DETAIL" with the reader's position as PATH. */
 /* How many bytes of `s` a message shows when at most `max` fit: whole UTF-8
  * characters only, so that a cut never leaves half of one. */
 static int shown_len(const char *s, int max)
@@ -139,6 +138,7 @@ static int shown_len(const char *s, int max)
 	return n;
 }
 
+/* "NAME:L:C: WHAT in 'PATH': DETAIL" with the reader's position as PATH. */
 static int fail_at(struct reader *r, unsigned int line, unsigned int column,
                    const char *what, const char *detail)
 {

@@ -44,6 +44,9 @@ typedef struct jr_git_source {
 	 * other threads meanwhile keep the imported head as fingerprint. */
 	int moving;
 	pthread_t mover;
+	/* A sync or ensure-head of this source holds (or is taking) the lock
+	 * file: a load must not wait for it, it may be that very move's. */
+	int move_holds_lock_file;
 } jr_git_source;
 
 static inline jr_git_source *jr_git_of(jobreg_source *src)

@@ -186,6 +186,13 @@ static int loaded_at(jr_git_source *g, const git_oid *head)
 	return yes;
 }
 
+static void set_holds_lock_file(jr_git_source *g, int holds)
+{
+	pthread_mutex_lock(&g->state_lock);
+	g->move_holds_lock_file = holds;
+	pthread_mutex_unlock(&g->state_lock);
+}
+
 static void set_moving(jr_git_source *g, int moving)
 {
 	pthread_mutex_lock(&g->state_lock);
@@ -639,6 +646,9 @@ static int run_locked(struct move *m, int (*step)(struct move *m, const char *ar
 		rc = check_slug_unique(m->reg, m->g);
 	if (rc == 0)
 		rc = make_dirs(m->g, m->g->git_root);
+	/* Said before the flock: a load of this source waiting for the lock
+	 * file must see that this move, not another process, holds it. */
+	set_holds_lock_file(m->g, 1);
 	if (rc == 0)
 		rc = lock_checkout(&fd, m->g);
 	if (rc == 0) {
@@ -647,6 +657,7 @@ static int run_locked(struct move *m, int (*step)(struct move *m, const char *ar
 	}
 	move_free(m);
 	unlock_checkout(fd);
+	set_holds_lock_file(m->g, 0);
 	return rc;
 }
 

@@ -219,13 +219,16 @@ static int load_sources(jobreg_registry *reg, jr_load_plan *plans, const struct 
 		plans[i].part = found;
 		if ((rc = src->ops->discover(src, &plans[i])) < 0)
 			return rc;
-		/* Left out: skipped by a sync, another source's turn (once this
-		 * registry imported it), or unchanged since it was imported. */
-		if ((req->skip && req->skip(src, &plans[i], req->payload)) ||
+		/* Left out: its checkout is being moved by someone else, skipped
+		 * by a sync, another source's turn (once this registry imported
+		 * it), or unchanged since it was imported. */
+		if ((plans[i].keep_loaded && src->loaded_part) ||
+		    (req->skip && req->skip(src, &plans[i], req->payload)) ||
 		    (req->only && src != req->only && src->loaded_part) ||
 		    (req->only_changed && unchanged(src, &plans[i]))) {
 			plans[i].part = NULL;
 			jr_part_unref(found);
+			jr_plan_release_lock(&plans[i]);
 			if ((rc = keep_or_empty(src, &plans[i])) < 0)
 				return rc;
 		} else {

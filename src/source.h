@@ -28,7 +28,12 @@ typedef struct jr_load_plan {
 	size_t module_count, module_capacity;
 	uint64_t fingerprint; /* of every file and folder seen, for reloads */
 	int reimport;         /* this load imports the source */
+	int keep_loaded;      /* discovery says: keep the last import, read nothing */
 	double import_timeout; /* seconds per module, 0 = none */
+	/* A shared lock on a git checkout's lock file, held from discovery
+	 * until the import is done, so no other process moves it meanwhile. */
+	int holds_checkout_lock;
+	int checkout_lock_fd;
 } jr_load_plan;
 
 struct jr_source_ops {
@@ -68,6 +73,9 @@ int jr_dir_fingerprint(const char *root, uint64_t *out);
  * lends it to any thread.
  */
 int jr_source_set_root(jobreg_source *src, const char *root);
+
+/* Drop the plan's checkout lock, if it holds one (the load is done with the files). */
+void jr_plan_release_lock(jr_load_plan *plan);
 
 /* Allocate a source with the given type, name and root (copied). */
 int jr_source_new(jobreg_source **out, jobreg_source_t type, const char *name,

@@ -12,9 +12,13 @@
 #define _GNU_SOURCE
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "git_internal.h"
@@ -235,22 +239,89 @@ int jobreg_git_slug_check(const char *slug)
 
 /* ---- the source type ---- */
 
+static int move_in_this_process(jr_git_source *g)
+{
+	int yes;
+
+	pthread_mutex_lock(&g->state_lock);
+	yes = g->move_holds_lock_file;
+	pthread_mutex_unlock(&g->state_lock);
+	return yes;
+}
+
+/*
+ * Take a shared lock on the checkout's lock file for this load, so that no
+ * other process moves the checkout while the load reads it (movers take it
+ * exclusively). A load that has code already never waits: while another
+ * process moves the checkout, it keeps that code (returns 1). A first load
+ * waits for the move to end. A move of this very source in this process
+ * holds the lock itself: then the load goes on without it (its own trial
+ * load, or a load while it fetches and the files stand still).
+ */
+static int lock_for_load(jr_git_source *g, jr_load_plan *plan, int have_code)
+{
+	int fd = open(g->lock_path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	/* No git root yet (nothing to read), or a folder we may not write:
+	 * the load goes on unlocked (docs/workers.md). */
+	if (fd < 0)
+		return 0;
+	for (;;) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+			plan->holds_checkout_lock = 1;
+			plan->checkout_lock_fd = fd;
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || move_in_this_process(g)) {
+			close(fd);
+			return 0;
+		}
+		if (have_code) {
+			close(fd);
+			return 1;
+		}
+		/* Polling, not a blocking flock: a move of this source that
+		 * starts now in another thread would wait for our load. */
+		usleep(20000);
+	}
+}
+
+/* This load keeps the code imported last; the checkout is not read. */
+static void keep_imported(jr_git_source *g, jr_load_plan *plan)
+{
+	plan->fingerprint = jr_git_fingerprint(&g->imported);
+	plan->keep_loaded = 1;
+	g->discovered = g->imported;
+	g->discovered_valid = 1;
+}
+
 static int git_discover(jobreg_source *src, jr_load_plan *plan)
 {
 	jr_git_source *g = jr_git_of(src);
 	git_oid head;
-	int rc = jr_git_read_head(&head, g, src->root);
+	int rc, have_code;
 
 	pthread_mutex_lock(&g->state_lock);
-	if (g->moving && !pthread_equal(g->mover, pthread_self()) && g->imported_valid) {
+	have_code = g->imported_valid;
+	if (g->moving && !pthread_equal(g->mover, pthread_self()) && have_code) {
 		/* Half-way through a sync in another thread: what is on disk is
 		 * not accepted yet, so this load keeps what it has. */
-		plan->fingerprint = jr_git_fingerprint(&g->imported);
-		g->discovered = g->imported;
-		g->discovered_valid = 1;
+		keep_imported(g, plan);
 		pthread_mutex_unlock(&g->state_lock);
 		return 0;
 	}
+	pthread_mutex_unlock(&g->state_lock);
+	if (lock_for_load(g, plan, have_code)) {
+		pthread_mutex_lock(&g->state_lock);
+		keep_imported(g, plan);
+		pthread_mutex_unlock(&g->state_lock);
+		return 0;
+	}
+	rc = jr_git_read_head(&head, g, src->root);
+
+	pthread_mutex_lock(&g->state_lock);
 	g->discovered_valid = rc == 0;
 	if (rc == 0) {
 		git_oid_cpy(&g->discovered, &head);

@@ -8,8 +8,12 @@
 #include "loadutil.h"
 
 #include <jobreg/sys/storage.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
 
 static char *file_url(const char *dir)
 {
@@ -324,6 +328,104 @@ static void test_ensure_head_reloads_code_another_process_checked_out(void)
 	CHECK_OK(jobreg_git_ensure_head(&changed, reg, src, t.second));
 	CHECK(resolves(reg, "ens_shared.jobs.Second"));
 	jobreg_registry_free(reg);
+}
+
+/* ---- loads while another process moves the checkout ---- */
+
+/* Hold `<git_root>/.<slug>.lock` as a mover in another process does (a
+ * lock of another open file is exactly that to flock()); -1 on failure. */
+static int lock_like_a_mover(const char *git_root, const char *slug)
+{
+	char path[4300];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.%s.lock", git_root, slug);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		CHECK_INT(flock(fd, LOCK_EX), 0);
+	return fd;
+}
+
+/* What another process does while it holds the lock: check `commit` out. */
+static void move_checkout(const char *git_root, const char *slug, const struct two_commits *t,
+                          const char *commit)
+{
+	GIT_IN(jr_path(git_root, slug), "fetch -q '%s' main", t->up);
+	GIT_IN(jr_path(git_root, slug), "checkout -q --detach %s", commit);
+}
+
+static void test_loads_keep_their_code_while_another_process_moves_the_checkout(void)
+{
+	struct two_commits t;
+	const char *git_root = jr_tmpdir();
+	jobreg_registry *reg = new_registry();
+	uint64_t gen;
+	int fd;
+
+	two_commit_source(&t, reg, "moved_meanwhile", git_root);
+	gen = generation_of(reg);
+	fd = lock_like_a_mover(git_root, "moved_meanwhile");
+	move_checkout(git_root, "moved_meanwhile", &t, t.second);
+
+	/* Mid-move (the files may be half of each commit): neither a reload
+	 * nor a full load reads them, and neither waits. */
+	CHECK_OK(jobreg_registry_reload(reg));
+	CHECK_INT(generation_of(reg), gen);
+	CHECK_OK(jobreg_registry_load(reg));
+	CHECK(resolves(reg, "moved_meanwhile.jobs.First"));
+	CHECK(!resolves(reg, "moved_meanwhile.jobs.Second"));
+
+	close(fd); /* the move is over */
+	CHECK_OK(jobreg_registry_reload(reg));
+	CHECK(resolves(reg, "moved_meanwhile.jobs.Second"));
+	jobreg_registry_free(reg);
+}
+
+struct finishing_move {
+	const char *git_root;
+	const struct two_commits *t;
+	int fd;
+};
+
+static void *finish_move_later(void *arg)
+{
+	struct finishing_move *f = arg;
+
+	usleep(300000);
+	move_checkout(f->git_root, "moved_first", f->t, f->t->second);
+	close(f->fd);
+	return NULL;
+}
+
+static void test_a_first_load_waits_for_a_move_in_another_process(void)
+{
+	struct two_commits t;
+	const char *git_root = jr_tmpdir();
+	jobreg_registry *reg = new_registry(), *worker;
+	struct finishing_move f = { git_root, &t, -1 };
+	struct timespec start, end;
+	pthread_t thread;
+	double waited;
+
+	two_commit_source(&t, reg, "moved_first", git_root);
+	jobreg_registry_free(reg);
+
+	/* A new worker on the same git root has no code yet: it waits for
+	 * the move and then imports the commit the mover left. */
+	worker = new_registry();
+	add_git_source(worker, "moved_first", file_url(t.up), NULL, git_root);
+	f.fd = lock_like_a_mover(git_root, "moved_first");
+	CHECK(pthread_create(&thread, NULL, finish_move_later, &f) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	CHECK_OK(jobreg_registry_load(worker));
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	pthread_join(thread, NULL);
+	waited = (double)(end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9;
+	CHECK(waited >= 0.25);
+	CHECK(resolves(worker, "moved_first.jobs.Second"));
+	CHECK(!resolves(worker, "moved_first.jobs.First"));
+	jobreg_registry_free(worker);
 }
 
 /* ---- transports ---- */
@@ -1187,6 +1289,8 @@ static const struct jr_test tests[] = {
 	{ "ensure_head_clones_when_there_is_no_checkout", test_ensure_head_clones_when_there_is_no_checkout },
 	{ "ensure_head_of_an_unknown_commit_is_not_found_and_changes_nothing", test_ensure_head_of_an_unknown_commit_is_not_found_and_changes_nothing },
 	{ "ensure_head_reloads_code_another_process_checked_out", test_ensure_head_reloads_code_another_process_checked_out },
+	{ "loads_keep_their_code_while_another_process_moves_the_checkout", test_loads_keep_their_code_while_another_process_moves_the_checkout },
+	{ "a_first_load_waits_for_a_move_in_another_process", test_a_first_load_waits_for_a_move_in_another_process },
 	{ "sync_over_git_daemon", test_sync_over_git_daemon },
 	{ "sync_over_http_with_a_token", test_sync_over_http_with_a_token },
 	{ "wrong_token_is_a_clear_authentication_error", test_wrong_token_is_a_clear_authentication_error },
