@@ -49,6 +49,14 @@ typedef struct jr_git_source {
 	int move_holds_lock_file;
 } jr_git_source;
 
+/*
+ * How many checkouts the calling thread holds the lock file of, as a mover
+ * (git_sync.c). A load inside a move never waits for another checkout's
+ * lock file: with two movers each waiting for the other's checkout, that
+ * would be a deadlock across processes.
+ */
+extern _Thread_local int jr_git_moves_held;
+
 static inline jr_git_source *jr_git_of(jobreg_source *src)
 {
 	return (jr_git_source *)src;

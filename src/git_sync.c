@@ -186,11 +186,14 @@ static int loaded_at(jr_git_source *g, const git_oid *head)
 	return yes;
 }
 
+_Thread_local int jr_git_moves_held;
+
 static void set_holds_lock_file(jr_git_source *g, int holds)
 {
 	pthread_mutex_lock(&g->state_lock);
 	g->move_holds_lock_file = holds;
 	pthread_mutex_unlock(&g->state_lock);
+	jr_git_moves_held += holds ? 1 : -1;
 }
 
 static void set_moving(jr_git_source *g, int moving)

@@ -254,7 +254,8 @@ static int move_in_this_process(jr_git_source *g)
  * other process moves the checkout while the load reads it (movers take it
  * exclusively). A load that has code already never waits: while another
  * process moves the checkout, it keeps that code (returns 1). A first load
- * waits for the move to end. A move of this very source in this process
+ * waits for the move to end, unless it runs inside a move of another
+ * checkout (jr_git_moves_held). A move of this very source in this process
  * holds the lock itself: then the load goes on without it (its own trial
  * load, or a load while it fetches and the files stand still).
  */
@@ -274,7 +275,8 @@ static int lock_for_load(jr_git_source *g, jr_load_plan *plan, int have_code)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EWOULDBLOCK || move_in_this_process(g)) {
+		if (errno != EWOULDBLOCK || move_in_this_process(g) ||
+		    (jr_git_moves_held > 0 && !have_code)) {
 			close(fd);
 			return 0;
 		}

@@ -428,6 +428,46 @@ static void test_a_first_load_waits_for_a_move_in_another_process(void)
 	jobreg_registry_free(worker);
 }
 
+static void *release_later(void *arg)
+{
+	usleep(3000000);
+	close(*(int *)arg);
+	return NULL;
+}
+
+static void test_a_move_never_waits_for_another_checkout(void)
+{
+	const char *git_root = jr_tmpdir();
+	char up[4096];
+	jobreg_registry *reg = new_registry();
+	jobreg_source *src;
+	struct timespec start, end;
+	pthread_t thread;
+	double took;
+	int fd;
+
+	/* Syncing `mover_a` imports the never-imported `waiting_b` too, while
+	 * it holds mover_a's lock file. Another process holds waiting_b's
+	 * (it may be waiting for mover_a's: two movers waiting for each other
+	 * would never end), so this load must not wait for it. */
+	snprintf(up, sizeof(up), "%s", make_upstream(jr_tmpdir(), "mover_a", "Alpha"));
+	src = add_git_source(reg, "mover_a", file_url(up), NULL, git_root);
+	add_git_source(reg, "waiting_b", file_url(make_upstream(jr_tmpdir(), "waiting_b", "Beta")), NULL,
+	               git_root);
+	fd = lock_like_a_mover(git_root, "waiting_b");
+	CHECK(pthread_create(&thread, NULL, release_later, &fd) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	CHECK_OK(jobreg_git_sync(NULL, reg, src, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	took = (double)(end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9;
+	if (took >= 2.5)
+		fprintf(stderr, "the sync waited %.1f s for another checkout's lock\n", took);
+	CHECK(took < 2.5);
+	CHECK(resolves(reg, "mover_a.jobs.Alpha"));
+	pthread_join(thread, NULL);
+	jobreg_registry_free(reg);
+}
+
 /* ---- transports ---- */
 
 /* `<base>/<name>` served by `git daemon`; the URL in `url`. */
@@ -1291,6 +1331,7 @@ static const struct jr_test tests[] = {
 	{ "ensure_head_reloads_code_another_process_checked_out", test_ensure_head_reloads_code_another_process_checked_out },
 	{ "loads_keep_their_code_while_another_process_moves_the_checkout", test_loads_keep_their_code_while_another_process_moves_the_checkout },
 	{ "a_first_load_waits_for_a_move_in_another_process", test_a_first_load_waits_for_a_move_in_another_process },
+	{ "a_move_never_waits_for_another_checkout", test_a_move_never_waits_for_another_checkout },
 	{ "sync_over_git_daemon", test_sync_over_git_daemon },
 	{ "sync_over_http_with_a_token", test_sync_over_http_with_a_token },
 	{ "wrong_token_is_a_clear_authentication_error", test_wrong_token_is_a_clear_authentication_error },
