@@ -3,6 +3,7 @@
 #
 #   tools/fuzz.sh TARGET [MINUTES] [LIBFUZZER_OPTION...]
 #   tools/fuzz.sh all [MINUTES]          every target, one after the other
+#   tools/fuzz.sh TARGET --run FILE...   run these inputs once (a crash's)
 #
 # TARGET is config, resolve, slug or meta; MINUTES defaults to 5.
 #
@@ -25,13 +26,19 @@ cd "$(dirname "$0")/.."
 
 usage() {
 	echo "usage: $0 config|resolve|slug|meta|all [MINUTES] [LIBFUZZER_OPTION...]" >&2
+	echo "       $0 config|resolve|slug|meta --run FILE..." >&2
 	exit 2
 }
 [ $# -ge 1 ] || usage
 target=$1
 shift
 minutes=5
-if [ $# -ge 1 ]; then
+run_files=0
+if [ "${1:-}" = --run ]; then
+	run_files=1
+	shift
+	[ $# -ge 1 ] || usage
+elif [ $# -ge 1 ]; then
 	minutes=$1
 	shift
 fi
@@ -73,6 +80,10 @@ run_one() {
 		"$build/fuzz-corpus/$t" "tests/fuzz/corpus/$t"
 }
 
+if [ "$run_files" = 1 ]; then
+	case $target in config | resolve | slug | meta) ;; *) usage ;; esac
+	exec "$build/tests/fuzz/fuzz_$target" "$@"
+fi
 if [ "$target" = all ]; then
 	for t in config resolve slug meta; do
 		run_one "$t" "$@"
