@@ -11,6 +11,8 @@
  *   - a no-op jobreg_git_sync() (remote unchanged: fetch, nothing to move,
  *     nothing imported), against `git fetch` of the same clone;
  *   - jobreg_git_ensure_head() at the current head (no network, no import);
+ *   - jobreg_registry_reload() with nothing changed (reads HEAD under the
+ *     checkout's lock file, taken shared; imports nothing);
  *   - the first sync (the clone), against `git clone` of the same repository.
  */
 #define _GNU_SOURCE
@@ -93,7 +95,7 @@ int main(int argc, char **argv)
 	int runs = argc > 2 ? atoi(argv[2]) : 200, r;
 	char tmp[] = "/tmp/jobreg-bench-git-XXXXXX", upstream[4200], url[4300], git_root[4200], cmd[9000];
 	double *sync = calloc(runs, sizeof(double)), *ensure = calloc(runs, sizeof(double));
-	double *git_fetch = calloc(runs, sizeof(double));
+	double *git_fetch = calloc(runs, sizeof(double)), *reload = calloc(runs, sizeof(double));
 	double clone_lib, clone_git, t0;
 	jobreg_git_options opts = JOBREG_GIT_OPTIONS_INIT;
 	jobreg_registry *reg = NULL;
@@ -140,6 +142,10 @@ int main(int argc, char **argv)
 		if (jobreg_git_ensure_head(&changed, reg, src, head) < 0 || changed)
 			return 1;
 		ensure[r] = now() - t0;
+		t0 = now();
+		if (jobreg_registry_reload(reg) < 0)
+			return 1;
+		reload[r] = now() - t0;
 	}
 	snprintf(cmd, sizeof(cmd), "cd '%s/plain-clone' && git fetch -q origin", tmp);
 	for (r = 0; r < git_runs; r++) {
@@ -154,6 +160,7 @@ int main(int argc, char **argv)
 	printf("no-op sync (fetch, nothing moved):        %8.2f ms   git fetch: %8.2f ms (process)\n",
 	       median(sync, runs) * 1e3, median(git_fetch, git_runs) * 1e3);
 	printf("ensure-head at the current head:          %8.4f ms\n", median(ensure, runs) * 1e3);
+	printf("reload, nothing changed (lock file shared): %6.4f ms\n", median(reload, runs) * 1e3);
 	jobreg_registry_free(reg);
 	jobreg_shutdown();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
