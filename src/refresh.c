@@ -510,8 +510,8 @@ int jobreg_refresh_options_init(jobreg_refresh_options *opts, unsigned int versi
 {
 	static const jobreg_refresh_options defaults = JOBREG_REFRESH_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, refresh_options_sizes, JOBREG_REFRESH_OPTIONS_VERSION, version,
-	                       "jobreg_refresh_options");
+	return jr_options_init(opts, &defaults, refresh_options_sizes,
+	                       JOBREG_REFRESH_OPTIONS_VERSION, version, "jobreg_refresh_options");
 }
 
 /* Meta.task_queues as the record's JSON text; "[]" needs no allocation. */

@@ -38,8 +38,8 @@ int jobreg_registry_options_init(jobreg_registry_options *opts, unsigned int ver
 {
 	static const jobreg_registry_options defaults = JOBREG_REGISTRY_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, registry_options_sizes, JOBREG_REGISTRY_OPTIONS_VERSION, version,
-	                       "jobreg_registry_options");
+	return jr_options_init(opts, &defaults, registry_options_sizes,
+	                       JOBREG_REGISTRY_OPTIONS_VERSION, version, "jobreg_registry_options");
 }
 
 int jobreg_registry_new(jobreg_registry **out, const jobreg_registry_options *opts)

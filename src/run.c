@@ -34,8 +34,8 @@ int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version)
 {
 	static const jobreg_run_options defaults = JOBREG_RUN_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, run_options_sizes, JOBREG_RUN_OPTIONS_VERSION, version,
-	                       "jobreg_run_options");
+	return jr_options_init(opts, &defaults, run_options_sizes,
+	                       JOBREG_RUN_OPTIONS_VERSION, version, "jobreg_run_options");
 }
 
 /* The host's log callback, callable from Python as log(level, name, message, extra_json). */

@@ -31,8 +31,8 @@ int jobreg_init_options_init(jobreg_init_options *opts, unsigned int version)
 {
 	static const jobreg_init_options defaults = JOBREG_INIT_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, init_options_sizes, JOBREG_INIT_OPTIONS_VERSION, version,
-	                       "jobreg_init_options");
+	return jr_options_init(opts, &defaults, init_options_sizes,
+	                       JOBREG_INIT_OPTIONS_VERSION, version, "jobreg_init_options");
 }
 
 static int python_status_error(PyStatus status)

@@ -40,8 +40,8 @@ int jobreg_git_options_init(jobreg_git_options *opts, unsigned int version)
 {
 	static const jobreg_git_options defaults = JOBREG_GIT_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, git_options_sizes, JOBREG_GIT_OPTIONS_VERSION, version,
-	                       "jobreg_git_options");
+	return jr_options_init(opts, &defaults, git_options_sizes,
+	                       JOBREG_GIT_OPTIONS_VERSION, version, "jobreg_git_options");
 }
 
 /* ---- slug rules ---- */

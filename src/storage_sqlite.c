@@ -534,8 +534,8 @@ int jobreg_sqlite_options_init(jobreg_sqlite_options *opts, unsigned int version
 {
 	static const jobreg_sqlite_options defaults = JOBREG_SQLITE_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, sqlite_options_sizes, JOBREG_SQLITE_OPTIONS_VERSION, version,
-	                       "jobreg_sqlite_options");
+	return jr_options_init(opts, &defaults, sqlite_options_sizes,
+	                       JOBREG_SQLITE_OPTIONS_VERSION, version, "jobreg_sqlite_options");
 }
 
 int jobreg_storage_sqlite_open(jobreg_storage **out, const char *path,

@@ -344,8 +344,8 @@ int jobreg_sync_options_init(jobreg_sync_options *opts, unsigned int version)
 {
 	static const jobreg_sync_options defaults = JOBREG_SYNC_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, sync_options_sizes, JOBREG_SYNC_OPTIONS_VERSION, version,
-	                       "jobreg_sync_options");
+	return jr_options_init(opts, &defaults, sync_options_sizes,
+	                       JOBREG_SYNC_OPTIONS_VERSION, version, "jobreg_sync_options");
 }
 
 static int refresh_sources(jobreg_refresh_result **out, jobreg_registry *reg, jobreg_storage *st,
