@@ -1,6 +1,7 @@
 """The package itself: the library it opened, the borrowed interpreter, one Job class,
 errors as exceptions carrying the library's code and message."""
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 import jobreg
 from jobreg import _errors
 from jobreg._ffi import lib
+from conftest import write_tree
 
 
 def run_python(code, **env):
@@ -183,3 +185,52 @@ def test_a_closed_object_raises_state_error(registry):
     assert st.closed
     with pytest.raises(jobreg.StateError):
         st.list()
+
+
+def test_an_optimized_interpreter_compiles_the_librarys_modules_itself(tmp_path):
+    # The library's Python modules are compiled at build time for an
+    # interpreter without -O; under -O it compiles them from their sources
+    # instead, and loading behaves the same. (-OO is out of reach: cffi's
+    # C parser needs docstrings, docs/python.md.)
+    root = write_tree(tmp_path / "jobs", {
+        "counted.py": '''
+            from jobreg.jobs import IntegerVar, Job, register_jobs
+
+            class Counted(Job):
+                """Counts things."""
+                count = IntegerVar(default=3, min_value=1)
+
+                class Meta:
+                    name = "Counted"
+
+            register_jobs(Counted)
+            ''',
+        "broken.py": "raise ValueError('on purpose')\n",
+    })
+    code = f'''
+import json, sys
+import jobreg
+reg = jobreg.Registry()
+reg.add_dir({str(root)!r})
+snap = reg.load()
+job = reg["counted.Counted"]
+print(json.dumps({{
+    "optimize": sys.flags.optimize,
+    "class_paths": snap.class_paths,
+    "errors": [(e.module, e.type, e.message) for e in snap.load_errors],
+    "name": job.name,
+    "count": job.variables["properties"]["count"],
+    "code_file": jobreg.jobs.Job.run.__code__.co_filename,
+}}))
+reg.close()
+'''
+    proc = subprocess.run([sys.executable, "-O", "-c", code], env=dict(os.environ),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["optimize"] == 1
+    assert out["class_paths"] == ["counted.Counted"]
+    assert out["errors"] == [["broken", "ValueError", "on purpose"]]
+    assert out["name"] == "Counted"
+    assert out["count"]["default"] == 3
+    assert out["code_file"] == "<jobreg>/jobreg/jobs.py"
