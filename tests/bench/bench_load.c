@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "benchtree.h"
+
 #ifndef PYTHON_FOR_TESTS
 #define PYTHON_FOR_TESTS "/usr/bin/python3"
 #endif
@@ -32,72 +34,9 @@
 #error "PYSHARED_EXE (the full path of the built pyshared) must be defined"
 #endif
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void write_tree(const char *root, int modules, int jobs)
-{
-	char path[4096];
-	int m, j;
-
-	mkdir(root, 0755);
-	for (m = 0; m < modules; m++) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/group%02d", root, m / 20);
-		mkdir(path, 0755);
-		snprintf(path, sizeof(path), "%s/group%02d/__init__.py", root, m / 20);
-		f = fopen(path, "w");
-		fclose(f);
-		snprintf(path, sizeof(path), "%s/group%02d/jobs_%03d.py", root, m / 20, m);
-		f = fopen(path, "w");
-		if (!f) {
-			perror(path);
-			exit(1);
-		}
-		fprintf(f, "from jobreg.jobs import Job, register_jobs, StringVar, IntegerVar\n\n"
-		           "name = \"Group %d\"\n\n", m / 20);
-		for (j = 0; j < jobs; j++)
-			fprintf(f, "\nclass Job%d(Job):\n"
-			           "    \"\"\"Job %d of module %d.\"\"\"\n"
-			           "    device = StringVar(description=\"Device name\", max_length=64)\n"
-			           "    count = IntegerVar(min_value=1, max_value=100, default=%d)\n\n"
-			           "    class Meta:\n"
-			           "        name = \"Module %d job %d\"\n"
-			           "        description = \"Does thing %d.\"\n\n"
-			           "    def run(self, device, count):\n"
-			           "        return {\"device\": device, \"count\": count}\n",
-			        j, j, m, j + 1, m, j, j);
-		fprintf(f, "\nregister_jobs(");
-		for (j = 0; j < jobs; j++)
-			fprintf(f, "%sJob%d", j ? ", " : "", j);
-		fprintf(f, ")\n");
-		fclose(f);
-	}
-}
-
 static const char baseline_script[] =
-	"import sys, time, types, os\n"
-	"root = sys.argv[1]\n"
-	"pkg = types.ModuleType('jobreg'); pkg.__path__ = []\n"
-	"jobs = types.ModuleType('jobreg.jobs')\n"
-	"class Job: pass\n"
-	"class _Var:\n"
-	"    def __init__(self, **kw): self.kw = kw\n"
-	"registered = []\n"
-	"jobs.Job = Job; jobs.StringVar = _Var; jobs.IntegerVar = _Var\n"
-	"jobs.register_jobs = lambda *c: registered.extend(c)\n"
-	"sys.modules['jobreg'] = pkg; sys.modules['jobreg.jobs'] = jobs\n"
-	"names = []\n"
-	"for d in sorted(os.listdir(root)):\n"
-	"    names.append(d)\n"
-	"    names += [d + '.' + f[:-3] for f in sorted(os.listdir(os.path.join(root, d))) if f.endswith('.py') and f != '__init__.py']\n"
-	"sys.path.insert(0, root)\n"
-	"import importlib\n"
+	BENCH_STANDIN_PRELUDE
+	"import time\n"
 	"start = time.perf_counter()\n"
 	"for n in names: importlib.import_module(n)\n"
 	"print(time.perf_counter() - start, len(registered))\n";
