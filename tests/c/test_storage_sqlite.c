@@ -231,6 +231,21 @@ static void test_open_creates_the_schema_at_user_version_2_in_wal_mode(void)
 	CHECK_STR(sql_query(db, "PRAGMA user_version"), "2");
 }
 
+/* The reopened storage holds what `before` (freed here) showed, and a
+ * refresh of the same snapshot writes nothing. */
+static void expect_as_before(jobreg_storage *st, char *before, jobreg_snapshot *snap)
+{
+	jobreg_refresh_result *res = NULL;
+	char *after = dump_storage(st, 1);
+
+	CHECK_STR(after, before);
+	CHECK_OK(jobreg_refresh(&res, st, snap, NULL));
+	CHECK_INT(jobreg_refresh_result_writes(res), 0);
+	jobreg_refresh_result_free(res);
+	free(before);
+	free(after);
+}
+
 /* A file written by libjobreg 0.1 (schema 1) is migrated, keeping its records. */
 static void test_a_schema_1_file_is_migrated_keeping_its_records(void)
 {
@@ -238,8 +253,7 @@ static void test_a_schema_1_file_is_migrated_keeping_its_records(void)
 	jobreg_registry *reg = NULL;
 	jobreg_snapshot *snap;
 	jobreg_storage *st = open_db(db);
-	jobreg_refresh_result *res = NULL;
-	char *before, *after;
+	char *before;
 
 	write_round(dir, "mig_jobs", 3, 1);
 	snap = load(&reg, dir);
@@ -254,13 +268,7 @@ static void test_a_schema_1_file_is_migrated_keeping_its_records(void)
 	st = open_db(db);
 	CHECK_STR(sql_query(db, "PRAGMA user_version"), "2");
 	CHECK_STR(sql_query(db, "SELECT count(*) FROM jobreg_source_state"), "0");
-	after = dump_storage(st, 1);
-	CHECK_STR(after, before);
-	CHECK_OK(jobreg_refresh(&res, st, snap, NULL));
-	CHECK_INT(jobreg_refresh_result_writes(res), 0);
-	jobreg_refresh_result_free(res);
-	free(before);
-	free(after);
+	expect_as_before(st, before, snap);
 	jobreg_snapshot_free(snap);
 	jobreg_storage_free(st);
 	jobreg_registry_free(reg);
@@ -272,8 +280,7 @@ static void test_reopening_keeps_records_ids_and_host_edits(void)
 	jobreg_registry *reg = NULL;
 	jobreg_snapshot *snap;
 	jobreg_storage *st = open_db(db);
-	jobreg_refresh_result *res = NULL;
-	char *before, *after;
+	char *before;
 
 	write_round(dir, "ro_jobs", 5, 1);
 	snap = load(&reg, dir);
@@ -285,13 +292,7 @@ static void test_reopening_keeps_records_ids_and_host_edits(void)
 	jobreg_storage_free(st);
 
 	st = open_db(db);
-	after = dump_storage(st, 1);
-	CHECK_STR(after, before);
-	CHECK_OK(jobreg_refresh(&res, st, snap, NULL));
-	CHECK_INT(jobreg_refresh_result_writes(res), 0);
-	jobreg_refresh_result_free(res);
-	free(before);
-	free(after);
+	expect_as_before(st, before, snap);
 	jobreg_snapshot_free(snap);
 	jobreg_storage_free(st);
 	jobreg_registry_free(reg);
