@@ -18,15 +18,26 @@ static inline void print_load_errors(const jobreg_snapshot *snap)
 	}
 }
 
-/* A registry with one jobs-root source at `dir`, loaded once. */
-static inline jobreg_registry *load_jobs_root(const char *dir)
+/* A registry with one jobs-root source at `dir`, not loaded yet; each
+ * import may run `limit_ms` (0: no limit). */
+static inline jobreg_registry *jobs_root_registry(const char *dir, unsigned int limit_ms)
 {
+	jobreg_registry_options opts = JOBREG_REGISTRY_OPTIONS_INIT;
 	jobreg_registry *reg = NULL;
 	jobreg_source *src = NULL;
 
-	CHECK_OK(jobreg_registry_new(&reg, NULL));
+	opts.import_timeout_ms = limit_ms;
+	CHECK_OK(jobreg_registry_new(&reg, &opts));
 	CHECK_OK(jobreg_source_dir_new(&src, dir));
 	CHECK_OK(jobreg_registry_add_source(reg, src));
+	return reg;
+}
+
+/* A registry with one jobs-root source at `dir`, loaded once. */
+static inline jobreg_registry *load_jobs_root(const char *dir)
+{
+	jobreg_registry *reg = jobs_root_registry(dir, 0);
+
 	CHECK_OK(jobreg_registry_load(reg));
 	return reg;
 }

@@ -244,9 +244,7 @@ static void test_errors_are_replaced_by_the_next_load(void)
 static void test_endless_import_is_interrupted_by_the_time_limit(void)
 {
 	const char *dir = jr_tmpdir();
-	jobreg_registry_options opts = JOBREG_REGISTRY_OPTIONS_INIT;
-	jobreg_registry *reg = NULL;
-	jobreg_source *src = NULL;
+	jobreg_registry *reg;
 	jobreg_snapshot *snap;
 	const jobreg_load_error *err;
 	int round;
@@ -258,10 +256,7 @@ static void test_endless_import_is_interrupted_by_the_time_limit(void)
 	         "except Exception:\n"
 	         "    pass  # a time limit is no Exception: this cannot swallow it\n");
 	jr_write(dir, "good.py", GOOD_MODULE);
-	opts.import_timeout_ms = 300;
-	CHECK_OK(jobreg_registry_new(&reg, &opts));
-	CHECK_OK(jobreg_source_dir_new(&src, dir));
-	CHECK_OK(jobreg_registry_add_source(reg, src));
+	reg = jobs_root_registry(dir, 300);
 	/* Twice: the host stays healthy and the limit works again. */
 	for (round = 0; round < 2; round++) {
 		CHECK_OK(jobreg_registry_load(reg));
@@ -281,16 +276,11 @@ static void test_endless_import_is_interrupted_by_the_time_limit(void)
 static void test_modules_within_the_time_limit_are_untouched(void)
 {
 	const char *dir = jr_tmpdir();
-	jobreg_registry_options opts = JOBREG_REGISTRY_OPTIONS_INIT;
-	jobreg_registry *reg = NULL;
-	jobreg_source *src = NULL;
+	jobreg_registry *reg;
 	jobreg_snapshot *snap;
 
 	jr_write(dir, "quick.py", "import time\ntime.sleep(0.05)\n" GOOD_MODULE);
-	opts.import_timeout_ms = 2000;
-	CHECK_OK(jobreg_registry_new(&reg, &opts));
-	CHECK_OK(jobreg_source_dir_new(&src, dir));
-	CHECK_OK(jobreg_registry_add_source(reg, src));
+	reg = jobs_root_registry(dir, 2000);
 	CHECK_OK(jobreg_registry_load(reg));
 	snap = take_snapshot(reg);
 	print_load_errors(snap);

@@ -129,15 +129,12 @@ static void test_full_load_reimports_everything(void)
 static void test_reload_before_any_load_loads(void)
 {
 	const char *dir = jr_tmpdir();
-	jobreg_registry *reg = NULL;
-	jobreg_source *src = NULL;
+	jobreg_registry *reg;
 	jobreg_snapshot *snap;
 
 	snprintf(log_path, sizeof(log_path), "%s/log", jr_tmpdir());
 	jr_write(dir, "first.py", logging_job("First", "first"));
-	CHECK_OK(jobreg_registry_new(&reg, NULL));
-	CHECK_OK(jobreg_source_dir_new(&src, dir));
-	CHECK_OK(jobreg_registry_add_source(reg, src));
+	reg = jobs_root_registry(dir, 0);
 	CHECK_OK(jobreg_registry_reload(reg));
 	CHECK_STR(read_log(), "first\n");
 	snap = take_snapshot(reg);

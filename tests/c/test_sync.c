@@ -44,22 +44,11 @@ static int imports(const char *log)
 	return n;
 }
 
-static jobreg_registry *registry_of(const char *dir)
-{
-	jobreg_registry *reg = NULL;
-	jobreg_source *src = NULL;
-
-	CHECK_OK(jobreg_registry_new(&reg, NULL));
-	CHECK_OK(jobreg_source_dir_new(&src, dir));
-	CHECK_OK(jobreg_registry_add_source(reg, src));
-	return reg;
-}
-
 /* One sync of `dir` into `st` by a new registry (a new process, in effect). */
 static jobreg_refresh_result *sync_once(const char *dir, jobreg_storage *st, int full)
 {
 	jobreg_sync_options opts = JOBREG_SYNC_OPTIONS_INIT;
-	jobreg_registry *reg = registry_of(dir);
+	jobreg_registry *reg = jobs_root_registry(dir, 0);
 	jobreg_refresh_result *res = NULL;
 
 	opts.full = full;
@@ -159,7 +148,7 @@ static void test_a_source_with_load_errors_is_never_skipped(void)
 	for (round = 0; round < 2; round++) {
 		jobreg_refresh_result *res = NULL;
 
-		reg = registry_of(dir);
+		reg = jobs_root_registry(dir, 0);
 		CHECK_OK(jobreg_registry_sync(&res, reg, st, NULL));
 		CHECK_INT(jobreg_refresh_result_skipped_count(res), 0);
 		snap = take_snapshot(reg);
@@ -182,7 +171,7 @@ static void test_a_skipped_source_has_no_jobs_until_a_load(void)
 
 	CHECK_OK(jobreg_storage_memory_new(&st));
 	check_result(sync_once(dir, st, 0), 2, 0, 0, 0);
-	reg = registry_of(dir);
+	reg = jobs_root_registry(dir, 0);
 	CHECK_OK(jobreg_registry_sync(NULL, reg, st, NULL));
 	snap = take_snapshot(reg);
 	CHECK_INT(jobreg_snapshot_job_count(snap), 0);
@@ -321,7 +310,7 @@ static void test_a_failing_state_write_leaves_records_and_state_as_before(void)
 	before = dump_storage(st, 1);
 	state_before = strdup(s.state);
 	s.fail_write = 1;
-	reg = registry_of(dir);
+	reg = jobs_root_registry(dir, 0);
 	CHECK_INT(jobreg_registry_sync(NULL, reg, st, NULL), JOBREG_ESTORAGE);
 	CHECK_CONTAINS(jobreg_error_last()->message, "state disk full");
 	jobreg_registry_free(reg);
@@ -351,7 +340,7 @@ static void test_two_jobs_roots_are_never_skipped(void)
 	jr_write(two, "other_jobs.py", JOB_MODULE("Other"));
 	CHECK_OK(jobreg_storage_memory_new(&st));
 	for (round = 0; round < 2; round++) {
-		jobreg_registry *reg = registry_of(one);
+		jobreg_registry *reg = jobs_root_registry(one, 0);
 		jobreg_source *src = NULL;
 		jobreg_refresh_result *res = NULL;
 
@@ -371,7 +360,7 @@ static void test_sync_checks_its_arguments_and_options(void)
 {
 	jobreg_sync_options opts;
 	jobreg_storage *st = NULL;
-	jobreg_registry *reg = registry_of(jr_tmpdir());
+	jobreg_registry *reg = jobs_root_registry(jr_tmpdir(), 0);
 
 	CHECK_OK(jobreg_storage_memory_new(&st));
 	CHECK_INT(jobreg_registry_sync(NULL, NULL, st, NULL), JOBREG_EINVAL);

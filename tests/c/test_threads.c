@@ -142,20 +142,6 @@ static void test_loads_from_several_threads_are_serialized(void)
 	jobreg_registry_free(reg);
 }
 
-/* A registry over `dir` whose imports may run `limit_ms` each. */
-static jobreg_registry *registry_with_limit(const char *dir, unsigned int limit_ms)
-{
-	jobreg_registry_options opts = JOBREG_REGISTRY_OPTIONS_INIT;
-	jobreg_registry *reg = NULL;
-	jobreg_source *src = NULL;
-
-	opts.import_timeout_ms = limit_ms;
-	CHECK_OK(jobreg_registry_new(&reg, &opts));
-	CHECK_OK(jobreg_source_dir_new(&src, dir));
-	CHECK_OK(jobreg_registry_add_source(reg, src));
-	return reg;
-}
-
 static atomic_int endless_done;
 
 static void *load_endless(void *reg)
@@ -194,8 +180,8 @@ static void test_time_limits_of_registries_loading_at_once_are_their_own(void)
 	         "class Finished(Job):\n"
 	         "    pass\n"
 	         "register_jobs(Finished)\n");
-	endless = registry_with_limit(endless_dir, 500);
-	slow = registry_with_limit(slow_dir, 60000);
+	endless = jobs_root_registry(endless_dir, 500);
+	slow = jobs_root_registry(slow_dir, 60000);
 	atomic_store(&failures, 0);
 	atomic_store(&endless_done, 0);
 
