@@ -37,24 +37,13 @@ struct walk {
 	int depth;
 };
 
-static void fold(uint64_t *h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		*h ^= p[i];
-		*h *= 1099511628211ULL; /* FNV-1a */
-	}
-}
-
 static void fold_stat(uint64_t *h, const char *path, const struct stat *st)
 {
-	fold(h, path, strlen(path) + 1);
-	fold(h, &st->st_ino, sizeof(st->st_ino));
-	fold(h, &st->st_size, sizeof(st->st_size));
-	fold(h, &st->st_mtim, sizeof(st->st_mtim));
-	fold(h, &st->st_ctim, sizeof(st->st_ctim));
+	jr_fnv_fold(h, path, strlen(path) + 1);
+	jr_fnv_fold(h, &st->st_ino, sizeof(st->st_ino));
+	jr_fnv_fold(h, &st->st_size, sizeof(st->st_size));
+	jr_fnv_fold(h, &st->st_mtim, sizeof(st->st_mtim));
+	jr_fnv_fold(h, &st->st_ctim, sizeof(st->st_ctim));
 }
 
 static int refuse(struct walk *w, const char *module, const char *path, const char *why)
@@ -209,7 +198,7 @@ int jr_dir_fingerprint(const char *root, uint64_t *out)
 	int rc;
 
 	memset(&w, 0, sizeof(w));
-	w.fingerprint = 1469598103934665603ULL;
+	w.fingerprint = JR_FNV_OFFSET;
 	if (!realpath(root, root_real) || stat(root_real, &st) < 0) {
 		*out = 0; /* gone: differs from any folder that was there */
 		return 0;
@@ -239,7 +228,7 @@ static int dir_discover(jobreg_source *src, jr_load_plan *plan)
 	}
 	memset(&w, 0, sizeof(w));
 	w.plan = plan;
-	w.fingerprint = 1469598103934665603ULL;
+	w.fingerprint = JR_FNV_OFFSET;
 	rc = walk_root(&w, root_real, &st);
 	plan->fingerprint = w.fingerprint;
 	if (rc == 0 && plan->module_count > 1)

@@ -5,14 +5,16 @@
 
 #include "error.h"
 #include "strmap.h"
+#include "util.h"
 
 static uint64_t hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	uint64_t h = JR_FNV_OFFSET;
 
+	/* FNV-1a over the characters, without a strlen() pass first. */
 	for (; *s; s++) {
 		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
+		h *= JR_FNV_PRIME;
 	}
 	return h;
 }

@@ -33,9 +33,6 @@
 #include "storage_internal.h"
 #include "util.h"
 
-#define FNV_OFFSET 1469598103934665603ULL
-#define FNV_PRIME 1099511628211ULL
-
 /* What the sync knows about one source of the registry. */
 struct sync_source {
 	const jobreg_source *src;
@@ -55,20 +52,9 @@ struct sync {
 	size_t foreign;       /* records of no source of the registry */
 };
 
-static void fold(uint64_t *h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		*h ^= p[i];
-		*h *= FNV_PRIME;
-	}
-}
-
 static void fold_text(uint64_t *h, const char *text)
 {
-	fold(h, text, strlen(text) + 1);
+	jr_fnv_fold(h, text, strlen(text) + 1);
 }
 
 /* A finalizer (splitmix64's): sums of mixed hashes do not cancel out. */
@@ -83,7 +69,7 @@ static uint64_t mix(uint64_t x)
 
 static uint64_t record_hash(const jobreg_record *rec)
 {
-	uint64_t h = FNV_OFFSET;
+	uint64_t h = JR_FNV_OFFSET;
 	int f;
 
 	for (f = 0; f < JR_FIELD_COUNT; f++) {
@@ -97,12 +83,12 @@ static uint64_t record_hash(const jobreg_record *rec)
 			break;
 		case JOBREG_FIELD_KIND_BOOL: {
 			unsigned char flag = (unsigned char)jr_record_flag(rec, field);
-			fold(&h, &flag, 1);
+			jr_fnv_fold(&h, &flag, 1);
 			break;
 		}
 		case JOBREG_FIELD_KIND_REAL: {
 			double value = jr_record_real(rec, field);
-			fold(&h, &value, sizeof(value));
+			jr_fnv_fold(&h, &value, sizeof(value));
 			break;
 		}
 		}
@@ -176,13 +162,13 @@ static int environment(uint64_t *out, unsigned int import_timeout_ms)
 {
 	PyGILState_STATE gil = PyGILState_Ensure();
 	PyObject *path = PySys_GetObject("path"); /* borrowed */
-	uint64_t h = FNV_OFFSET;
+	uint64_t h = JR_FNV_OFFSET;
 	Py_ssize_t i;
 	int rc = 0;
 
 	fold_text(&h, jobreg_version(NULL, NULL, NULL));
 	fold_text(&h, Py_GetVersion());
-	fold(&h, &import_timeout_ms, sizeof(import_timeout_ms));
+	jr_fnv_fold(&h, &import_timeout_ms, sizeof(import_timeout_ms));
 	for (i = 0; path && PyList_Check(path) && i < PyList_GET_SIZE(path); i++) {
 		PyObject *entry = PyList_GET_ITEM(path, i);
 		const char *text = PyUnicode_Check(entry) ? PyUnicode_AsUTF8(entry) : NULL;

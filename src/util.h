@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* NULL-safe duplicates; NULL on allocation failure (error already set). */
 char *jr_strdup(const char *s);
@@ -32,5 +33,20 @@ char *jr_buf_detach(jr_buf *b);
 void jr_buf_free(jr_buf *b);
 /** 0, or JOBREG_ENOMEM (recorded) when an append failed. */
 int jr_buf_status(const jr_buf *b);
+
+/* FNV-1a, 64 bits: fingerprints and hashes that need no strength, only spread. */
+#define JR_FNV_OFFSET 1469598103934665603ULL
+#define JR_FNV_PRIME 1099511628211ULL
+
+static inline void jr_fnv_fold(uint64_t *h, const void *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		*h ^= p[i];
+		*h *= JR_FNV_PRIME;
+	}
+}
 
 #endif
