@@ -332,6 +332,14 @@ static void test_ensure_head_reloads_code_another_process_checked_out(void)
 
 /* ---- loads while another process moves the checkout ---- */
 
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Hold `<git_root>/.<slug>.lock` as a mover in another process does (a
  * lock of another open file is exactly that to flock()); -1 on failure. */
 static int lock_like_a_mover(const char *git_root, const char *slug)
@@ -404,9 +412,8 @@ static void test_a_first_load_waits_for_a_move_in_another_process(void)
 	const char *git_root = jr_tmpdir();
 	jobreg_registry *reg = new_registry(), *worker;
 	struct finishing_move f = { git_root, &t, -1 };
-	struct timespec start, end;
 	pthread_t thread;
-	double waited;
+	double start, waited;
 
 	two_commit_source(&t, reg, "moved_first", git_root);
 	jobreg_registry_free(reg);
@@ -417,11 +424,10 @@ static void test_a_first_load_waits_for_a_move_in_another_process(void)
 	add_git_source(worker, "moved_first", file_url(t.up), NULL, git_root);
 	f.fd = lock_like_a_mover(git_root, "moved_first");
 	CHECK(pthread_create(&thread, NULL, finish_move_later, &f) == 0);
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = monotonic_seconds();
 	CHECK_OK(jobreg_registry_load(worker));
-	clock_gettime(CLOCK_MONOTONIC, &end);
+	waited = monotonic_seconds() - start;
 	pthread_join(thread, NULL);
-	waited = (double)(end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9;
 	CHECK(waited >= 0.25);
 	CHECK(resolves(worker, "moved_first.jobs.Second"));
 	CHECK(!resolves(worker, "moved_first.jobs.First"));
@@ -441,9 +447,8 @@ static void test_a_move_never_waits_for_another_checkout(void)
 	char up[4096];
 	jobreg_registry *reg = new_registry();
 	jobreg_source *src;
-	struct timespec start, end;
 	pthread_t thread;
-	double took;
+	double start, took;
 	int fd;
 
 	/* Syncing `mover_a` imports the never-imported `waiting_b` too, while
@@ -456,10 +461,9 @@ static void test_a_move_never_waits_for_another_checkout(void)
 	               git_root);
 	fd = lock_like_a_mover(git_root, "waiting_b");
 	CHECK(pthread_create(&thread, NULL, release_later, &fd) == 0);
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = monotonic_seconds();
 	CHECK_OK(jobreg_git_sync(NULL, reg, src, NULL));
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	took = (double)(end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9;
+	took = monotonic_seconds() - start;
 	if (took >= 2.5)
 		fprintf(stderr, "the sync waited %.1f s for another checkout's lock\n", took);
 	CHECK(took < 2.5);
