@@ -47,6 +47,12 @@ typedef struct jr_git_source {
 	/* A sync or ensure-head of this source holds (or is taking) the lock
 	 * file: a load must not wait for it, it may be that very move's. */
 	int move_holds_lock_file;
+	/* What the last move refused because its code failed to load: a
+	 * generation of that load's errors only (no jobs, so no Python), and
+	 * the commit; NULL when the last move was not refused for that.
+	 * Under state_lock. */
+	jobreg_snapshot *refused;
+	char refused_commit[JOBREG_GIT_HEAD_SIZE];
 } jr_git_source;
 
 /*

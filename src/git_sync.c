@@ -306,6 +306,53 @@ static const jobreg_load_error *refusal_reason(const jr_git_source *g, const jr_
 	return part->error_count ? &part->errors[0] : NULL;
 }
 
+/* Replace what the source remembers of a refused move (NULL: nothing). */
+static void set_refused(jr_git_source *g, jobreg_snapshot *snap, const char *commit)
+{
+	jobreg_snapshot *old;
+
+	pthread_mutex_lock(&g->state_lock);
+	old = g->refused;
+	g->refused = snap;
+	snprintf(g->refused_commit, sizeof(g->refused_commit), "%s", snap ? commit : "");
+	pthread_mutex_unlock(&g->state_lock);
+	jr_generation_unref(old); /* errors only: no GIL needed */
+}
+
+/*
+ * Keep the load errors of a refused commit for jobreg_source_git_refused():
+ * the part itself holds the refused classes, so its errors are copied into
+ * a part of their own. Best effort: out of memory, nothing is kept and the
+ * refusal still says why.
+ */
+static void remember_refusal(jr_git_source *g, const jr_part *part, const char *commit)
+{
+	jr_part *copy = jr_part_new(JOBREG_SOURCE_GIT, g->base.name);
+	jobreg_snapshot *snap = NULL;
+	char jobs[JOBREG_GIT_SLUG_MAX + 8];
+	size_t i;
+	int rc = copy ? 0 : JOBREG_ENOMEM;
+
+	for (i = 0; rc == 0 && part && i < part->error_count; i++) {
+		const jobreg_load_error *e = &part->errors[i];
+
+		rc = jr_part_add_error(copy, e->module, e->file, e->line, e->type, e->message,
+		                       e->traceback);
+	}
+	if (rc == 0 && copy->error_count == 0) {
+		/* Refused without an error of its own: say what was missing. */
+		snprintf(jobs, sizeof(jobs), "%s.jobs", g->base.name);
+		rc = jr_part_add_error(copy, jobs, g->base.root, 0, "ImportError",
+		                       "the module did not load from the checkout", "");
+	}
+	if (rc == 0)
+		rc = jr_generation_new(&snap, 0, &copy, 1);
+	if (copy)
+		jr_part_unref(copy); /* the generation holds its own reference */
+	if (rc == 0)
+		set_refused(g, snap, commit);
+}
+
 static int accept_new_code(jobreg_source *src, const jr_part *part, void *payload)
 {
 	struct move *m = payload;
@@ -317,6 +364,7 @@ static int accept_new_code(jobreg_source *src, const jr_part *part, void *payloa
 		return 0;
 	why = refusal_reason(g, part);
 	git_oid_tostr(target, sizeof(target), &m->target);
+	remember_refusal(g, part, target);
 	if (m->had_old) {
 		snprintf(old, sizeof(old), "stays at %.12s", git_oid_tostr_s(&m->old));
 	} else {
@@ -645,6 +693,7 @@ static int run_locked(struct move *m, int (*step)(struct move *m, const char *ar
 {
 	int fd = -1, rc = 0;
 
+	set_refused(m->g, NULL, NULL); /* what a refusal leaves is this move's only */
 	if (m->reg)
 		rc = check_slug_unique(m->reg, m->g);
 	if (rc == 0)
@@ -733,6 +782,36 @@ int jobreg_git_sync(jobreg_git_sync_result *result, jobreg_registry *reg, jobreg
 	out.refresh = m.refresh;
 	memcpy((char *)result + sizeof(result->version), (char *)&out + sizeof(out.version),
 	       sync_result_sizes[result->version - 1] - sizeof(out.version));
+	return 0;
+}
+
+int jobreg_source_git_refused(jobreg_snapshot **out, char commit[JOBREG_GIT_HEAD_SIZE],
+                              const jobreg_source *src)
+{
+	static const char what[] = "jobreg_source_git_refused";
+	jr_git_source *g;
+
+	if (out)
+		*out = NULL;
+	if (commit)
+		commit[0] = '\0';
+	if (!out || !src)
+		return jr_error_set(JOBREG_EINVAL, "%s: NULL argument", what);
+	if (src->type != JOBREG_SOURCE_GIT)
+		return jr_error_set(JOBREG_EINVAL, "%s: '%s' is not a git source", what, src->name);
+	g = (jr_git_source *)src; /* the lock is no part of what const promises */
+	pthread_mutex_lock(&g->state_lock);
+	if (g->refused) {
+		jr_generation_ref(g->refused);
+		*out = g->refused;
+		if (commit)
+			memcpy(commit, g->refused_commit, JOBREG_GIT_HEAD_SIZE);
+	}
+	pthread_mutex_unlock(&g->state_lock);
+	if (!*out)
+		return jr_error_set(JOBREG_ENOTFOUND,
+		                    "git repository '%s': its last sync or ensure-head refused no commit "
+		                    "for failing to load", src->name);
 	return 0;
 }
 

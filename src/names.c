@@ -27,6 +27,37 @@ static int is_start(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
 
+int jr_is_utf8(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		unsigned int c = *p++, min, n, i;
+
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1, min = 0x80, c &= 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2, min = 0x800, c &= 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3, min = 0x10000, c &= 0x07;
+		} else {
+			return 0; /* a continuation byte, or a lead byte no character has */
+		}
+		if ((size_t)(end - p) < n)
+			return 0;
+		for (i = 0; i < n; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (*p & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+	}
+	return 1;
+}
+
 int jr_is_module_name(const char *s, size_t len)
 {
 	size_t i;
@@ -38,5 +69,17 @@ int jr_is_module_name(const char *s, size_t len)
 		if (!is_start(c) && !(c >= '0' && c <= '9'))
 			return 0;
 	}
-	return !jr_is_keyword(s, len);
+	/* Python names are text: bytes that are no UTF-8 name nothing. */
+	return jr_is_utf8(s, len) && !jr_is_keyword(s, len);
+}
+
+int jr_is_file_module_name(const char *s, size_t len)
+{
+	size_t stem = len - 3;
+
+	if (len < 4 || memcmp(s + stem, ".py", 3) != 0)
+		return 0;
+	if (memchr(s, '.', stem))
+		return 0; /* pkgutil skips "a.b.py": no import could name it */
+	return !(stem == 8 && memcmp(s, "__init__", 8) == 0);
 }

@@ -7,11 +7,23 @@
 /* 1 when s[0..len) is a Python keyword ("class", "None", ...). */
 int jr_is_keyword(const char *s, size_t len);
 
+/* 1 when s[0..len) is well-formed UTF-8 (no overlong forms, no surrogates). */
+int jr_is_utf8(const char *s, size_t len);
+
 /*
  * 1 when s[0..len) can name a module: an identifier (ASCII letters, digits,
- * '_', and any non-ASCII byte, which Python's own rules then judge) that is
- * not a keyword.
+ * '_', and any non-ASCII character, which Python's own rules then judge)
+ * that is well-formed UTF-8 and not a keyword.
  */
 int jr_is_module_name(const char *s, size_t len);
+
+/*
+ * 1 when the file name s[0..len) is a module of a jobs root, as pkgutil
+ * (and so Nautobot) sees it: `<stem>.py` with a stem that is not empty,
+ * holds no '.' and is not `__init__` (a package's own body). The stem need
+ * not be an identifier: `my-jobs.py` is the module `my-jobs`, which
+ * importlib.import_module() imports all the same.
+ */
+int jr_is_file_module_name(const char *s, size_t len);
 
 #endif

@@ -3,11 +3,13 @@
  *
  * Discovery is a file-system walk that runs no code: every `.py` file under
  * the root is a module named by its relative path, sub-folders with
- * `__init__.py` are packages, the others namespace packages. Hidden folders,
- * `__pycache__` and folders that are no module name are skipped; files whose
- * real path leaves the root are refused. The walk also folds every name,
- * size and time it sees into a fingerprint, so a reload can tell cheaply
- * whether anything changed.
+ * `__init__.py` are packages, the others namespace packages. File names
+ * follow pkgutil, as Nautobot does: `my-jobs.py` is the module `my-jobs`,
+ * `a.b.py` is no module at all. Hidden folders, `__pycache__` and folders
+ * that are no module name are skipped; files whose real path leaves the
+ * root are refused. The walk also folds every name, size and time it sees
+ * into a fingerprint, so a reload can tell cheaply whether anything
+ * changed.
  */
 #define _GNU_SOURCE
 #define PY_SSIZE_T_CLEAN
@@ -67,6 +69,12 @@ static int inside_root(const struct walk *w, const char *real)
 
 static int walk_folder(struct walk *w, const char *folder, const char *prefix);
 
+/* Folders keep the strict rule: a package must be importable by name. */
+static int is_walked_folder(const char *name)
+{
+	return jr_is_module_name(name, strlen(name)) && strcmp(name, "__pycache__") != 0;
+}
+
 static int visit_folder(struct walk *w, const char *path, const char *name,
                         const char *prefix, const struct stat *st)
 {
@@ -74,7 +82,7 @@ static int visit_folder(struct walk *w, const char *path, const char *name,
 	struct stat init_st;
 	int i, rc;
 
-	if (!jr_is_module_name(name, strlen(name)) || strcmp(name, "__pycache__") == 0)
+	if (!is_walked_folder(name))
 		return 0;
 	for (i = 0; i < w->depth; i++) {
 		if (w->seen_dev[i] == st->st_dev && w->seen_ino[i] == st->st_ino)
@@ -107,14 +115,13 @@ static int visit_file(struct walk *w, const char *path, const char *name, const 
 	size_t len = strlen(name);
 	char module[PATH_MAX];
 
-	if (len < 4 || strcmp(name + len - 3, ".py") != 0)
+	if (!jr_is_file_module_name(name, len))
 		return 0;
-	if (strcmp(name, "__init__.py") == 0)
-		return 0; /* a package's own body; the root's is no module at all */
 	fold_stat(&w->fingerprint, path, st);
+	/* Module names are text: the load of the whole root would fail on it. */
+	if (!jr_is_utf8(name, len))
+		return refuse(w, "", path, "not imported: the file name is not valid UTF-8");
 	snprintf(module, sizeof(module), "%s%.*s", prefix, (int)(len - 3), name);
-	if (!jr_is_module_name(name, len - 3))
-		return refuse(w, module, path, "not imported: the file name is not a valid Python module name");
 	return add_module(w, module, path, JR_MODULE_FILE);
 }
 
@@ -134,7 +141,9 @@ static int visit(struct walk *w, const char *folder, const char *name, const cha
 			char module[PATH_MAX];
 			size_t len = strlen(name);
 
-			if (!S_ISDIR(st.st_mode) && (len < 4 || strcmp(name + len - 3, ".py") != 0))
+			/* Only what the walk would import is refused; the rest
+			 * is skipped as it would be inside the root. */
+			if (S_ISDIR(st.st_mode) ? !is_walked_folder(name) : !jr_is_file_module_name(name, len))
 				return 0;
 			snprintf(module, sizeof(module), "%s%.*s", prefix,
 			         (int)(S_ISDIR(st.st_mode) ? len : len - 3), name);

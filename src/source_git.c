@@ -370,6 +370,7 @@ static void git_free(jobreg_source *src)
 	free(g->branch);
 	free(g->git_root);
 	free(g->lock_path);
+	jr_generation_unref(g->refused);
 	pthread_mutex_destroy(&g->op_lock);
 	pthread_mutex_destroy(&g->state_lock);
 	git_libgit2_shutdown();

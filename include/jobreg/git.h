@@ -2,8 +2,9 @@
  * git.h: git repositories as sources of jobs (SPEC 1.2).
  *
  * A git source is defined by a slug, a remote URL and a branch (a branch,
- * a tag or a commit). Its checkout lives in `<git_root>/<slug>`; only the
- * modules `<slug>` and `<slug>.jobs` are imported from it.
+ * a tag or a commit). Its checkout lives in `<git_root>/<slug>`; the
+ * modules `<slug>`, `<slug>.jobs` and every module under `<slug>/jobs/` are
+ * imported from it (as Nautobot 2.3 and later do), nothing else.
  *
  * Network work happens only in jobreg_git_sync() and, when the commit is
  * missing, in jobreg_git_ensure_head(); never while the GIL is held. Both are
@@ -311,7 +312,8 @@ typedef struct jobreg_git_sync_result {
  * or refused), JOBREG_EGIT (fetch, lookup or checkout failed; the message
  * carries libgit2's reason with URLs redacted), JOBREG_ENOTFOUND (no such
  * branch, tag or commit), JOBREG_ELOAD (the new code was refused; the
- * message names the module and its error), JOBREG_EVERSION (result
+ * message names the module and its error, and jobreg_source_git_refused()
+ * gives every load error of the refused commit), JOBREG_EVERSION (result
  * version), storage errors (JOBREG_ESTORAGE, JOBREG_EUNSUPPORTED for a
  * backend without git state), JOBREG_EIO, JOBREG_ESTATE, JOBREG_ENOMEM.
  *
@@ -376,6 +378,37 @@ jobreg_git_ensure_head(int *changed, jobreg_registry *reg, jobreg_source *src, c
 JOBREG_EXTERN(int)
 jobreg_git_ensure_recorded_head(int *changed, jobreg_registry *reg, jobreg_source *src,
                                 jobreg_storage *st);
+
+/**
+ * The load errors of the commit that the last sync or ensure-head of `src`
+ * refused because its code failed to load (since 0.3.0): what a host shows
+ * after jobreg_git_sync() or jobreg_git_ensure_head() returned
+ * JOBREG_ELOAD, whose message names only the first error. A refused first
+ * clone leaves no checkout behind, so the registry's own snapshot then only
+ * says that the source has no checkout; these are the errors that caused it.
+ *
+ * On success `*out` is a snapshot owned by the caller (release it with
+ * jobreg_snapshot_free()): generation 0, no jobs, and the load errors of
+ * the refused import, each with source, module, file, line, type, message
+ * and traceback (file paths are those of the checkout as it was tried; a
+ * refused first clone's files are gone). A refusal that recorded no error
+ * of its own has one error naming `<slug>.jobs`. `commit` (may be NULL)
+ * receives the refused commit as 40 hex digits. The snapshot holds no
+ * Python object: releasing it never takes the GIL.
+ *
+ * Every sync, and every ensure-head that has to move or import, replaces
+ * what this returns when it starts; a successful one leaves nothing.
+ * With several threads moving one source, the last move's refusal is the
+ * one returned.
+ *
+ * Errors: JOBREG_ENOTFOUND (the last move was not refused for its code:
+ * it succeeded, failed otherwise, or none ran yet; `*out` is NULL),
+ * JOBREG_EINVAL (NULL `out` or `src`, or not a git source). Any thread;
+ * does not touch Python; never waits for a move in progress.
+ */
+JOBREG_EXTERN(int)
+jobreg_source_git_refused(jobreg_snapshot **out, char commit[JOBREG_GIT_HEAD_SIZE],
+                          const jobreg_source *src);
 
 /**
  * Redact the credentials of a URL: in `https://user:token@host/x`,

@@ -38,11 +38,26 @@ int cli_git_add_sources(struct cli_git **out, jobreg_registry *reg, const jobreg
 /*
  * Fetch and move every repository (a progress bar on stderr when it is a
  * terminal, nothing otherwise). Each failure is printed ("jobreg: git
- * repository 'x': reason") and counted in `*failed`; the repository stays
- * as it was. Returns 0, or an exit status for a failure that is not one
- * repository's (out of memory).
+ * repository 'x': reason", the repository named once) and counted in
+ * `*failed`; the repository stays as it was. A commit refused because its
+ * code fails to load keeps its load errors for the report
+ * (cli_git_refused()). Returns 0, or an exit status for a failure that is
+ * not one repository's (out of memory).
  */
 int cli_git_sync(struct cli_git *git, jobreg_registry *reg, size_t *failed);
+
+/* How many repositories cli_git_add_sources() added; 0 for NULL. */
+size_t cli_git_count(const struct cli_git *git);
+
+/*
+ * The load errors of the commit of repository `i` that cli_git_sync()
+ * refused because it fails to load, with the repository's slug and that
+ * commit (40 hex digits) in `*slug` and `*commit`; NULL when the sync of
+ * that repository was not refused for that (nothing is set then). All
+ * borrowed until cli_git_free().
+ */
+const jobreg_snapshot *cli_git_refused(const struct cli_git *git, size_t i, const char **slug,
+                                       const char **commit);
 
 /*
  * Store the git state of every repository that has a checkout. Returns 0

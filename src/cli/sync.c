@@ -13,6 +13,7 @@
 struct outcome {
 	const jobreg_snapshot *snap;
 	const jobreg_refresh_result *res;
+	const struct cli_git *git; /* the commits it refused, with their errors */
 };
 
 typedef size_t (*count_fn)(const jobreg_refresh_result *);
@@ -39,9 +40,30 @@ static void json_field(FILE *f, const char *name, const char *value, int last)
 	fputs(last ? "" : ", ", f);
 }
 
+static void json_error(FILE *f, const jobreg_load_error *err, int first)
+{
+	int line = jobreg_load_error_line(err);
+
+	fputs(first ? "{" : ", {", f);
+	json_field(f, "source", jobreg_load_error_source(err), 0);
+	json_field(f, "module", jobreg_load_error_module(err), 0);
+	json_field(f, "file", jobreg_load_error_file(err), 0);
+	/* 0 means "unknown" in the library: null says so in JSON. */
+	if (line > 0)
+		fprintf(f, "\"line\": %d, ", line);
+	else
+		fputs("\"line\": null, ", f);
+	json_field(f, "type", jobreg_load_error_type(err), 0);
+	json_field(f, "message", jobreg_load_error_message(err), 0);
+	json_field(f, "traceback", jobreg_load_error_traceback(err), 1);
+	fputc('}', f);
+}
+
 static void report_json(FILE *f, const struct outcome *o)
 {
-	size_t i, n = jobreg_snapshot_load_error_count(o->snap);
+	size_t i, j, written = 0, n = jobreg_snapshot_load_error_count(o->snap);
+	const char *slug, *commit;
+	const jobreg_snapshot *refused;
 
 	fputs("{\"created\": ", f);
 	json_class_paths(f, o->res, jobreg_refresh_result_created_count, jobreg_refresh_result_created);
@@ -51,23 +73,15 @@ static void report_json(FILE *f, const struct outcome *o)
 	json_class_paths(f, o->res, jobreg_refresh_result_uninstalled_count,
 	                 jobreg_refresh_result_uninstalled);
 	fprintf(f, ", \"unchanged\": %zu, \"errors\": [", jobreg_refresh_result_unchanged(o->res));
-	for (i = 0; i < n; i++) {
-		const jobreg_load_error *err = jobreg_snapshot_load_error(o->snap, i);
-		int line = jobreg_load_error_line(err);
-
-		fputs(i ? ", {" : "{", f);
-		json_field(f, "source", jobreg_load_error_source(err), 0);
-		json_field(f, "module", jobreg_load_error_module(err), 0);
-		json_field(f, "file", jobreg_load_error_file(err), 0);
-		/* 0 means "unknown" in the library: null says so in JSON. */
-		if (line > 0)
-			fprintf(f, "\"line\": %d, ", line);
-		else
-			fputs("\"line\": null, ", f);
-		json_field(f, "type", jobreg_load_error_type(err), 0);
-		json_field(f, "message", jobreg_load_error_message(err), 0);
-		json_field(f, "traceback", jobreg_load_error_traceback(err), 1);
-		fputc('}', f);
+	for (i = 0; i < n; i++)
+		json_error(f, jobreg_snapshot_load_error(o->snap, i), written++ == 0);
+	/* A refused commit is not loaded, but its errors are why: without
+	 * them a refused first clone would only say "no checkout". */
+	for (i = 0; i < cli_git_count(o->git); i++) {
+		if (!(refused = cli_git_refused(o->git, i, &slug, &commit)))
+			continue;
+		for (j = 0; j < jobreg_snapshot_load_error_count(refused); j++)
+			json_error(f, jobreg_snapshot_load_error(refused, j), written++ == 0);
 	}
 	fputs("]}\n", f);
 }
@@ -116,6 +130,18 @@ static void report_text(FILE *f, const struct outcome *o)
 		fputs("Load errors:\n", f);
 		for (i = 0; i < errors; i++)
 			print_load_error(f, jobreg_snapshot_load_error(o->snap, i));
+	}
+	for (i = 0; i < cli_git_count(o->git); i++) {
+		const jobreg_snapshot *refused;
+		const char *slug, *commit;
+		size_t j;
+
+		if (!(refused = cli_git_refused(o->git, i, &slug, &commit)))
+			continue;
+		fprintf(f, "Load errors of commit %.12s of git repository '%s' (refused, not loaded):\n",
+		        commit, slug);
+		for (j = 0; j < jobreg_snapshot_load_error_count(refused); j++)
+			print_load_error(f, jobreg_snapshot_load_error(refused, j));
 	}
 	if (jobreg_refresh_result_skipped_count(res)) {
 		size_t n = jobreg_refresh_result_skipped_count(res);
@@ -169,6 +195,7 @@ int cmd_sync(const struct cli_args *args)
 		goto out;
 	outcome.snap = snap;
 	outcome.res = res;
+	outcome.git = git;
 	if (args->json)
 		report_json(stdout, &outcome);
 	else

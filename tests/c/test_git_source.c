@@ -249,7 +249,11 @@ static void test_jobs_py_module_layout_loads(void)
 	jobreg_registry_free(reg);
 }
 
-static void test_only_the_package_and_its_jobs_module_are_imported(void)
+/*
+ * As Nautobot >= 2.3: <slug>, <slug>.jobs and every module under jobs/
+ * (even one jobs/__init__.py never imports), each body once; nothing else.
+ */
+static void test_the_package_its_jobs_module_and_every_module_under_jobs_are_imported(void)
 {
 	const char *base = jr_tmpdir();
 	char up[4096];
@@ -259,8 +263,18 @@ static void test_only_the_package_and_its_jobs_module_are_imported(void)
 
 	snprintf(up, sizeof(up), "%s", make_upstream(base, "only", "Imported"));
 	jr_write(up, "other.py", "raise RuntimeError('other.py must not run')\n");
-	jr_write(up, "jobs/extra.py", "raise RuntimeError('jobs/extra.py must not run')\n");
-	jr_write(up, "jobs/used.py", job_module("UsedJob", "Used"));
+	jr_write(up, "lib/helpers.py", "raise RuntimeError('lib/helpers.py must not run')\n");
+	jr_write(up, "jobs/extra.py", job_module("ExtraJob", "Extra"));
+	jr_write(up, "jobs/nested/__init__.py", "");
+	jr_write(up, "jobs/nested/deep.py", job_module("DeepJob", "Deep"));
+	jr_write(up, "jobs/no_package/skipped.py", "raise RuntimeError('not in a package: never found')\n");
+	jr_write(up, "jobs/used.py",
+	         "import builtins\n"
+	         "builtins.used_runs = getattr(builtins, 'used_runs', 0) + 1\n"
+	         "assert builtins.used_runs == 1, 'jobs/used.py ran twice'\n"
+	         "from jobreg.jobs import Job, register_jobs\n"
+	         "class UsedJob(Job):\n    pass\n"
+	         "register_jobs(UsedJob)\n");
 	jr_write(up, "jobs/__init__.py",
 	         "from jobreg.jobs import Job, register_jobs\n"
 	         "from . import used\n"
@@ -278,10 +292,68 @@ static void test_only_the_package_and_its_jobs_module_are_imported(void)
 	print_load_errors(snap);
 	CHECK_INT(jobreg_snapshot_load_error_count(snap), 0);
 	CHECK(job_at(snap, "only_repo.jobs.Imported") != NULL);
-	/* A sub-module runs because jobs/__init__.py imports it. */
 	CHECK(job_at(snap, "only_repo.jobs.used.UsedJob") != NULL);
-	CHECK_INT(jobreg_snapshot_job_count(snap), 2);
+	CHECK(job_at(snap, "only_repo.jobs.extra.ExtraJob") != NULL);
+	CHECK(job_at(snap, "only_repo.jobs.nested.deep.DeepJob") != NULL);
+	CHECK_INT(jobreg_snapshot_job_count(snap), 4);
 	jobreg_snapshot_free(snap);
+	jobreg_registry_free(reg);
+}
+
+/* The class path of what `ref` resolves to, in a static buffer ("" when it does not). */
+static const char *class_path_of(jobreg_registry *reg, const char *ref)
+{
+	static char buf[256];
+	jobreg_job *job = NULL;
+
+	buf[0] = '\0';
+	if (jobreg_registry_resolve(&job, reg, ref) == 0)
+		snprintf(buf, sizeof(buf), "%s", jobreg_job_class_path(job));
+	jobreg_job_free(job);
+	return buf;
+}
+
+static void test_short_form_reaches_jobs_of_sub_modules_at_any_depth(void)
+{
+	const char *base = jr_tmpdir();
+	const char *twin = "from jobreg.jobs import Job\n\n\nclass Twin(Job):\n    pass\n";
+	char up[4096];
+	jobreg_registry *reg = new_registry();
+	jobreg_source *src;
+	jobreg_job *job = NULL;
+
+	/* The seed's advice: jobs/__init__.py imports and registers what its
+	 * sub-modules define; each class path is where the class is defined. */
+	snprintf(up, sizeof(up), "%s", make_upstream(base, "subs", "Unused"));
+	jr_write(up, "jobs/sub.py", "from jobreg.jobs import Job\n\n\nclass SubJob(Job):\n    pass\n");
+	jr_write(up, "jobs/deep/__init__.py", "");
+	jr_write(up, "jobs/deep/deeper.py",
+	         "from jobreg.jobs import Job\n\n\nclass DeepJob(Job):\n    pass\n");
+	jr_write(up, "jobs/one.py", twin);
+	jr_write(up, "jobs/two.py", twin);
+	jr_write(up, "jobs/__init__.py",
+	         "from jobreg.jobs import register_jobs\n"
+	         "from .sub import SubJob\n"
+	         "from .deep.deeper import DeepJob\n"
+	         "from . import one, two\n"
+	         "\n"
+	         "register_jobs(SubJob, DeepJob, one.Twin, two.Twin)\n");
+	git_commit_all(up, "jobs in sub-modules");
+	src = add_git_source(reg, "subs_repo", file_url(up), NULL, jr_tmpdir());
+	CHECK_OK(jobreg_git_sync(NULL, reg, src, NULL));
+	CHECK_INT(load_error_count(reg), 0);
+	CHECK_STR(class_path_of(reg, "subs_repo.jobs.sub.SubJob"), "subs_repo.jobs.sub.SubJob");
+	CHECK_STR(class_path_of(reg, "subs_repo.jobs.SubJob"), "subs_repo.jobs.sub.SubJob");
+	CHECK_STR(class_path_of(reg, "subs_repo.jobs.DeepJob"), "subs_repo.jobs.deep.deeper.DeepJob");
+	/* Two jobs of the source share the class name: no guess. */
+	CHECK_INT(jobreg_registry_resolve(&job, reg, "subs_repo.jobs.Twin"), JOBREG_EAMBIGUOUS);
+	CHECK(job == NULL);
+	CHECK_CONTAINS(jobreg_error_last()->message, "subs_repo.jobs.one.Twin");
+	CHECK_CONTAINS(jobreg_error_last()->message, "subs_repo.jobs.two.Twin");
+	CHECK_STR(class_path_of(reg, "subs_repo.jobs.one.Twin"), "subs_repo.jobs.one.Twin");
+	/* The short form is `<slug>.jobs.<Class>`, nothing in between. */
+	CHECK_INT(jobreg_registry_resolve(&job, reg, "subs_repo.jobs.deep.DeepJob"), JOBREG_ENOTFOUND);
+	CHECK_INT(jobreg_registry_resolve(&job, reg, "subs_repo.DeepJob"), JOBREG_ENOTFOUND);
 	jobreg_registry_free(reg);
 }
 
@@ -292,6 +364,9 @@ static void expect_layout_refused(const char *slug, const char *file, const char
 	jobreg_registry *reg = new_registry();
 	jobreg_git_sync_result result = JOBREG_GIT_SYNC_RESULT_INIT;
 	jobreg_source *src;
+	jobreg_snapshot *refused = NULL;
+	const jobreg_load_error *err;
+	char commit[JOBREG_GIT_HEAD_SIZE];
 
 	snprintf(up, sizeof(up), "%s/%s", base, slug);
 	CHECK_INT(sh("git init -q -b main '%s'", up), 0);
@@ -306,6 +381,18 @@ static void expect_layout_refused(const char *slug, const char *file, const char
 	CHECK(!path_exists(jr_path(git_root, slug)));
 	CHECK_INT(count_entries(git_root, "."), 3); /* ".", "..", the lock file */
 	CHECK_STR(result.new_head, "");
+	/* The refusal's load error stays available to the host. */
+	CHECK_OK(jobreg_source_git_refused(&refused, commit, src));
+	CHECK_STR(commit, git_rev(up, "HEAD"));
+	if (refused) {
+		CHECK_INT(jobreg_snapshot_load_error_count(refused), 1);
+		err = jobreg_snapshot_load_error(refused, 0);
+		if (err) {
+			CHECK_STR(jobreg_load_error_source(err), slug);
+			CHECK_CONTAINS(jobreg_load_error_message(err), missing);
+		}
+	}
+	jobreg_snapshot_free(refused);
 	jobreg_registry_free(reg);
 }
 
@@ -317,6 +404,107 @@ static void test_repository_without_jobs_module_is_refused_naming_it(void)
 static void test_repository_without_init_is_refused_naming_it(void)
 {
 	expect_layout_refused("noinit_repo", "jobs.py", "no top-level __init__.py");
+}
+
+static const char broken_jobs[] =
+	"from jobreg.jobs import Job, register_jobs\n"
+	"\n"
+	"raise RuntimeError('the inventory API is unreachable')\n";
+
+/* The one load error of the refused commit about `module`, checked. */
+static void expect_refused_error(jobreg_source *src, const char *commit, const char *module,
+                                 const char *file_end, int line, const char *type,
+                                 const char *message)
+{
+	jobreg_snapshot *refused = NULL;
+	const jobreg_load_error *err = NULL;
+	char seen[JOBREG_GIT_HEAD_SIZE] = "x";
+	size_t i;
+
+	CHECK_OK(jobreg_source_git_refused(&refused, seen, src));
+	CHECK_STR(seen, commit);
+	if (!refused)
+		return;
+	CHECK_INT(jobreg_snapshot_generation(refused), 0);
+	CHECK_INT(jobreg_snapshot_job_count(refused), 0);
+	for (i = 0; i < jobreg_snapshot_load_error_count(refused); i++) {
+		if (strcmp(jobreg_load_error_module(jobreg_snapshot_load_error(refused, i)), module) == 0)
+			err = jobreg_snapshot_load_error(refused, i);
+	}
+	CHECK(err != NULL);
+	if (err) {
+		size_t n = strlen(jobreg_load_error_file(err)), m = strlen(file_end);
+
+		CHECK_INT(jobreg_load_error_source_type(err), JOBREG_SOURCE_GIT);
+		CHECK(n >= m && strcmp(jobreg_load_error_file(err) + n - m, file_end) == 0);
+		CHECK_INT(jobreg_load_error_line(err), line);
+		CHECK_STR(jobreg_load_error_type(err), type);
+		CHECK_CONTAINS(jobreg_load_error_message(err), message);
+		CHECK_CONTAINS(jobreg_load_error_traceback(err), message);
+	}
+	jobreg_snapshot_free(refused);
+}
+
+static void test_the_load_errors_of_a_refused_commit_stay_available(void)
+{
+	const char *base = jr_tmpdir(), *git_root = jr_tmpdir();
+	char up[4096], good[64], bad[64], first[64], head[JOBREG_GIT_HEAD_SIZE];
+	jobreg_registry *reg = new_registry();
+	jobreg_snapshot *refused = NULL;
+	jobreg_source *src, *dir = NULL;
+
+	/* A first clone whose only commit fails at import: refused, and the
+	 * registry itself can only say that there is no checkout. */
+	snprintf(up, sizeof(up), "%s/broken", base);
+	CHECK_INT(sh("git init -q -b main '%s'", up), 0);
+	jr_write(up, "__init__.py", "");
+	jr_write(up, "jobs/__init__.py", broken_jobs);
+	snprintf(first, sizeof(first), "%s", git_commit_all(up, "broken from the start"));
+	src = add_git_source(reg, "broken_repo", file_url(up), NULL, git_root);
+	CHECK_INT(jobreg_source_git_refused(&refused, head, src), JOBREG_ENOTFOUND);
+	CHECK(refused == NULL);
+	CHECK_STR(head, "");
+	CHECK_INT(jobreg_git_sync(NULL, reg, src, NULL), JOBREG_ELOAD);
+	CHECK(!path_exists(jr_path(git_root, "broken_repo")));
+	expect_refused_error(src, first, "broken_repo.jobs", "/broken_repo/jobs/__init__.py", 3,
+	                     "RuntimeError", "the inventory API is unreachable");
+
+	/* A good commit: the sync succeeds and the refusal is forgotten. */
+	jr_write(up, "jobs/__init__.py", job_module("Inventory", "Inventory"));
+	snprintf(good, sizeof(good), "%s", git_commit_all(up, "fixed"));
+	CHECK_OK(jobreg_git_sync(NULL, reg, src, NULL));
+	CHECK_INT(jobreg_source_git_refused(&refused, NULL, src), JOBREG_ENOTFOUND);
+	CHECK(refused == NULL);
+
+	/* A broken commit on top: refused, the old code stays, its errors are kept. */
+	jr_write(up, "jobs/helper.py", "VALUE = 1\n\n\ndef broken(:\n");
+	jr_write(up, "jobs/__init__.py", "from . import helper  # noqa: F401\n");
+	snprintf(bad, sizeof(bad), "%s", git_commit_all(up, "syntax error"));
+	CHECK_INT(jobreg_git_sync(NULL, reg, src, NULL), JOBREG_ELOAD);
+	CHECK(resolves(reg, "broken_repo.jobs.Inventory"));
+	CHECK_OK(jobreg_source_git_head(head, src));
+	CHECK_STR(head, good);
+	expect_refused_error(src, bad, "broken_repo.jobs.helper", "/broken_repo/jobs/helper.py", 4,
+	                     "SyntaxError", "invalid syntax");
+
+	/* An ensure-head with nothing to do (the good commit is loaded) keeps
+	 * it; one that tries a commit starts afresh, and keeps its own. */
+	CHECK_OK(jobreg_git_ensure_head(NULL, reg, src, good));
+	CHECK_OK(jobreg_source_git_refused(&refused, NULL, src));
+	jobreg_snapshot_free(refused);
+	refused = NULL;
+	CHECK_INT(jobreg_git_ensure_head(NULL, reg, src, first), JOBREG_ELOAD);
+	expect_refused_error(src, first, "broken_repo.jobs", "/broken_repo/jobs/__init__.py", 3,
+	                     "RuntimeError", "the inventory API is unreachable");
+
+	/* Only git sources have refusals; arguments are checked. */
+	CHECK_OK(jobreg_source_dir_new(&dir, jr_tmpdir()));
+	CHECK_INT(jobreg_source_git_refused(&refused, NULL, dir), JOBREG_EINVAL);
+	CHECK_INT(jobreg_source_git_refused(NULL, NULL, src), JOBREG_EINVAL);
+	CHECK_INT(jobreg_source_git_refused(&refused, NULL, NULL), JOBREG_EINVAL);
+	CHECK(refused == NULL);
+	jobreg_source_free(dir);
+	jobreg_registry_free(reg);
 }
 
 static void test_load_before_first_sync_reports_the_missing_checkout(void)
@@ -516,9 +704,12 @@ static const struct jr_test tests[] = {
 	{ "source_shows_only_the_redacted_url", test_source_shows_only_the_redacted_url },
 	{ "first_sync_clones_and_loads_the_jobs", test_first_sync_clones_and_loads_the_jobs },
 	{ "jobs_py_module_layout_loads", test_jobs_py_module_layout_loads },
-	{ "only_the_package_and_its_jobs_module_are_imported", test_only_the_package_and_its_jobs_module_are_imported },
+	{ "the_package_its_jobs_module_and_every_module_under_jobs_are_imported",
+	  test_the_package_its_jobs_module_and_every_module_under_jobs_are_imported },
+	{ "short_form_reaches_jobs_of_sub_modules_at_any_depth", test_short_form_reaches_jobs_of_sub_modules_at_any_depth },
 	{ "repository_without_jobs_module_is_refused_naming_it", test_repository_without_jobs_module_is_refused_naming_it },
 	{ "repository_without_init_is_refused_naming_it", test_repository_without_init_is_refused_naming_it },
+	{ "the_load_errors_of_a_refused_commit_stay_available", test_the_load_errors_of_a_refused_commit_stay_available },
 	{ "load_before_first_sync_reports_the_missing_checkout", test_load_before_first_sync_reports_the_missing_checkout },
 	{ "branch_tag_and_commit_pins", test_branch_tag_and_commit_pins },
 	{ "unknown_branch_is_not_found_and_leaves_nothing", test_unknown_branch_is_not_found_and_leaves_nothing },

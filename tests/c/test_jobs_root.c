@@ -137,21 +137,151 @@ static void test_skipped_folders_and_files(void)
 	jobreg_registry_free(reg);
 }
 
-static void test_file_with_invalid_module_name_is_reported(void)
+/* A job whose run() says which module it ran from. */
+static const char *named_job(const char *cls)
+{
+	static char text[1024];
+	snprintf(text, sizeof(text),
+	         "from jobreg.jobs import Job, register_jobs\n"
+	         "class %s(Job):\n"
+	         "    def run(self):\n"
+	         "        return {'module': __name__}\n"
+	         "register_jobs(%s)\n",
+	         cls, cls);
+	return text;
+}
+
+static void test_file_names_that_are_no_identifier_load_as_pkgutil_names(void)
 {
 	const char *dir = jr_tmpdir();
+	const char *never = "raise RuntimeError('this file is no module and must never run')\n";
+	jobreg_registry *reg;
+	jobreg_snapshot *snap;
+	jobreg_storage *st = NULL;
+	jobreg_record *rec = NULL;
+	jobreg_run_result *res = NULL;
+	jobreg_run_options opts = JOBREG_RUN_OPTIONS_INIT;
+	const jobreg_job *job;
+
+	/* What Nautobot imports through pkgutil: inspect.getmodulename(). */
+	jr_write(dir, "my-jobs.py", named_job("CleanupJob"));
+	jr_write(dir, "2024_cleanup.py", named_job("Cleanup2024"));
+	jr_write(dir, "class.py", named_job("KeywordModule"));
+	jr_write(dir, "pkg/my-sub.py", named_job("InSubFolder"));
+	jr_write(dir, "uses_it.py",
+	         "import importlib\n"
+	         "assert importlib.import_module('my-jobs').CleanupJob.__module__ == 'my-jobs'\n");
+	reg = load_jobs_root(dir);
+	snap = take_snapshot(reg);
+	print_load_errors(snap);
+	CHECK_INT(jobreg_snapshot_load_error_count(snap), 0);
+	CHECK_INT(jobreg_snapshot_job_count(snap), 4);
+	CHECK_STR(jobreg_job_class_path(jobreg_snapshot_job(snap, 0)), "2024_cleanup.Cleanup2024");
+	CHECK_STR(jobreg_job_class_path(jobreg_snapshot_job(snap, 1)), "class.KeywordModule");
+	CHECK_STR(jobreg_job_class_path(jobreg_snapshot_job(snap, 2)), "my-jobs.CleanupJob");
+	CHECK_STR(jobreg_job_class_path(jobreg_snapshot_job(snap, 3)), "pkg.my-sub.InSubFolder");
+	job = job_at(snap, "my-jobs.CleanupJob");
+	CHECK(job != NULL);
+	if (job) {
+		CHECK_STR(jobreg_job_module_name(job), "my-jobs");
+		CHECK_STR(jobreg_job_class_name(job), "CleanupJob");
+		CHECK_STR(jobreg_job_grouping(job), "my-jobs");
+	}
+	job = job_at(snap, "pkg.my-sub.InSubFolder");
+	CHECK(job != NULL);
+	if (job)
+		CHECK_STR(jobreg_job_module_name(job), "pkg.my-sub");
+
+	/* Records are keyed by (module, class) whatever the module's name. */
+	CHECK_OK(jobreg_storage_memory_new(&st));
+	CHECK_OK(jobreg_refresh(NULL, st, snap, NULL));
+	CHECK_OK(jobreg_storage_get(&rec, st, "my-jobs.CleanupJob"));
+	if (rec) {
+		CHECK_STR(jobreg_record_text(rec, JOBREG_FIELD_MODULE_NAME), "my-jobs");
+		CHECK_STR(jobreg_record_text(rec, JOBREG_FIELD_JOB_CLASS_NAME), "CleanupJob");
+		CHECK_OK(jobreg_storage_set_enabled(st, jobreg_record_text(rec, JOBREG_FIELD_ID), 1));
+	}
+	jobreg_record_free(rec);
+	rec = NULL;
+	CHECK_OK(jobreg_storage_get(&rec, st, "2024_cleanup.Cleanup2024"));
+	jobreg_record_free(rec);
+	CHECK_OK(jobreg_run(&res, reg, st, "my-jobs.CleanupJob", &opts));
+	if (res) {
+		CHECK_INT(jobreg_run_result_status(res), JOBREG_RUN_SUCCESS);
+		CHECK_STR(jobreg_run_result_json(res), "{\"module\": \"my-jobs\"}");
+	}
+	jobreg_run_result_free(res);
+	jobreg_snapshot_free(snap);
+
+	/* A dotted file name added later is no module either: the reload
+	 * (the folder changed) neither imports it nor reports it. */
+	jr_write(dir, "a.b.py", never);
+	CHECK_OK(jobreg_registry_reload(reg));
+	snap = take_snapshot(reg);
+	print_load_errors(snap);
+	CHECK_INT(jobreg_snapshot_generation(snap), 2);
+	CHECK_INT(jobreg_snapshot_load_error_count(snap), 0);
+	CHECK_INT(jobreg_snapshot_job_count(snap), 4);
+	jobreg_snapshot_free(snap);
+	jobreg_storage_free(st);
+	jobreg_registry_free(reg);
+}
+
+static void test_dotted_file_names_and_non_identifier_folders_are_skipped(void)
+{
+	const char *dir = jr_tmpdir(), *outside = jr_tmpdir();
+	const char *never = "raise RuntimeError('this is no module and must never run')\n";
+	char target[4096], link[4096];
+	jobreg_registry *reg;
+	jobreg_snapshot *snap;
+
+	jr_write(dir, "a.b.py", never);             /* pkgutil: a dotted name, skipped */
+	jr_write(dir, "pkg/__init__.py", "");
+	jr_write(dir, "pkg/c.d.py", never);
+	jr_write(dir, "my-folder/jobs.py", never);  /* folders keep the identifier rule */
+	jr_write(dir, "pkg/sub-folder/jobs.py", never);
+	jr_write(dir, "pkg/2024/jobs.py", never);
+	jr_write(dir, "pkg/real.py", named_job("Real"));
+	/* A link out of the root that the walk would skip anyway is no error. */
+	jr_write(outside, "x.py", never);
+	snprintf(target, sizeof(target), "%s/x.py", outside);
+	snprintf(link, sizeof(link), "%s/e.f.py", dir);
+	CHECK(symlink(target, link) == 0);
+	snprintf(link, sizeof(link), "%s/linked-folder", dir);
+	CHECK(symlink(outside, link) == 0);
+	reg = load_jobs_root(dir);
+	snap = take_snapshot(reg);
+	print_load_errors(snap);
+	CHECK_INT(jobreg_snapshot_load_error_count(snap), 0);
+	CHECK_INT(jobreg_snapshot_job_count(snap), 1);
+	CHECK(job_at(snap, "pkg.real.Real") != NULL);
+	jobreg_snapshot_free(snap);
+	jobreg_registry_free(reg);
+}
+
+static void test_a_file_name_that_is_no_utf8_is_one_load_error(void)
+{
+	const char *dir = jr_tmpdir();
+	const char *never = "raise RuntimeError('must never run')\n";
 	jobreg_registry *reg;
 	jobreg_snapshot *snap;
 	const jobreg_load_error *err;
 
-	jr_write(dir, "my-job.py", "x = 1\n");
+	/* Module names are text: without the check, this one name made the
+	 * whole root fail to load (UnicodeDecodeError). */
+	jr_write(dir, "bad\xff.py", never);
+	jr_write(dir, "bad\xc3\x28/jobs.py", never); /* a folder: skipped silently */
+	jr_write(dir, "good.py", named_job("Good"));
 	reg = load_jobs_root(dir);
 	snap = take_snapshot(reg);
-	err = error_for(snap, "my-job");
-	CHECK(err != NULL);
+	print_load_errors(snap);
+	CHECK_INT(jobreg_snapshot_job_count(snap), 1);
+	CHECK(job_at(snap, "good.Good") != NULL);
+	CHECK_INT(jobreg_snapshot_load_error_count(snap), 1);
+	err = jobreg_snapshot_load_error(snap, 0);
 	if (err) {
-		CHECK_CONTAINS(jobreg_load_error_file(err), "my-job.py");
-		CHECK_CONTAINS(jobreg_load_error_message(err), "not a valid Python module name");
+		CHECK_STR(jobreg_load_error_file(err), jr_path(dir, "bad\xff.py"));
+		CHECK_CONTAINS(jobreg_load_error_message(err), "not valid UTF-8");
 	}
 	jobreg_snapshot_free(snap);
 	jobreg_registry_free(reg);
@@ -384,7 +514,9 @@ static const struct jr_test tests[] = {
 	{ "unregistered_subclasses_are_not_jobs", test_unregistered_subclasses_are_not_jobs },
 	{ "each_module_body_runs_once_per_load_in_name_order", test_each_module_body_runs_once_per_load_in_name_order },
 	{ "skipped_folders_and_files", test_skipped_folders_and_files },
-	{ "file_with_invalid_module_name_is_reported", test_file_with_invalid_module_name_is_reported },
+	{ "file_names_that_are_no_identifier_load_as_pkgutil_names", test_file_names_that_are_no_identifier_load_as_pkgutil_names },
+	{ "dotted_file_names_and_non_identifier_folders_are_skipped", test_dotted_file_names_and_non_identifier_folders_are_skipped },
+	{ "a_file_name_that_is_no_utf8_is_one_load_error", test_a_file_name_that_is_no_utf8_is_one_load_error },
 	{ "shadowing_names_are_refused_and_outside_module_untouched", test_shadowing_names_are_refused_and_outside_module_untouched },
 	{ "symlink_out_of_the_root_is_refused", test_symlink_out_of_the_root_is_refused },
 	{ "reload_purges_and_replaces_old_code", test_reload_purges_and_replaces_old_code },
