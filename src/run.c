@@ -1,7 +1,21 @@
 /*
  * run.c: running a job (SPEC 5): the record check, then the Python side
- * (src/py/jobreg/_runner.py) with the host's log callback wrapped as a
- * Python callable.
+ * (src/py/jobreg/_runner.py) with the host's callbacks wrapped as Python
+ * callables:
+ *
+ *   jobreg._runner.run(cls, data_json, log, context_json, record_json,
+ *                      add_file, host_call)
+ *
+ * log(levelno, levelname, message, extra_json); add_file(name, content)
+ * keeps a copy of the file in the result being built and hands it to the
+ * host's file callback; host_call(operation, args_json) -> reply JSON text
+ * (None when the host gave no host callback). run() returns ("ok",
+ * result_json) or ("failed", type, message, traceback[, result_json]), or
+ * raises jobreg.jobs.ValidationError (the run is refused).
+ *
+ * The callables reach the run through a capsule whose cell is emptied when
+ * the run returns: a job that keeps them and calls them later (or from
+ * another thread) gets RuntimeError, never a dangling pointer.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -18,16 +32,31 @@
 #include "runtime.h"
 #include "util.h"
 
+/* One file a job created: `data` holds `size` bytes and one NUL after them. */
+struct run_file {
+	char *name;
+	unsigned char *data;
+	size_t size;
+};
+
 struct jobreg_run_result {
 	jobreg_run_status status;
 	char *result_json;
 	char *error_type;
 	char *error_message;
 	char *traceback;
+	struct run_file *files;
+	size_t file_count;
+};
+
+struct jobreg_host_reply {
+	char *json;  /* the answer, or NULL: "null" */
+	char *error; /* the message of a failure, or NULL */
 };
 
 static const size_t run_options_sizes[] = {
 	JR_SIZE_THROUGH(jobreg_run_options, log_payload),
+	JR_SIZE_THROUGH(jobreg_run_options, host_payload),
 };
 
 int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version)
@@ -38,26 +67,241 @@ int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version)
 	                       JOBREG_RUN_OPTIONS_VERSION, version, "jobreg_run_options");
 }
 
-/* The host's log callback, callable from Python as log(level, name, message, extra_json). */
-struct log_target {
-	jobreg_log_fn fn;
-	void *payload;
+/* Replace *slot with a copy of text (the host's reply setters). */
+static int set_copy(char **slot, const char *text, const char *caller)
+{
+	char *copy;
+
+	if (!slot || !text)
+		return jr_error_set(JOBREG_EINVAL, "%s: NULL argument", caller);
+	if (!(copy = jr_strdup(text)))
+		return JOBREG_ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+int jobreg_host_reply_set_json(jobreg_host_reply *reply, const char *json)
+{
+	return set_copy(reply ? &reply->json : NULL, json, "jobreg_host_reply_set_json");
+}
+
+int jobreg_host_reply_set_error(jobreg_host_reply *reply, const char *message)
+{
+	return set_copy(reply ? &reply->error : NULL, message, "jobreg_host_reply_set_error");
+}
+
+/* What one run's callables reach; lives on the stack of jobreg_job_run(). */
+struct run_state {
+	jobreg_run_options opts;
+	unsigned long thread; /* PyThread_get_thread_ident() of the running thread */
+	struct run_file *files;
+	size_t file_count, file_cap;
 };
 
+/* The capsule's pointer: a heap cell, emptied when the run returns. */
+struct run_cell {
+	struct run_state *state;
+};
+
+#define RUN_CAPSULE "jobreg.run"
+
+static void free_cell(PyObject *capsule)
+{
+	free(PyCapsule_GetPointer(capsule, RUN_CAPSULE));
+}
+
+static void free_files(struct run_file *files, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		free(files[i].name);
+		free(files[i].data);
+	}
+	free(files);
+}
+
+/* The run behind a callable, or NULL with RuntimeError (run over, another thread). */
+static struct run_state *live_state(PyObject *capsule, const char *what)
+{
+	struct run_cell *cell = PyCapsule_GetPointer(capsule, RUN_CAPSULE);
+
+	if (!cell)
+		return NULL;
+	if (!cell->state) {
+		PyErr_Format(PyExc_RuntimeError, "%s: the run this belongs to is over", what);
+		return NULL;
+	}
+	if (cell->state->thread != PyThread_get_thread_ident()) {
+		PyErr_Format(PyExc_RuntimeError, "%s: only the thread that runs the job may call it", what);
+		return NULL;
+	}
+	return cell->state;
+}
+
+/* log(level, name, message, extra_json): the host's log callback. */
 static PyObject *call_log(PyObject *capsule, PyObject *args)
 {
-	struct log_target *target = PyCapsule_GetPointer(capsule, "jobreg.log");
+	struct run_state *state;
 	const char *level_name, *message, *extra;
 	int level;
 
-	if (!target || !PyArg_ParseTuple(args, "isss:log", &level, &level_name, &message, &extra))
+	if (!PyArg_ParseTuple(args, "isss:log", &level, &level_name, &message, &extra) ||
+	    !(state = live_state(capsule, "log")))
 		return NULL;
-	if (target->fn)
-		target->fn(level, level_name, message, extra, target->payload);
+	if (state->opts.log)
+		state->opts.log(level, level_name, message, extra, state->opts.log_payload);
 	Py_RETURN_NONE;
 }
 
+/* The message of a callback that failed: the thread's error if it left one, else NULL. */
+static const char *callback_message(void)
+{
+	return jr_error_code() != 0 ? jobreg_error_last()->message : NULL;
+}
+
+/* add_file(name, content): keep a copy in the result; the host's callback may refuse it. */
+static PyObject *call_add_file(PyObject *capsule, PyObject *args)
+{
+	struct run_state *state;
+	struct run_file file = { NULL, NULL, 0 };
+	Py_buffer content;
+	const char *name, *message;
+	int rc;
+
+	if (!PyArg_ParseTuple(args, "sy*:add_file", &name, &content))
+		return NULL;
+	if (!(state = live_state(capsule, "add_file")))
+		goto fail;
+	file.size = (size_t)content.len;
+	file.name = jr_strdup(name);
+	file.data = malloc(file.size + 1);
+	if (!file.name || !file.data) {
+		PyErr_NoMemory();
+		goto fail;
+	}
+	if (file.size)
+		memcpy(file.data, content.buf, file.size);
+	file.data[file.size] = '\0';
+	if (state->opts.file) {
+		jobreg_error_clear();
+		rc = state->opts.file(file.name, file.data, file.size, state->opts.file_payload);
+		if (PyErr_Occurred()) /* the callback left a Python exception: the job gets it */
+			goto fail;
+		if (rc < 0) {
+			if ((message = callback_message()))
+				PyErr_SetString(PyExc_RuntimeError, message);
+			else
+				PyErr_Format(PyExc_RuntimeError, "the host refused the file '%s'", file.name);
+			goto fail;
+		}
+	}
+	/* Grown only now: the callback may have run Python that created files too. */
+	if (state->file_count == state->file_cap) {
+		size_t cap = state->file_cap ? 2 * state->file_cap : 4;
+		struct run_file *grown = realloc(state->files, cap * sizeof(*grown));
+
+		if (!grown) {
+			PyErr_NoMemory();
+			goto fail;
+		}
+		state->files = grown;
+		state->file_cap = cap;
+	}
+	state->files[state->file_count++] = file;
+	PyBuffer_Release(&content);
+	Py_RETURN_NONE;
+fail:
+	free(file.name);
+	free(file.data);
+	PyBuffer_Release(&content);
+	return NULL;
+}
+
+/* RuntimeError "PREFIX (the pending exception's text)"; the pending one is dropped. */
+static void replace_error(const char *prefix)
+{
+	PyObject *type, *value, *tb;
+
+	PyErr_Fetch(&type, &value, &tb);
+	PyErr_NormalizeException(&type, &value, &tb);
+	if (value)
+		PyErr_Format(PyExc_RuntimeError, "%s (%S)", prefix, value);
+	else
+		PyErr_SetString(PyExc_RuntimeError, prefix);
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+}
+
+/* The host's answer as a str, after checking that it is JSON; NULL with an exception. */
+static PyObject *host_answer(const char *json_text, const char *operation)
+{
+	PyObject *text, *json, *parsed = NULL;
+	char prefix[256];
+
+	snprintf(prefix, sizeof(prefix), "the host's answer to '%.200s' is not JSON", operation);
+	text = PyUnicode_DecodeUTF8(json_text, (Py_ssize_t)strlen(json_text), "strict");
+	if (!text) {
+		replace_error(prefix);
+		return NULL;
+	}
+	json = PyImport_ImportModule("json");
+	if (json)
+		parsed = PyObject_CallMethod(json, "loads", "O", text);
+	Py_XDECREF(json);
+	if (!parsed) {
+		replace_error(prefix);
+		Py_DECREF(text);
+		return NULL;
+	}
+	Py_DECREF(parsed);
+	return text;
+}
+
+/* host_call(operation, args_json) -> the answer's JSON text. */
+static PyObject *call_host(PyObject *capsule, PyObject *args)
+{
+	struct run_state *state;
+	jobreg_host_reply reply = { NULL, NULL };
+	PyObject *op, *answer = NULL;
+	const char *operation, *args_json, *message;
+	Py_ssize_t len;
+	int rc;
+
+	if (!PyArg_ParseTuple(args, "Us:host_call", &op, &args_json) ||
+	    !(state = live_state(capsule, "host_call")) ||
+	    !(operation = PyUnicode_AsUTF8AndSize(op, &len)))
+		return NULL;
+	if (strlen(operation) != (size_t)len) {
+		PyErr_SetString(PyExc_ValueError, "host_call: the operation name holds a NUL character");
+		return NULL;
+	}
+	if (!state->opts.host)
+		return PyErr_Format(PyExc_LookupError, "the host does not provide %R", op);
+	jobreg_error_clear();
+	rc = state->opts.host(&reply, operation, args_json, state->opts.host_payload);
+	if (PyErr_Occurred()) {
+		/* the callback left a Python exception: the job gets it */
+	} else if (rc == 0) {
+		answer = host_answer(reply.json ? reply.json : "null", operation);
+	} else if (rc == JOBREG_ENOTFOUND) {
+		PyErr_Format(PyExc_LookupError, "the host does not provide %R", op);
+	} else if ((message = reply.error ? reply.error : callback_message())) {
+		PyErr_SetString(PyExc_RuntimeError, message);
+	} else {
+		PyErr_Format(PyExc_RuntimeError, "the host operation %R failed (%s)", op,
+		             jobreg_error_name(rc));
+	}
+	free(reply.json);
+	free(reply.error);
+	return answer;
+}
+
 static PyMethodDef log_def = { "log", call_log, METH_VARARGS, NULL };
+static PyMethodDef add_file_def = { "add_file", call_add_file, METH_VARARGS, NULL };
+static PyMethodDef host_def = { "host_call", call_host, METH_VARARGS, NULL };
 
 /* Refusals that the record decides (SPEC 5). */
 static int check_record(const jobreg_job *job, const jobreg_record *record)
@@ -107,15 +351,38 @@ static int input_refused(void)
 	return JOBREG_EVALIDATION;
 }
 
-static int make_result(jobreg_run_result **out, PyObject *outcome)
+/* A context_json that is no JSON object is the host's mistake: JOBREG_EINVAL. */
+static int check_context(const char *context_json)
+{
+	PyObject *json, *parsed = NULL;
+	int is_object;
+
+	json = PyImport_ImportModule("json");
+	if (!json)
+		return jr_error_from_python(JOBREG_EPYTHON, "checking the run context");
+	parsed = PyObject_CallMethod(json, "loads", "s", context_json);
+	Py_DECREF(json);
+	if (!parsed)
+		return jr_error_from_python(JOBREG_EINVAL, "jobreg_run_options.context_json is not JSON");
+	is_object = PyDict_Check(parsed);
+	Py_DECREF(parsed);
+	if (!is_object)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_run_options.context_json must be a JSON object");
+	return 0;
+}
+
+/* The result of an outcome tuple; takes the files the run created. */
+static int make_result(jobreg_run_result **out, PyObject *outcome, struct run_state *state)
 {
 	jobreg_run_result *res = calloc(1, sizeof(*res));
-	const char *kind, *a = "", *b = "", *c = "";
+	const char *kind, *a = "", *b = "", *c = "", *d = NULL;
 
 	if (!res)
 		return jr_error_oom();
-	if (!PyArg_ParseTuple(outcome, "s|sss", &kind, &a, &b, &c)) {
+	if (!PyTuple_Check(outcome) || !PyArg_ParseTuple(outcome, "s|sssz", &kind, &a, &b, &c, &d)) {
 		free(res);
+		if (!PyErr_Occurred())
+			PyErr_SetString(PyExc_TypeError, "jobreg._runner.run() must return a tuple");
 		return jr_error_from_python(JOBREG_EPYTHON, "reading a run's outcome");
 	}
 	if (strcmp(kind, "ok") == 0) {
@@ -126,7 +393,7 @@ static int make_result(jobreg_run_result **out, PyObject *outcome)
 		res->traceback = jr_strdup("");
 	} else {
 		res->status = JOBREG_RUN_FAILED;
-		res->result_json = jr_strdup("null");
+		res->result_json = jr_strdup(d ? d : "null");
 		res->error_type = jr_strdup(a);
 		res->error_message = jr_strdup(b);
 		res->traceback = jr_strdup(c);
@@ -135,45 +402,85 @@ static int make_result(jobreg_run_result **out, PyObject *outcome)
 		jobreg_run_result_free(res);
 		return JOBREG_ENOMEM;
 	}
+	res->files = state->files;
+	res->file_count = state->file_count;
+	state->files = NULL;
+	state->file_count = state->file_cap = 0;
 	*out = res;
 	return 0;
+}
+
+/* The Python side of a run, GIL held. */
+static int run_in_python(jobreg_run_result **out, const jobreg_job *job, struct run_state *state,
+                         const char *record_json)
+{
+	struct run_cell *cell;
+	PyObject *runner = NULL, *capsule = NULL, *log = NULL, *add_file = NULL, *host = NULL;
+	PyObject *outcome = NULL;
+	int rc;
+
+	if (state->opts.context_json && (rc = check_context(state->opts.context_json)) < 0)
+		return rc;
+	if (!(cell = malloc(sizeof(*cell))))
+		return jr_error_oom();
+	cell->state = state;
+	if (!(capsule = PyCapsule_New(cell, RUN_CAPSULE, free_cell))) {
+		free(cell);
+		return jr_error_from_python(JOBREG_EPYTHON, "preparing a run");
+	}
+	runner = PyImport_ImportModule("jobreg._runner");
+	log = runner ? PyCFunction_New(&log_def, capsule) : NULL;
+	add_file = log ? PyCFunction_New(&add_file_def, capsule) : NULL;
+	if (add_file && !state->opts.host) {
+		Py_INCREF(Py_None);
+		host = Py_None;
+	} else if (add_file) {
+		host = PyCFunction_New(&host_def, capsule);
+	}
+	if (host)
+		outcome = PyObject_CallMethod(runner, "run", "OzOzsOO", job->cls, state->opts.data_json, log,
+		                              state->opts.context_json, record_json, add_file, host);
+	if (outcome)
+		rc = make_result(out, outcome, state);
+	else if (host)
+		rc = input_refused();
+	else
+		rc = jr_error_from_python(JOBREG_EPYTHON, "preparing a run");
+	cell->state = NULL; /* the callables outlive the run only as dead ends */
+	Py_XDECREF(outcome);
+	Py_XDECREF(host);
+	Py_XDECREF(add_file);
+	Py_XDECREF(log);
+	Py_XDECREF(runner);
+	Py_DECREF(capsule);
+	return rc;
 }
 
 int jobreg_job_run(jobreg_run_result **out, const jobreg_job *job, const jobreg_record *record,
                    const jobreg_run_options *user_opts)
 {
-	jobreg_run_options opts = JOBREG_RUN_OPTIONS_INIT;
-	struct log_target target;
-	PyObject *runner = NULL, *capsule = NULL, *log = NULL, *outcome = NULL;
+	static const jobreg_run_options defaults = JOBREG_RUN_OPTIONS_INIT;
+	struct run_state state;
+	char *record_json = NULL;
 	PyGILState_STATE gil;
 	int rc;
 
+	memset(&state, 0, sizeof(state));
+	state.opts = defaults;
 	if (!out || !job || !record)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_job_run: NULL argument");
-	if ((rc = jr_options_read(&opts, user_opts, run_options_sizes, JOBREG_RUN_OPTIONS_VERSION,
+	if ((rc = jr_options_read(&state.opts, user_opts, run_options_sizes, JOBREG_RUN_OPTIONS_VERSION,
 	                          "jobreg_run_options")) < 0 ||
-	    (rc = jr_runtime_require("jobreg_job_run")) < 0 || (rc = check_record(job, record)) < 0)
+	    (rc = jr_runtime_require("jobreg_job_run")) < 0 || (rc = check_record(job, record)) < 0 ||
+	    (rc = jobreg_record_to_json(&record_json, record)) < 0)
 		return rc;
-	target.fn = opts.log;
-	target.payload = opts.log_payload;
 
 	gil = PyGILState_Ensure();
-	runner = PyImport_ImportModule("jobreg._runner");
-	capsule = runner ? PyCapsule_New(&target, "jobreg.log", NULL) : NULL;
-	log = capsule ? PyCFunction_New(&log_def, capsule) : NULL;
-	if (log)
-		outcome = PyObject_CallMethod(runner, "run", "OzO", job->cls, opts.data_json, log);
-	if (outcome)
-		rc = make_result(out, outcome);
-	else if (log)
-		rc = input_refused();
-	else
-		rc = jr_error_from_python(JOBREG_EPYTHON, "preparing a run");
-	Py_XDECREF(outcome);
-	Py_XDECREF(log);
-	Py_XDECREF(capsule);
-	Py_XDECREF(runner);
+	state.thread = PyThread_get_thread_ident();
+	rc = run_in_python(out, job, &state, record_json);
+	free_files(state.files, state.file_count); /* a run that produced no result */
 	PyGILState_Release(gil);
+	jobreg_free(record_json);
 	return rc;
 }
 
@@ -199,22 +506,46 @@ int jobreg_run(jobreg_run_result **out, jobreg_registry *reg, jobreg_storage *st
 	return rc;
 }
 
-jobreg_run_status jobreg_run_result_status(const jobreg_run_result *res) { return res->status; }
-const char *jobreg_run_result_json(const jobreg_run_result *res) { return res->result_json; }
-const char *jobreg_run_result_error_type(const jobreg_run_result *res) { return res->error_type; }
-const char *jobreg_run_result_error_message(const jobreg_run_result *res) { return res->error_message; }
-const char *jobreg_run_result_traceback(const jobreg_run_result *res) { return res->traceback; }
+jobreg_run_status jobreg_run_result_status(const jobreg_run_result *res)
+{
+	return res ? res->status : (jobreg_run_status)0;
+}
+
+const char *jobreg_run_result_json(const jobreg_run_result *res) { return res ? res->result_json : ""; }
+const char *jobreg_run_result_error_type(const jobreg_run_result *res) { return res ? res->error_type : ""; }
+const char *jobreg_run_result_error_message(const jobreg_run_result *res)
+{
+	return res ? res->error_message : "";
+}
+const char *jobreg_run_result_traceback(const jobreg_run_result *res) { return res ? res->traceback : ""; }
+
+size_t jobreg_run_result_file_count(const jobreg_run_result *res) { return res ? res->file_count : 0; }
+
+const char *jobreg_run_result_file_name(const jobreg_run_result *res, size_t i)
+{
+	return res && i < res->file_count ? res->files[i].name : NULL;
+}
+
+const unsigned char *jobreg_run_result_file_data(const jobreg_run_result *res, size_t i, size_t *size)
+{
+	int valid = res && i < res->file_count;
+
+	if (size)
+		*size = valid ? res->files[i].size : 0;
+	return valid ? res->files[i].data : NULL;
+}
 
 int jobreg_run_result_to_json(char **out, const jobreg_run_result *res)
 {
 	jr_buf b = JR_BUF_INIT;
+	size_t i;
 
 	if (!out || !res)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_run_result_to_json: NULL argument");
 	jr_buf_printf(&b, "{\"status\": \"%s\", \"result\": %s, \"error\": ",
 	              res->status == JOBREG_RUN_SUCCESS ? "success" : "failed", res->result_json);
 	if (res->status == JOBREG_RUN_SUCCESS) {
-		jr_buf_puts(&b, "null}");
+		jr_buf_puts(&b, "null");
 	} else {
 		jr_buf_puts(&b, "{\"type\": ");
 		jr_buf_put_json_string(&b, res->error_type);
@@ -222,8 +553,15 @@ int jobreg_run_result_to_json(char **out, const jobreg_run_result *res)
 		jr_buf_put_json_string(&b, res->error_message);
 		jr_buf_puts(&b, ", \"traceback\": ");
 		jr_buf_put_json_string(&b, res->traceback);
-		jr_buf_puts(&b, "}}");
+		jr_buf_puts(&b, "}");
 	}
+	jr_buf_puts(&b, ", \"files\": [");
+	for (i = 0; i < res->file_count; i++) {
+		jr_buf_puts(&b, i ? ", {\"name\": " : "{\"name\": ");
+		jr_buf_put_json_string(&b, res->files[i].name);
+		jr_buf_printf(&b, ", \"size\": %zu}", res->files[i].size);
+	}
+	jr_buf_puts(&b, "]}");
 	if (jr_buf_status(&b) < 0) {
 		jr_buf_free(&b);
 		return JOBREG_ENOMEM;
@@ -240,5 +578,6 @@ void jobreg_run_result_free(jobreg_run_result *res)
 	free(res->error_type);
 	free(res->error_message);
 	free(res->traceback);
+	free_files(res->files, res->file_count);
 	free(res);
 }

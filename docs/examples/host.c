@@ -10,8 +10,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jobreg.h>
+#include <jobreg/sys/storage.h> /* jobreg_storage_error_set(): a callback's message */
 
 /* Print the calling thread's last libjobreg error and fail. */
 static int fail(const char *what)
@@ -29,6 +31,28 @@ static void log_line(int level, const char *level_name, const char *message,
 	(void)level;
 	(void)extra_json;
 	fprintf(stderr, "[%s] %s: %s\n", (const char *)payload, level_name, message);
+}
+
+/* Where the files a job creates go: a server stores them; this host names them. */
+static int take_file(const char *name, const unsigned char *data, size_t size, void *payload)
+{
+	(void)data;
+	(void)payload;
+	if (strchr(name, '/'))
+		return jobreg_storage_error_set(JOBREG_EINVAL, "file names may not hold '/'");
+	fprintf(stderr, "file %s: %zu bytes\n", name, size);
+	return 0;
+}
+
+/* The host operations this host serves to the job API: one of them. */
+static int host_operation(jobreg_host_reply *reply, const char *operation,
+                          const char *args_json, void *payload)
+{
+	(void)args_json;
+	(void)payload;
+	if (strcmp(operation, "get_celery_queues") == 0)
+		return jobreg_host_reply_set_json(reply, "{\"default\": 1}");
+	return JOBREG_ENOTFOUND; /* the job sees LookupError */
 }
 
 static void print_load_errors(const jobreg_snapshot *snap)
@@ -106,6 +130,10 @@ static int serve(jobreg_registry *reg, jobreg_storage *st)
 		goto out;
 	}
 
+	/* What the job sees as self.user and self.job_result (self.job_model: the record). */
+	run.context_json = "{\"user\": {\"username\": \"admin\"}, \"job_result\": {\"id\": \"run-1\"}}";
+	run.file = take_file;
+	run.host = host_operation;
 	run.data_json = "{\"dry_run\": true}";
 	run.log = log_line;
 	run.log_payload = (void *)jobreg_job_name(job);

@@ -7,6 +7,11 @@
  * hands back the result as JSON text, or the exception with its traceback.
  * A job that raises, calls sys.exit() or returns something that is no JSON
  * value is a *failed run*, never a crashed host.
+ *
+ * Since 0.3.0 (jobreg_run_options version 2) a run also takes a context
+ * (`self.job_result`, `self.user`, `self.job_model`), hands the files the
+ * job creates to the host and keeps them in the result, and serves the
+ * job API's *host operations* through a host callback (SPEC 2.1).
  */
 #ifndef JOBREG_RUN_H
 #define JOBREG_RUN_H
@@ -41,10 +46,83 @@ typedef void (*jobreg_log_fn)(int level, const char *level_name, const char *mes
                               const char *extra_json, void *payload);
 
 /**
+ * Receives one file that the running job made with `self.create_file(name,
+ * content)` (since 0.3.0). `name` is the name the job gave (UTF-8, no NUL
+ * byte; the library does not check it as a path: a host that writes files
+ * must refuse names with '/' or ".."); `data` holds `size` bytes (the job's
+ * bytes as they are, or its text encoded as UTF-8; NUL bytes included). Both
+ * are borrowed for the call: copy what you keep.
+ *
+ * Called on the thread that runs the job, as the job calls create_file(),
+ * with the GIL held: it may call libjobreg, but should return soon.
+ * Return 0 to accept the file. A negative value refuses it: create_file()
+ * raises RuntimeError in the job (which fails unless it catches it) and the
+ * file is not listed in the run result. The exception's message is the
+ * calling thread's last libjobreg error when the callback leaves one (the
+ * library clears it before the call; set one with
+ * jobreg_storage_error_set() of jobreg/sys/storage.h, or leave the error of
+ * a libjobreg call that failed), else "the host refused the file 'NAME'".
+ * A Python exception the callback leaves pending is raised in the job
+ * instead.
+ */
+typedef int (*jobreg_file_fn)(const char *name, const unsigned char *data, size_t size,
+                              void *payload);
+
+/**
+ * Where a host operation's answer goes (since 0.3.0): handed to a
+ * jobreg_host_fn, valid only during that call. Opaque.
+ */
+typedef struct jobreg_host_reply jobreg_host_reply;
+
+/**
+ * Performs one named *host operation* for the running job (since 0.3.0):
+ * what the job-author API cannot do without the server around it. The
+ * library's job API asks for these operations (the list, with their
+ * arguments and answers, is in docs/host-in-c.md):
+ * "get_celery_queues" (args {}), "enqueue_job_hooks" (args
+ * {"object_change": ..., "may_reload_jobs": bool}), "git_repository_sync" (args {"repository": ...,
+ * "dry_run": bool}), "get_object" (args {"model": "dcim.device", "pk":
+ * ...}), "get_jobs_reload" (args {}). Hosts may serve others that their
+ * own job code asks for.
+ *
+ * `operation` and `args_json` (a JSON object text) are borrowed for the
+ * call. Answer with jobreg_host_reply_set_json() (no answer reads as JSON
+ * `null`) and return 0. Return JOBREG_ENOTFOUND for an operation this host
+ * does not provide: the job sees LookupError. Return another negative code
+ * for a failure: the job sees RuntimeError with the message given to
+ * jobreg_host_reply_set_error(), else the calling thread's last libjobreg
+ * error (cleared before the call), else a generic one naming the operation.
+ *
+ * Called on the thread that runs the job, with the GIL held: it may call
+ * libjobreg (even run another job), but should return soon.
+ */
+typedef int (*jobreg_host_fn)(jobreg_host_reply *reply, const char *operation,
+                              const char *args_json, void *payload);
+
+/**
+ * Set the answer of a host operation: `json` is a JSON text (any value),
+ * copied. A second call replaces the first. Returns 0, JOBREG_EINVAL (NULL
+ * argument), JOBREG_ENOMEM. Only inside the jobreg_host_fn that received
+ * `reply`. Touches no Python state. Since 0.3.0.
+ */
+JOBREG_EXTERN(int) jobreg_host_reply_set_json(jobreg_host_reply *reply, const char *json);
+
+/**
+ * Set the message of a failed host operation (the callback then returns a
+ * negative code other than JOBREG_ENOTFOUND): the job's RuntimeError
+ * carries it. `message` is copied; a second call replaces the first.
+ * Returns 0, JOBREG_EINVAL (NULL argument), JOBREG_ENOMEM. Only inside the
+ * jobreg_host_fn that received `reply`. Touches no Python state. Since
+ * 0.3.0.
+ */
+JOBREG_EXTERN(int) jobreg_host_reply_set_error(jobreg_host_reply *reply, const char *message);
+
+/**
  * Options of a run.
  *
  * Version history:
  *  - 1 (0.1.0): version, data_json, log, log_payload.
+ *  - 2 (0.3.0): context_json, file, file_payload, host, host_payload.
  */
 typedef struct jobreg_run_options {
 	/** The structure version the caller fills in: JOBREG_RUN_OPTIONS_VERSION. */
@@ -55,12 +133,39 @@ typedef struct jobreg_run_options {
 	jobreg_log_fn log;
 	/** Handed to `log` as its last argument. */
 	void *log_payload;
+	/**
+	 * Version 2. What the host tells the job about this run: a JSON object
+	 * text `{"job_result": {...}, "user": {...}, "job_model": {...},
+	 * "task_id": "..."}`, every key optional. The job sees them as
+	 * `self.job_result`, `self.user`, `self.job_model` (by default the
+	 * record the run was checked against). NULL: none. Borrowed for the
+	 * call. Not JSON, or not an object: the run is refused with
+	 * JOBREG_EINVAL.
+	 */
+	const char *context_json;
+	/**
+	 * Version 2. Receives each file the job creates; NULL accepts every
+	 * file. Either way the run result keeps every accepted file, name and
+	 * content (jobreg_run_result_file_count()).
+	 */
+	jobreg_file_fn file;
+	/** Version 2. Handed to `file` as its last argument. */
+	void *file_payload;
+	/**
+	 * Version 2. Performs the host operations that the job asks for; NULL:
+	 * the host provides none (the job-author API then behaves as it does
+	 * outside a server, or raises LookupError).
+	 */
+	jobreg_host_fn host;
+	/** Version 2. Handed to `host` as its last argument. */
+	void *host_payload;
 } jobreg_run_options;
 
 /** The version of jobreg_run_options these headers describe. */
-#define JOBREG_RUN_OPTIONS_VERSION 1
+#define JOBREG_RUN_OPTIONS_VERSION 2
 /** Static initializer of jobreg_run_options: this version, the defaults. */
-#define JOBREG_RUN_OPTIONS_INIT { JOBREG_RUN_OPTIONS_VERSION, NULL, NULL, NULL }
+#define JOBREG_RUN_OPTIONS_INIT                                                \
+	{ JOBREG_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /**
  * Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown,
@@ -87,8 +192,15 @@ typedef enum jobreg_run_status {
  * negative code, and creates no result, when the run is refused:
  * JOBREG_ENOTINSTALLED or JOBREG_EDISABLED (per the record),
  * JOBREG_EVALIDATION (the message names every bad field and why; bad JSON
- * too), JOBREG_EINVAL (NULL argument, or a record of another job),
- * JOBREG_EPYTHON, JOBREG_ENOMEM, JOBREG_ESTATE.
+ * too), JOBREG_EINVAL (NULL argument, a record of another job, or a
+ * `context_json` that is no JSON object), JOBREG_EVERSION (an options
+ * version this library does not know), JOBREG_EPYTHON, JOBREG_ENOMEM,
+ * JOBREG_ESTATE.
+ *
+ * The callbacks of `opts` (log, file, host) are called only during the
+ * call, on the calling thread, with the GIL held; a job that keeps the
+ * callables it was given and calls them after its run, or from another
+ * thread, gets RuntimeError and the host is not called.
  *
  * Thread-safe: several jobs may run at once from several threads (they take
  * turns on the GIL). Takes the GIL itself and returns without it.
@@ -109,29 +221,66 @@ jobreg_run(jobreg_run_result **out, jobreg_registry *reg, jobreg_storage *st, co
            const jobreg_run_options *opts);
 
 /**
- * JOBREG_RUN_SUCCESS or JOBREG_RUN_FAILED. A result is immutable: its
- * getters may be called from any thread; their strings are borrowed,
- * never NULL, and live as long as the result.
+ * JOBREG_RUN_SUCCESS or JOBREG_RUN_FAILED (0 for a NULL result). A
+ * result is immutable: its getters may be called from any thread; their
+ * strings are borrowed, never NULL, and live as long as the result.
+ * Every getter accepts a NULL result (since 0.3.0): 0, "" or NULL then,
+ * as each says.
  */
 JOBREG_EXTERN(jobreg_run_status) jobreg_run_result_status(const jobreg_run_result *res);
 
-/** What run() returned, as JSON text ("null" for None or a failed run). */
+/**
+ * What run() returned, as JSON text ("null" for None, or for a run that
+ * raised). A job that called `self.fail()` fails but keeps what its run()
+ * returned here. "" for a NULL result.
+ */
 JOBREG_EXTERN(const char *) jobreg_run_result_json(const jobreg_run_result *res);
 
-/** A failed run's exception type ("ValueError", "SystemExit", ...), or "". */
+/**
+ * A failed run's exception type ("ValueError", "SystemExit",
+ * "JobFailed" for a job that called `self.fail()` ...), or "" (also for
+ * a NULL result).
+ */
 JOBREG_EXTERN(const char *) jobreg_run_result_error_type(const jobreg_run_result *res);
 
-/** A failed run's one-line message, or "". */
+/** A failed run's one-line message, or "" (also for a NULL result). */
 JOBREG_EXTERN(const char *) jobreg_run_result_error_message(const jobreg_run_result *res);
 
-/** A failed run's formatted traceback, or "". */
+/** A failed run's formatted traceback, or "" (also for a NULL result). */
 JOBREG_EXTERN(const char *) jobreg_run_result_traceback(const jobreg_run_result *res);
+
+/**
+ * How many files the job created with `self.create_file()` (and the host's
+ * jobreg_file_fn, if any, accepted), in the order it made them; 0 for a
+ * NULL result. Names may repeat. Any thread; does not touch Python.
+ * Since 0.3.0.
+ */
+JOBREG_EXTERN(size_t) jobreg_run_result_file_count(const jobreg_run_result *res);
+
+/**
+ * The name of file `i` (0 <= i < jobreg_run_result_file_count()): borrowed,
+ * lives as long as the result. NULL for a NULL result or an `i` out of
+ * range. Any thread; does not touch Python. Since 0.3.0.
+ */
+JOBREG_EXTERN(const char *) jobreg_run_result_file_name(const jobreg_run_result *res, size_t i);
+
+/**
+ * The content of file `i`: `*size` bytes (when `size` is not NULL), NUL
+ * bytes included, followed by one NUL byte that `*size` does not count (so
+ * text content may be read as a C string). Borrowed, lives as long as the
+ * result. NULL and `*size` = 0 for a NULL result or an `i` out of range.
+ * Any thread; does not touch Python. Since 0.3.0.
+ */
+JOBREG_EXTERN(const unsigned char *)
+jobreg_run_result_file_data(const jobreg_run_result *res, size_t i, size_t *size);
 
 /**
  * The result as one JSON object, as `jobreg run --json` prints it:
  * `{"status": "success"|"failed", "result": <value>, "error": null |
- * {"type", "message", "traceback"}}`. On success `*out` is a new string:
- * free it with jobreg_free(). Errors: JOBREG_EINVAL, JOBREG_ENOMEM.
+ * {"type", "message", "traceback"}, "files": [{"name", "size"}]}` (the
+ * files since 0.3.0; their content is not in it). On success `*out` is a
+ * new string: free it with jobreg_free(). Errors: JOBREG_EINVAL,
+ * JOBREG_ENOMEM.
  */
 JOBREG_EXTERN(int) jobreg_run_result_to_json(char **out, const jobreg_run_result *res);
 

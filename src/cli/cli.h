@@ -25,6 +25,8 @@ struct cli_args {
 	int force;             /* --force */
 	const char *installed; /* --installed yes|no|all */
 	const char *data;      /* --data JSON */
+	const char *context;   /* --context JSON (run) */
+	const char *files_dir; /* --files DIR (run) */
 	const char *positional[2];
 	int positional_count;
 };

@@ -1,13 +1,20 @@
 /*
- * run.c: `jobreg run REF [--data JSON] [--json]` (SPEC 5 and 6).
+ * run.c: `jobreg run REF [--data JSON] [--context JSON] [--files DIR]
+ * [--json]` (SPEC 5 and 6).
  *
  * The sources are loaded as they are on disk (nothing is fetched: a worker
  * runs the code it has; `jobreg sync` moves it). The job's record decides
- * whether it may run. Log lines go to stderr as they happen; the outcome to
- * stdout. Exit 0 only for a successful run.
+ * whether it may run. Log lines go to stderr as they happen; then the files
+ * the job created (saved into DIR with --files, else only named); the
+ * outcome to stdout. Exit 0 only for a successful run whose files were all
+ * saved.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "git_sources.h"
@@ -22,6 +29,97 @@ static void log_to_stderr(int level, const char *level_name, const char *message
 	else
 		fprintf(stderr, "%s: %s %s\n", level_name, message, extra_json);
 	fflush(stderr);
+}
+
+/* Why a created file's name cannot be a file name in DIR, or NULL when it can. */
+static const char *bad_file_name(const char *name)
+{
+	const char *p;
+
+	if (!*name)
+		return "its name is empty";
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "its name is '.' or '..'";
+	if (strchr(name, '/'))
+		return "its name holds '/'";
+	for (p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "its name holds a control character";
+	return NULL;
+}
+
+/* Write `size` bytes into DIR/NAME (never through a symbolic link); 0 or an errno. */
+static int write_file(const char *path, const unsigned char *data, size_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666), err = 0;
+
+	if (fd < 0)
+		return errno;
+	while (size > 0) {
+		ssize_t n = write(fd, data, size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = errno;
+			break;
+		}
+		data += n;
+		size -= (size_t)n;
+	}
+	if (close(fd) != 0 && !err)
+		err = errno;
+	return err;
+}
+
+/*
+ * The files the job created: saved into `dir`, or named on stderr when
+ * `dir` is NULL. Returns how many could not be saved.
+ */
+static size_t save_files(const jobreg_run_result *res, const char *dir)
+{
+	size_t i, count = jobreg_run_result_file_count(res), unsaved = 0;
+	int dir_error = 0;
+
+	if (dir && count > 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)
+		dir_error = errno;
+	for (i = 0; i < count; i++) {
+		const char *name = jobreg_run_result_file_name(res, i), *why;
+		size_t size;
+		const unsigned char *data = jobreg_run_result_file_data(res, i, &size);
+		char *path;
+		int err;
+
+		if (!dir) {
+			fprintf(stderr, "created file %s (%zu bytes; not saved, use --files DIR)\n", name, size);
+			continue;
+		}
+		if ((why = bad_file_name(name))) {
+			cli_fail("created file '%s' not saved: %s", name, why);
+			unsaved++;
+			continue;
+		}
+		if (dir_error) {
+			cli_fail("created file '%s' not saved: %s: %s", name, dir, strerror(dir_error));
+			unsaved++;
+			continue;
+		}
+		if (!(path = malloc(strlen(dir) + strlen(name) + 2))) {
+			cli_fail("created file '%s' not saved: out of memory", name);
+			unsaved++;
+			continue;
+		}
+		sprintf(path, "%s/%s", dir, name);
+		if ((err = write_file(path, data, size)) != 0) {
+			cli_fail("created file '%s' not saved: %s: %s", name, path, strerror(err));
+			unsaved++;
+		} else {
+			fprintf(stderr, "created file %s (%zu bytes): saved as %s\n", name, size, path);
+		}
+		free(path);
+	}
+	fflush(stderr);
+	return unsaved;
 }
 
 static int report(const jobreg_run_result *res, int json)
@@ -57,6 +155,7 @@ int cmd_run(const struct cli_args *args)
 	jobreg_run_result *res = NULL;
 	struct cli_git *git = NULL;
 	const char *ref = args->positional[0];
+	size_t unsaved;
 	int rc, python = 0;
 
 	if ((rc = cli_open_config(&cfg, args->config)) != 0)
@@ -80,12 +179,16 @@ int cmd_run(const struct cli_args *args)
 		goto out;
 	}
 	opts.data_json = args->data;
+	opts.context_json = args->context;
 	opts.log = log_to_stderr;
 	if (jobreg_job_run(&res, job, record, &opts) < 0) {
 		rc = cli_fail_library(NULL);
 		goto out;
 	}
+	unsaved = save_files(res, args->files_dir);
 	rc = report(res, args->json);
+	if (rc == EXIT_OK && unsaved > 0)
+		rc = cli_fail("%zu of the files the job created could not be saved", unsaved);
 out:
 	jobreg_run_result_free(res);
 	jobreg_job_free(job);

@@ -60,7 +60,7 @@ def test_example_host_loads_refreshes_enables_and_runs_a_job(tmp_path):
         "my_app.jobs.cleanup.PurgeStaleInterfaces",
         "my_app.jobs.report.SoftwareComplianceReport",
     ]
-    assert json.loads(lines[-1]) == {"status": "success", "error": None,
+    assert json.loads(lines[-1]) == {"status": "success", "error": None, "files": [],
                                      "result": {"dry_run": True, "removed": 0}}
     assert ("[Purge Stale Interfaces] INFO: purging stale interfaces (dry run: True)"
             in first.stderr)

@@ -142,16 +142,17 @@ class LoadedJob:
         return {k: getattr(self, k) for k in keys}
 
     # -- running ------------------------------------------------------------------
-    def run(self, record, data=None, log=None):
+    def run(self, record, data=None, log=None, *, context=None, on_file=None, host=None):
         """jobreg_job_run(): run as ``record`` (its Record, read from storage) allows.
 
-        ``data``: a dict (or JSON text) of input. Returns a RunResult (also
-        for a job that raised); raises NotInstalled, NotEnabled,
-        InvalidInput when the run is refused.
+        ``data``: a dict (or JSON text) of input. ``log``, ``context``,
+        ``on_file``, ``host``: see jobreg._run (and docs/python.md). Returns
+        a RunResult (also for a job that raised); raises NotInstalled,
+        NotEnabled, InvalidInput when the run is refused.
         """
         if not isinstance(record, Record):
             raise TypeError(f"record must be a jobreg.Record, not {type(record).__name__}")
-        options = RunOptions(data, log)
+        options = RunOptions(data, log, context, on_file, host)
         out = ffi.new("jobreg_run_result **")
         check(lib.jobreg_job_run(out, self._c, record._c, options.opts))
         return RunResult._take(out[0])
@@ -443,9 +444,18 @@ class Registry:
         check(lib.jobreg_registry_sync(out, self._c, st, opts))
         return RefreshResult._take(out[0])
 
-    def run(self, ref, storage, data=None, log=None):
-        """jobreg_run(): resolve ``ref``, read its record from ``storage``, run it."""
-        options = RunOptions(data, log)
+    def run(self, ref, storage, data=None, log=None, *, context=None, on_file=None, host=None):
+        """jobreg_run(): resolve ``ref``, read its record from ``storage``, run it.
+
+        ``context``: a dict (``job_result``, ``user``, ``job_model``,
+        ``task_id``) the job sees as ``self.job_result``, ``self.user``,
+        ``self.job_model``. ``on_file(name, content_bytes)``: receives each
+        file the job creates (raise to refuse it). ``host``: performs host
+        operations, ``host(operation, args) -> JSON-able value`` raising
+        LookupError for one it does not provide, or a dict of operation
+        names to ``callable(args)``. The RunResult lists the files.
+        """
+        options = RunOptions(data, log, context, on_file, host)
         out = ffi.new("jobreg_run_result **")
         check(lib.jobreg_run(out, self._c, storage._c, to_c(ref, "ref"), options.opts))
         return RunResult._take(out[0])

@@ -1,4 +1,4 @@
-"""Running a job (include/jobreg/run.h): RunResult and the log callback.
+"""Running a job (include/jobreg/run.h): RunResult and the run's callbacks.
 
 ``log(level, level_name, message, extra)`` receives every ``self.logger``
 record of the running job as it happens, on the running thread (``extra``:
@@ -7,14 +7,27 @@ exception in it is reported through ``sys.unraisablehook`` and the run goes
 on. To send the records to Python's logging::
 
     registry.run(ref, storage, log=lambda lvl, _, msg, extra: logger.log(lvl, msg))
+
+``context`` (a dict: ``job_result``, ``user``, ``job_model``, ``task_id``)
+is what the job sees as ``self.job_result``, ``self.user`` and
+``self.job_model``. ``on_file(name, content_bytes)`` receives each file the
+job makes with ``self.create_file()``; an exception in it refuses the file:
+the job's create_file() raises RuntimeError with that exception's message.
+``host`` performs host operations: a callable ``host(operation, args)``
+(``args`` a dict) returning a JSON-able value and raising LookupError
+(KeyError too) for an operation it does not provide, or a dict of operation
+name to ``callable(args)``. Any other exception fails the operation: the
+job sees RuntimeError with its message. Every callback runs on the running
+thread, during the run.
 """
 
 import json
 import sys
 import types
+from collections.abc import Mapping
 
 from ._errors import JobFailed, check
-from ._ffi import ffi, from_c, lib, new_cstr, take_string
+from ._ffi import ffi, from_c, lib, new_cstr, take_string, to_c
 
 SUCCESS, FAILED = "success", "failed"
 
@@ -22,9 +35,13 @@ SUCCESS, FAILED = "success", "failed"
 class RunResult:
     """What a run produced: ``status`` ("success"/"failed"), ``result`` (the
     decoded value run() returned; None for a failed run), ``result_json``, and
-    for a failed run ``error_type``, ``error_message``, ``traceback``."""
+    for a failed run ``error_type``, ``error_message``, ``traceback``;
+    ``files``: the files the job created, a list of ``(name, content_bytes)``
+    in the order it made them. A job that called ``self.fail()`` is failed
+    and keeps the value its run() returned in ``result``."""
 
-    __slots__ = ("status", "result_json", "error_type", "error_message", "traceback", "_json")
+    __slots__ = ("status", "result_json", "error_type", "error_message", "traceback", "files",
+                 "_json")
 
     @classmethod
     def _take(cls, ptr):
@@ -37,6 +54,7 @@ class RunResult:
             self.error_type = from_c(lib.jobreg_run_result_error_type(ptr))
             self.error_message = from_c(lib.jobreg_run_result_error_message(ptr))
             self.traceback = from_c(lib.jobreg_run_result_traceback(ptr))
+            self.files = _files(ptr)
             out = ffi.new("char **")
             check(lib.jobreg_run_result_to_json(out, ptr))
             self._json = take_string(out[0])
@@ -74,6 +92,16 @@ class RunResult:
         return f"<jobreg.RunResult failed {self.error_type}: {self.error_message[:60]}>"
 
 
+def _files(ptr):
+    files = []
+    size = ffi.new("size_t *")
+    for i in range(lib.jobreg_run_result_file_count(ptr)):
+        name = from_c(lib.jobreg_run_result_file_name(ptr, i))
+        data = lib.jobreg_run_result_file_data(ptr, i, size)
+        files.append((name, ffi.buffer(data, size[0])[:] if size[0] else b""))
+    return files
+
+
 def _report(exc, obj):
     sys.unraisablehook(types.SimpleNamespace(
         exc_type=type(exc), exc_value=exc, exc_traceback=exc.__traceback__,
@@ -90,19 +118,85 @@ def _log(level, level_name, message, extra_json, payload):
         _report(exc, log)
 
 
+def _message(exc):
+    return str(exc) or type(exc).__name__
+
+
+@ffi.callback("int(const char *, const unsigned char *, size_t, void *)")
+def _file(name, data, size, payload):
+    on_file = ffi.from_handle(payload)
+    try:
+        on_file(from_c(name), ffi.buffer(data, size)[:] if size else b"")
+    except BaseException as exc:  # refuses the file: the job gets RuntimeError
+        return lib.jobreg_storage_error_set(lib.JOBREG_ERROR, to_c(_message(exc)))
+    return 0
+
+
+@ffi.callback("int(jobreg_host_reply *, const char *, const char *, void *)")
+def _host(reply, operation, args_json, payload):
+    host = ffi.from_handle(payload)
+    name = from_c(operation)
+    try:
+        args = json.loads(from_c(args_json))
+        if isinstance(host, Mapping):
+            try:
+                fn = host[name]
+            except KeyError:
+                return lib.JOBREG_ENOTFOUND
+            value = fn(args)
+        else:
+            try:
+                value = host(name, args)
+            except LookupError:
+                return lib.JOBREG_ENOTFOUND
+        text = json.dumps(value)
+    except BaseException as exc:  # fails the operation: the job gets RuntimeError
+        lib.jobreg_host_reply_set_error(reply, to_c(_message(exc)))
+        return lib.JOBREG_ERROR
+    return lib.jobreg_host_reply_set_json(reply, to_c(text))
+
+
 class RunOptions:
     """A jobreg_run_options and what it points at, alive together."""
 
-    def __init__(self, data=None, log=None):
+    def __init__(self, data=None, log=None, context=None, on_file=None, host=None):
         self.opts = ffi.new("jobreg_run_options *")
         check(lib.jobreg_run_options_init(self.opts, lib.JOBREG_RUN_OPTIONS_VERSION))
+        self._keep = []
         if data is not None:
             text = data if isinstance(data, (str, bytes)) else json.dumps(data)
-            self._data = new_cstr(text, "data")
-            self.opts.data_json = self._data
+            self.opts.data_json = self._cstr(text, "data")
         if log is not None:
             if not callable(log):
                 raise TypeError(f"log must be callable, not {type(log).__name__}")
-            self._handle = ffi.new_handle(log)
             self.opts.log = _log
-            self.opts.log_payload = self._handle
+            self.opts.log_payload = self._handle(log)
+        if context is not None:
+            if not isinstance(context, Mapping):
+                raise TypeError(f"context must be a dict, not {type(context).__name__}")
+            self.opts.context_json = self._cstr(json.dumps(dict(context)), "context")
+        if on_file is not None:
+            if not callable(on_file):
+                raise TypeError(f"on_file must be callable, not {type(on_file).__name__}")
+            self.opts.file = _file
+            self.opts.file_payload = self._handle(on_file)
+        if host is not None:
+            if isinstance(host, Mapping):
+                for name, fn in host.items():
+                    if not isinstance(name, str) or not callable(fn):
+                        raise TypeError("host must map operation names (str) to callables")
+                host = dict(host)
+            elif not callable(host):
+                raise TypeError(f"host must be callable or a dict, not {type(host).__name__}")
+            self.opts.host = _host
+            self.opts.host_payload = self._handle(host)
+
+    def _cstr(self, text, what):
+        value = new_cstr(text, what)
+        self._keep.append(value)
+        return value
+
+    def _handle(self, obj):
+        handle = ffi.new_handle(obj)
+        self._keep.append(handle)
+        return handle

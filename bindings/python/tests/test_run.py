@@ -48,7 +48,8 @@ def test_a_job_runs_and_returns_its_result(ready):
     assert result.result == {"sum": 5, "label": None}
     assert json.loads(result.result_json) == result.result
     assert result.to_dict() == {"status": "success", "result": {"sum": 5, "label": None},
-                                "error": None}
+                                "error": None, "files": []}
+    assert result.files == []
     assert result.raise_for_status() is result
 
 
