@@ -20,6 +20,7 @@ struct repository {
 	char *remote_url;
 	char *branch;
 	char *token_env;
+	int nautobot_compat; /* JOBREG_COMPAT_DEFAULT unless given */
 };
 
 struct location {
@@ -392,10 +393,49 @@ static int read_mapping_keys(struct reader *r, const jr_ynode *map, const char *
 	return 0;
 }
 
-enum repository_key { REPO_SLUG, REPO_REMOTE_URL, REPO_BRANCH, REPO_TOKEN_ENV, REPO_KEYS };
+/*
+ * A Nautobot mode: the string "1.x" (JOBREG_COMPAT_1X) or "2.x"
+ * (JOBREG_COMPAT_AUTO), and with `booleans` also true (JOBREG_COMPAT_AUTO)
+ * or false (JOBREG_COMPAT_OFF). Null leaves `*out` as it is.
+ */
+static int read_compat(int *out, struct reader *r, const char *key, const jr_ynode *n,
+                       int booleans)
+{
+	char kind[80];
 
-static const char *const repository_keys[] = { "slug", "remote_url", "branch", "token_env",
-                                               NULL };
+	if (is_null(n))
+		return 0;
+	if (booleans && n->kind == JR_YSCALAR && n->type == JR_YBOOL) {
+		*out = n->boolean ? JOBREG_COMPAT_AUTO : JOBREG_COMPAT_OFF;
+		return 0;
+	}
+	if (n->kind == JR_YSCALAR && n->type == JR_YSTR) {
+		if (strlen(n->text) != n->len)
+			return fail(r, n, "'%s' must not contain a NUL character", key);
+		if (strcmp(n->text, "1.x") == 0) {
+			*out = JOBREG_COMPAT_1X;
+			return 0;
+		}
+		if (strcmp(n->text, "2.x") == 0) {
+			*out = JOBREG_COMPAT_AUTO;
+			return 0;
+		}
+	}
+	return fail(r, n, "'%s' must be %s\"1.x\" or \"2.x\", not %s", key,
+	            booleans ? "true, false, " : "", what_is(n, kind, sizeof(kind)));
+}
+
+enum repository_key {
+	REPO_SLUG,
+	REPO_REMOTE_URL,
+	REPO_BRANCH,
+	REPO_TOKEN_ENV,
+	REPO_NAUTOBOT_COMPAT,
+	REPO_KEYS
+};
+
+static const char *const repository_keys[] = { "slug",      "remote_url",      "branch",
+	                                           "token_env", "nautobot_compat", NULL };
 
 static int read_repository(struct reader *r, struct repository *repo, const char *prefix,
                            const jr_ynode *n)
@@ -438,6 +478,12 @@ static int read_repository(struct reader *r, struct repository *repo, const char
 	if (seen[REPO_TOKEN_ENV] && !is_null(seen[REPO_TOKEN_ENV]))
 		rc = read_string(&repo->token_env, r, key, seen[REPO_TOKEN_ENV],
 		                 "the name of an environment variable (a string)");
+	if (rc < 0)
+		return rc;
+	snprintf(key, sizeof(key), "%s.nautobot_compat", prefix);
+	repo->nautobot_compat = JOBREG_COMPAT_DEFAULT;
+	if (seen[REPO_NAUTOBOT_COMPAT])
+		rc = read_compat(&repo->nautobot_compat, r, key, seen[REPO_NAUTOBOT_COMPAT], 0);
 	return rc;
 }
 
@@ -470,19 +516,6 @@ static int read_repositories(struct reader *r, const jr_ynode *n)
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
-}
-
-static int read_bool(int *out, struct reader *r, const char *key, const jr_ynode *n)
-{
-	char kind[80];
-
-	if (is_null(n))
-		return 0;
-	if (n->kind != JR_YSCALAR || n->type != JR_YBOOL)
-		return fail(r, n, "'%s' must be true or false, not %s", key,
-		            what_is(n, kind, sizeof(kind)));
-	*out = n->boolean;
 	return 0;
 }
 
@@ -534,7 +567,7 @@ static int read_value(struct reader *r, int k, const jr_ynode *v)
 		return read_string_list(&cfg->python_path, &cfg->python_path_count, r, key, v,
 		                        read_path, "lib");
 	case KEY_NAUTOBOT_COMPAT:
-		return read_bool(&cfg->nautobot_compat, r, key, v);
+		return read_compat(&cfg->nautobot_compat, r, key, v, 1);
 	case KEY_IMPORT_TIMEOUT:
 		return read_seconds(&cfg->import_timeout, r, key, v);
 	case KEY_GIT_REPOSITORIES:
@@ -607,7 +640,7 @@ static jobreg_config *config_new(void)
 		jr_error_oom();
 		return NULL;
 	}
-	cfg->nautobot_compat = 1;
+	cfg->nautobot_compat = JOBREG_COMPAT_AUTO;
 	return cfg;
 }
 
@@ -800,7 +833,7 @@ const char *jobreg_config_python_path(const jobreg_config *cfg, size_t i)
 
 int jobreg_config_nautobot_compat(const jobreg_config *cfg)
 {
-	return cfg ? cfg->nautobot_compat : 1;
+	return cfg ? cfg->nautobot_compat : JOBREG_COMPAT_AUTO;
 }
 
 double jobreg_config_import_timeout(const jobreg_config *cfg)
@@ -844,6 +877,13 @@ const char *jobreg_config_git_repository_token_env(const jobreg_config *cfg, siz
 	const struct repository *repo = repository(cfg, i);
 
 	return repo ? repo->token_env : NULL;
+}
+
+int jobreg_config_git_repository_nautobot_compat(const jobreg_config *cfg, size_t i)
+{
+	const struct repository *repo = repository(cfg, i);
+
+	return repo ? repo->nautobot_compat : JOBREG_COMPAT_DEFAULT;
 }
 
 size_t jobreg_config_app_count(const jobreg_config *cfg)

@@ -5,6 +5,8 @@
  * The Python side (src/py/jobreg/_loader.py) imports the modules, captures
  * every failure and reads each registered class's Meta; this side copies the
  * results into C memory so that the host never needs the GIL to read them.
+ * Before each load the loader object's `nautobot_1x` attribute is set to the
+ * source's effective mode for that load (True: Nautobot 1.x jobs).
  */
 #include "error.h"
 #include "pyutil.h"
@@ -113,6 +115,10 @@ int jr_source_import_python(jobreg_source *src, jr_load_plan *plan,
 		if (!src->state)
 			return jr_error_from_python(JOBREG_EPYTHON, loader_class);
 	}
+	/* The mode of this load, read by the loader as `self.nautobot_1x`. */
+	if (PyObject_SetAttrString(src->state, "nautobot_1x",
+	                           plan->nautobot_1x ? Py_True : Py_False) < 0)
+		return jr_error_from_python(JOBREG_EPYTHON, "setting the source's Nautobot mode");
 	result = PyObject_CallMethod(src->state, "load", "Od", args, plan->import_timeout);
 	if (!result)
 		return jr_error_from_python(JOBREG_EPYTHON, "loading a source");

@@ -165,10 +165,12 @@ static void clear_plans(jr_load_plan *plans, size_t count)
 	free(plans);
 }
 
-/* 1 when a reload may keep what the source's last import produced. */
+/* 1 when a reload may keep what the source's last import produced: same
+ * files, imported in the same Nautobot mode. */
 static int unchanged(const jobreg_source *src, const jr_load_plan *plan)
 {
-	return src->loaded_part && plan->fingerprint && plan->fingerprint == src->loaded_fingerprint;
+	return src->loaded_part && plan->fingerprint && plan->fingerprint == src->loaded_fingerprint &&
+	       plan->nautobot_1x == src->loaded_nautobot_1x;
 }
 
 /* What a load imports, and what it keeps. */
@@ -219,6 +221,7 @@ static int load_sources(jobreg_registry *reg, jr_load_plan *plans, const struct 
 		plans[i].part = found;
 		if ((rc = src->ops->discover(src, &plans[i])) < 0)
 			return rc;
+		jr_plan_read_nautobot_mode(src, &plans[i]);
 		/* Left out: its checkout is being moved by someone else, skipped
 		 * by a sync, another source's turn (once this registry imported
 		 * it), or unchanged since it was imported. */
@@ -266,6 +269,7 @@ static void remember_parts(jobreg_registry *reg, jr_load_plan *plans)
 			jr_part_ref(plans[i].part);
 			src->loaded_part = plans[i].part;
 			src->loaded_fingerprint = plans[i].fingerprint;
+			src->loaded_nautobot_1x = plans[i].nautobot_1x;
 		}
 	}
 }

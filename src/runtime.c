@@ -22,6 +22,8 @@ static int refcount;
 static int owns_interpreter;
 static PyThreadState *init_tstate; /* the starting thread's, while released */
 static pthread_t init_thread;
+/* The first jobreg_init() asked for JOBREG_COMPAT_1X; read without the lock. */
+static int nautobot_1x;
 
 static const size_t init_options_sizes[] = {
 	JR_SIZE_THROUGH(jobreg_init_options, nautobot_compat),
@@ -164,6 +166,9 @@ int jobreg_init(const jobreg_init_options *user_opts)
 			stop_interpreter();
 		goto out;
 	}
+	if (first)
+		__atomic_store_n(&nautobot_1x, opts.nautobot_compat == JOBREG_COMPAT_1X,
+		                 __ATOMIC_RELAXED);
 	rc = ++refcount;
 out:
 	pthread_mutex_unlock(&lock);
@@ -179,8 +184,10 @@ int jobreg_shutdown(void)
 		rc = jr_error_set(JOBREG_ESTATE, "jobreg_shutdown: the library is not initialized");
 	} else {
 		rc = --refcount;
-		if (rc == 0)
+		if (rc == 0) {
 			jr_watchdog_stop();
+			__atomic_store_n(&nautobot_1x, 0, __ATOMIC_RELAXED);
+		}
 		if (rc == 0 && owns_interpreter)
 			stop_interpreter();
 	}
@@ -208,4 +215,9 @@ int jr_runtime_require(const char *what)
 	if (!jr_runtime_ready())
 		return jr_error_set(JOBREG_ESTATE, "%s: call jobreg_init() first", what);
 	return 0;
+}
+
+int jr_runtime_nautobot_1x(void)
+{
+	return __atomic_load_n(&nautobot_1x, __ATOMIC_RELAXED);
 }

@@ -14,4 +14,11 @@ int jr_runtime_python_alive(void);
 /* Fail with JOBREG_ESTATE (message names `what`) unless initialized. */
 int jr_runtime_require(const char *what);
 
+/*
+ * 1 when the first jobreg_init() (of the current start-up) gave
+ * nautobot_compat JOBREG_COMPAT_1X: sources without a mode of their own
+ * register Nautobot 1.x jobs. 0 otherwise, and when not initialized.
+ */
+int jr_runtime_nautobot_1x(void);
+
 #endif

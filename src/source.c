@@ -19,6 +19,7 @@ int jr_source_new(jobreg_source **out, jobreg_source_t type, const char *name,
 		return jr_error_oom();
 	src->type = type;
 	src->ops = ops;
+	src->nautobot_compat = JOBREG_COMPAT_DEFAULT;
 	src->name = jr_strdup(name);
 	src->root = jr_strdup(root);
 	if (!src->name || !src->root) {
@@ -107,6 +108,39 @@ const char *jobreg_source_name(const jobreg_source *src)
 const char *jobreg_source_root(const jobreg_source *src)
 {
 	return __atomic_load_n(&src->root, __ATOMIC_ACQUIRE);
+}
+
+int jobreg_source_set_nautobot_compat(jobreg_source *src, int mode)
+{
+	if (!src)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_source_set_nautobot_compat: src is NULL");
+	if (mode != JOBREG_COMPAT_DEFAULT && mode != JOBREG_COMPAT_AUTO && mode != JOBREG_COMPAT_1X)
+		return jr_error_set(JOBREG_EINVAL,
+		                    "jobreg_source_set_nautobot_compat: %d is not a source's mode "
+		                    "(JOBREG_COMPAT_DEFAULT, JOBREG_COMPAT_AUTO or JOBREG_COMPAT_1X)",
+		                    mode);
+	__atomic_store_n(&src->nautobot_compat, mode, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int jobreg_source_nautobot_compat(const jobreg_source *src)
+{
+	return src ? __atomic_load_n(&src->nautobot_compat, __ATOMIC_RELAXED)
+	           : JOBREG_COMPAT_DEFAULT;
+}
+
+int jr_source_nautobot_1x(const jobreg_source *src)
+{
+	int mode = jobreg_source_nautobot_compat(src);
+
+	if (mode == JOBREG_COMPAT_DEFAULT)
+		return jr_runtime_nautobot_1x();
+	return mode == JOBREG_COMPAT_1X;
+}
+
+void jr_plan_read_nautobot_mode(const jobreg_source *src, jr_load_plan *plan)
+{
+	plan->nautobot_1x = jr_source_nautobot_1x(src);
 }
 
 int jr_plan_add_module(jr_load_plan *plan, const char *name, const char *path,

@@ -30,6 +30,9 @@ typedef struct jr_load_plan {
 	int reimport;         /* this load imports the source */
 	int keep_loaded;      /* discovery says: keep the last import, read nothing */
 	double import_timeout; /* seconds per module, 0 = none */
+	/* Nautobot 1.x jobs in this load (the source's effective mode, read
+	 * once by jr_plan_read_nautobot_mode() right after discovery). */
+	int nautobot_1x;
 	/* A shared lock on a git checkout's lock file, held from discovery
 	 * until the import is done, so no other process moves it meanwhile. */
 	int holds_checkout_lock;
@@ -56,10 +59,23 @@ struct jobreg_source {
 	const struct jr_source_ops *ops;
 	PyObject *state; /* the Python-side loader object; GIL to touch */
 	int owned;       /* by a registry */
+	/* jobreg_source_set_nautobot_compat()'s mode: any thread writes and
+	 * reads it, atomically (JOBREG_COMPAT_DEFAULT until set). */
+	int nautobot_compat;
 	/* What the last successful import produced, for reloads. */
 	jr_part *loaded_part;
 	uint64_t loaded_fingerprint;
+	int loaded_nautobot_1x; /* the mode that import ran in (its plan's) */
 };
+
+/*
+ * The source's effective mode now: 1 for Nautobot 1.x jobs (its own mode,
+ * or jobreg_init()'s when it has none), else 0.
+ */
+int jr_source_nautobot_1x(const jobreg_source *src);
+
+/* Fix the effective mode for this load in `plan` (after discovery). */
+void jr_plan_read_nautobot_mode(const jobreg_source *src, jr_load_plan *plan);
 
 /*
  * The fingerprint of every file and folder under `root` (names, sizes,

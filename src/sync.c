@@ -4,15 +4,18 @@
  *
  * A source's *state*, kept by the storage, is one line of text:
  *
- *	sync-1 files=<hex> env=<hex> records=<hex>/<count>
+ *	sync-1 files=<hex> env=<hex> nautobot=<2.x|1.x> records=<hex>/<count>
  *
  * files: the fingerprint its discovery computes (no code runs); env: the
- * library and Python versions, sys.path and the import time limit; records:
+ * library and Python versions, sys.path and the import time limit;
+ * nautobot: the source's effective mode (jobreg_source_set_nautobot_compat(),
+ * else jobreg_init()'s), which decides what its modules register; records:
  * an order-independent digest of the source's records, every field but
  * `enabled` (the host's alone), and how many there are. A sync skips a
  * source when the line it computes now is the stored one: same files, same
- * interpreter, and records exactly as the last refresh of that source left
- * them, so importing and refreshing it again could change nothing.
+ * interpreter, same mode, and records exactly as the last refresh of that
+ * source left them, so importing and refreshing it again could change
+ * nothing.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -136,11 +139,13 @@ static void digest_records(struct sync *s, const jobreg_record *const *records, 
 	}
 }
 
-static char *state_text(uint64_t files, uint64_t env, const struct sync_source *ss)
+static char *state_text(uint64_t files, uint64_t env, int nautobot_1x,
+                        const struct sync_source *ss)
 {
-	return jr_asprintf("sync-1 files=%016" PRIx64 " env=%016" PRIx64 " records=%016" PRIx64
-	                   "/%zu",
-	                   files, env, ss->records_digest, ss->record_count);
+	return jr_asprintf("sync-1 files=%016" PRIx64 " env=%016" PRIx64 " nautobot=%s"
+	                   " records=%016" PRIx64 "/%zu",
+	                   files, env, nautobot_1x ? "1.x" : "2.x", ss->records_digest,
+	                   ss->record_count);
 }
 
 /* Whether `nautobot` is absent, the library's compatibility module, or a real one. */
@@ -261,7 +266,7 @@ static int skip_unchanged(const jobreg_source *src, const jr_load_plan *plan, vo
 
 	if (!ss || !ss->stored || ss->shared_key || !plan->fingerprint)
 		return 0;
-	if (!(now = state_text(plan->fingerprint, s->env, ss)))
+	if (!(now = state_text(plan->fingerprint, s->env, plan->nautobot_1x, ss)))
 		return 0; /* out of memory: importing is always correct */
 	ss->skipped = strcmp(now, ss->stored) == 0;
 	free(now);
@@ -314,7 +319,7 @@ static int store_states(jobreg_storage *st, const jobreg_record *const *records,
 		if (ss->skipped || ss->shared_key)
 			continue;
 		if (src->loaded_part && src->loaded_part->error_count == 0 && src->loaded_fingerprint &&
-		    !(state = state_text(src->loaded_fingerprint, s->env, ss)))
+		    !(state = state_text(src->loaded_fingerprint, s->env, src->loaded_nautobot_1x, ss)))
 			return JOBREG_ENOMEM;
 		rc = jr_storage_source_state_write(st, ss->type, src->name, state);
 		free(state);

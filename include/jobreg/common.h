@@ -112,9 +112,26 @@ JOBREG_EXTERN(void) jobreg_free(void *ptr);
 /**
  * jobreg_init_options.nautobot_compat, the default: provide the modules
  * `nautobot.apps.jobs` and `nautobot.apps.apps` unless a real `nautobot`
- * package is importable.
+ * package is importable. As a source's mode
+ * (jobreg_source_set_nautobot_compat()): Nautobot 2.x jobs, registered
+ * only through `register_jobs`.
  */
 #define JOBREG_COMPAT_AUTO 1
+/**
+ * Nautobot 1.x jobs (since 0.3.0). As jobreg_init_options.nautobot_compat:
+ * the compatibility modules as with JOBREG_COMPAT_AUTO, and every source
+ * registers Nautobot 1.x jobs unless the source says otherwise
+ * (jobreg_source_set_nautobot_compat()): each module's `Job` subclasses
+ * (or its `jobs = [...]` list) are jobs without `register_jobs`. As a
+ * source's mode: that source registers Nautobot 1.x jobs.
+ */
+#define JOBREG_COMPAT_1X 2
+/**
+ * A source's mode (since 0.3.0): as jobreg_init() said (JOBREG_COMPAT_1X
+ * there means 1.x jobs, anything else 2.x jobs). The default of every
+ * source; not a value of jobreg_init_options.nautobot_compat.
+ */
+#define JOBREG_COMPAT_DEFAULT (-1)
 
 /**
  * Options of jobreg_init().
@@ -136,6 +153,9 @@ typedef struct jobreg_init_options {
 	 * JOBREG_COMPAT_AUTO (default): provide the `nautobot.apps.jobs` and
 	 * `nautobot.apps.apps` compatibility modules unless a real `nautobot`
 	 * package is importable. JOBREG_COMPAT_OFF: never provide them.
+	 * JOBREG_COMPAT_1X (since 0.3.0): as AUTO, and sources register
+	 * Nautobot 1.x jobs unless a source's own mode says otherwise. Any
+	 * other value acts as JOBREG_COMPAT_AUTO, as it did before 0.3.0.
 	 */
 	int nautobot_compat;
 } jobreg_init_options;

@@ -13,9 +13,15 @@
  *                                 Default .jobreg/jobreg.db.
  *   python_path: [lib]            list of paths; extra sys.path entries, in
  *                                 order (apps live there). Default: empty.
- *   nautobot_compat: true         boolean; provide the nautobot.apps.*
+ *   nautobot_compat: true         true, false, "1.x" or "2.x"; true or
+ *                                 "2.x": provide the nautobot.apps.*
  *                                 compatibility modules (unless a real
- *                                 `nautobot` is importable). Default true.
+ *                                 `nautobot` is importable); "1.x" (since
+ *                                 0.3.0): those too, and every source
+ *                                 registers Nautobot 1.x jobs (its Job
+ *                                 subclasses, without register_jobs)
+ *                                 unless its own key says "2.x". Default
+ *                                 true.
  *   import_timeout: 30            number of seconds (integer or decimal),
  *                                 the longest a module body may run at
  *                                 import; 0 means no limit. Default 0. At
@@ -27,6 +33,10 @@
  *       branch: main                string: branch, tag or commit. Default main.
  *       token_env: MY_REPO_TOKEN    string: the environment variable holding
  *                                   the token. Default: none (NULL).
+ *       nautobot_compat: "1.x"      "1.x" or "2.x" (since 0.3.0): the jobs
+ *                                   this repository registers, Nautobot
+ *                                   1.x or 2.x style. Default: as the
+ *                                   top-level nautobot_compat says.
  *   apps: [my_app]                list of package names. Default: empty.
  *
  * Reading rules:
@@ -45,7 +55,8 @@
  *    `apps: [my_app]`), so that a value is never split or guessed at.
  *  - Booleans are true/false (also yes/no, on/off, as YAML 1.1 readers do),
  *    unquoted; numbers are decimal and unquoted. `import_timeout: "30"`
- *    (a quoted string) is refused.
+ *    (a quoted string) is refused. "1.x" and "2.x" are strings, quoted or
+ *    not; `nautobot_compat: "true"` is refused.
  *  - Refused with JOBREG_ECONFIG: unknown keys (at any level, with a
  *    suggestion when one is close), duplicate keys, values of the wrong
  *    type, negative or non-finite timeouts, a repository without slug or
@@ -135,8 +146,11 @@ JOBREG_EXTERN(size_t) jobreg_config_python_path_count(const jobreg_config *cfg);
 JOBREG_EXTERN(const char *) jobreg_config_python_path(const jobreg_config *cfg, size_t i);
 
 /**
- * `nautobot_compat`: 1 (default) or 0. Maps to jobreg_init_options:
- * 1 is JOBREG_COMPAT_AUTO, 0 is JOBREG_COMPAT_OFF.
+ * `nautobot_compat`, as the value of jobreg_init_options.nautobot_compat:
+ * JOBREG_COMPAT_AUTO (1: true, "2.x", or absent; the default),
+ * JOBREG_COMPAT_OFF (0: false) or, since 0.3.0, JOBREG_COMPAT_1X (2:
+ * "1.x"). A host of 0.1 or 0.2 that tests it as a boolean still provides
+ * the compatibility modules for "1.x". JOBREG_COMPAT_AUTO for NULL.
  */
 JOBREG_EXTERN(int) jobreg_config_nautobot_compat(const jobreg_config *cfg);
 
@@ -168,6 +182,15 @@ jobreg_config_git_repository_branch(const jobreg_config *cfg, size_t i);
  */
 JOBREG_EXTERN(const char *)
 jobreg_config_git_repository_token_env(const jobreg_config *cfg, size_t i);
+
+/**
+ * The `nautobot_compat` of repository `i` (since 0.3.0), as the mode of
+ * jobreg_source_set_nautobot_compat(): JOBREG_COMPAT_1X ("1.x"),
+ * JOBREG_COMPAT_AUTO ("2.x"), or JOBREG_COMPAT_DEFAULT when the key is
+ * absent or `i` out of range.
+ */
+JOBREG_EXTERN(int)
+jobreg_config_git_repository_nautobot_compat(const jobreg_config *cfg, size_t i);
 
 /** How many `apps` there are (default 0). */
 JOBREG_EXTERN(size_t) jobreg_config_app_count(const jobreg_config *cfg);

@@ -17,7 +17,9 @@ extern "C" {
 
 /**
  * Create a jobs-root source (type "local", name ""): every `.py` file under
- * `root` becomes a module named by its path relative to `root`.
+ * `root` becomes a module named by its path relative to `root`. File names
+ * follow pkgutil, as Nautobot does: `my-jobs.py` is the module `my-jobs`;
+ * `a.b.py` is no module and is skipped.
  *
  * The folder need not exist yet: a missing folder is reported as a load
  * error at load time. On success `*out` is owned by the caller until it is
@@ -75,6 +77,36 @@ JOBREG_EXTERN(const char *) jobreg_source_name(const jobreg_source *src);
  * freed. Other sources' roots never change. Any thread.
  */
 JOBREG_EXTERN(const char *) jobreg_source_root(const jobreg_source *src);
+
+/**
+ * Choose which Nautobot jobs `src` registers (since 0.3.0).
+ *
+ * `mode` is JOBREG_COMPAT_DEFAULT (the default: as jobreg_init() said in
+ * jobreg_init_options.nautobot_compat), JOBREG_COMPAT_AUTO (Nautobot 2.x
+ * jobs: only the classes its modules pass to `register_jobs`) or
+ * JOBREG_COMPAT_1X (Nautobot 1.x jobs: every `Job` subclass a module
+ * defines, or its `jobs = [...]` list, without `register_jobs`).
+ *
+ * May be called at any time, also on a source a registry owns: the next
+ * load, reload or sync that imports the source applies it, and a change of
+ * the effective mode makes the next jobreg_registry_reload() and
+ * jobreg_registry_sync() import the source again even when no file
+ * changed. A load already running keeps the mode it read when it
+ * discovered the source. Nothing is imported by this call.
+ *
+ * Errors: JOBREG_EINVAL (NULL `src`, or a `mode` that is none of the
+ * three; the mode is left as it was). Any thread; does not touch Python.
+ */
+JOBREG_EXTERN(int) jobreg_source_set_nautobot_compat(jobreg_source *src, int mode);
+
+/**
+ * The mode last given to jobreg_source_set_nautobot_compat() (since
+ * 0.3.0): JOBREG_COMPAT_DEFAULT, JOBREG_COMPAT_AUTO or JOBREG_COMPAT_1X;
+ * JOBREG_COMPAT_DEFAULT for a source never set and for NULL. This is what
+ * was set, not the mode in effect (for JOBREG_COMPAT_DEFAULT that is
+ * jobreg_init()'s). Any thread; does not touch Python.
+ */
+JOBREG_EXTERN(int) jobreg_source_nautobot_compat(const jobreg_source *src);
 
 #ifdef __cplusplus
 }

@@ -21,8 +21,8 @@ int cli_start_python(const jobreg_config *cfg)
 	}
 	opts.python_path = paths;
 	opts.python_path_count = n;
-	opts.nautobot_compat = jobreg_config_nautobot_compat(cfg) ? JOBREG_COMPAT_AUTO
-	                                                          : JOBREG_COMPAT_OFF;
+	/* JOBREG_COMPAT_OFF, _AUTO or _1X, as the option takes them. */
+	opts.nautobot_compat = jobreg_config_nautobot_compat(cfg);
 	rc = jobreg_init(&opts);
 	free(paths);
 	return rc < 0 ? cli_fail_library("cannot start Python") : 0;

@@ -257,6 +257,113 @@ static void test_booleans_and_timeouts_in_their_yaml_forms(void)
 	}
 }
 
+/* nautobot_compat: "1.x" is JOBREG_COMPAT_1X, "2.x" is true (since 0.3.0). */
+static void test_nautobot_compat_takes_1x_and_2x(void)
+{
+	static const struct {
+		const char *text;
+		int compat;
+	} cases[] = {
+		{ "nautobot_compat: \"1.x\"\n", JOBREG_COMPAT_1X },
+		{ "nautobot_compat: '1.x'\n", JOBREG_COMPAT_1X },
+		{ "nautobot_compat: 1.x\n", JOBREG_COMPAT_1X }, /* a plain string too */
+		{ "nautobot_compat: \"2.x\"\n", JOBREG_COMPAT_AUTO },
+		{ "nautobot_compat: 2.x\n", JOBREG_COMPAT_AUTO },
+		{ "nautobot_compat: true\n", JOBREG_COMPAT_AUTO },
+		{ "nautobot_compat: false\n", JOBREG_COMPAT_OFF },
+		{ "nautobot_compat: ~\n", JOBREG_COMPAT_AUTO },
+	};
+	size_t i;
+
+	CHECK_INT(JOBREG_COMPAT_AUTO, 1); /* jobreg_config_nautobot_compat() of 0.1 */
+	CHECK_INT(JOBREG_COMPAT_OFF, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		jobreg_config *cfg = parse(cases[i].text);
+
+		CHECK(cfg != NULL);
+		if (!cfg) {
+			fprintf(stderr, "  case %zu: %s\n", i, jobreg_error_last()->message);
+			continue;
+		}
+		CHECK_INT(jobreg_config_nautobot_compat(cfg), cases[i].compat);
+		jobreg_config_free(cfg);
+	}
+	CHECK_INT(jobreg_config_nautobot_compat(NULL), JOBREG_COMPAT_AUTO);
+}
+
+static void test_a_repository_may_choose_its_nautobot_jobs(void)
+{
+	unsigned int line = 0, column = 0;
+	jobreg_config *cfg = parse("nautobot_compat: \"1.x\"\n"
+	                           "git_repositories:\n"
+	                           "  - slug: old_jobs\n"
+	                           "    remote_url: u\n"
+	                           "    nautobot_compat: \"1.x\"\n"
+	                           "  - slug: new_jobs\n"
+	                           "    remote_url: u\n"
+	                           "    nautobot_compat: 2.x\n"
+	                           "  - slug: as_the_top\n"
+	                           "    remote_url: u\n"
+	                           "  - slug: empty\n"
+	                           "    remote_url: u\n"
+	                           "    nautobot_compat:\n");
+
+	CHECK(cfg != NULL);
+	if (!cfg)
+		return;
+	CHECK_INT(jobreg_config_nautobot_compat(cfg), JOBREG_COMPAT_1X);
+	CHECK_INT(jobreg_config_git_repository_nautobot_compat(cfg, 0), JOBREG_COMPAT_1X);
+	CHECK_INT(jobreg_config_git_repository_nautobot_compat(cfg, 1), JOBREG_COMPAT_AUTO);
+	CHECK_INT(jobreg_config_git_repository_nautobot_compat(cfg, 2), JOBREG_COMPAT_DEFAULT);
+	CHECK_INT(jobreg_config_git_repository_nautobot_compat(cfg, 3), JOBREG_COMPAT_DEFAULT);
+	CHECK_INT(jobreg_config_git_repository_nautobot_compat(cfg, 4), JOBREG_COMPAT_DEFAULT);
+	CHECK_INT(jobreg_config_git_repository_nautobot_compat(NULL, 0), JOBREG_COMPAT_DEFAULT);
+	CHECK_OK(jobreg_config_locate(&line, &column, cfg, "git_repositories[1].nautobot_compat"));
+	CHECK_INT(line, 8);
+	CHECK_INT(column, 5);
+	jobreg_config_free(cfg);
+}
+
+static void test_bad_nautobot_compat_values_are_refused(void)
+{
+	check_refused("nautobot_compat: \"1.X\"\n",
+	              "jobreg.yaml:1:18: 'nautobot_compat' must be true, false, \"1.x\" or \"2.x\", "
+	              "not the string '1.X'");
+	check_refused("jobs_root: jobs\nnautobot_compat: 3.x\n",
+	              "jobreg.yaml:2:18: 'nautobot_compat' must be true, false, \"1.x\" or \"2.x\", "
+	              "not the string '3.x'");
+	check_refused("nautobot_compat: 1.0\n",
+	              "jobreg.yaml:1:18: 'nautobot_compat' must be true, false, \"1.x\" or \"2.x\", "
+	              "not the number '1.0'");
+	check_refused("nautobot_compat: [\"1.x\"]\n",
+	              "jobreg.yaml:1:18: 'nautobot_compat' must be true, false, \"1.x\" or \"2.x\", "
+	              "not a list");
+	check_refused("nautobot_compat: \"1.x\\0\"\n",
+	              "jobreg.yaml:1:18: 'nautobot_compat' must not contain a NUL character");
+	/* Per repository only a mode: the modules are the whole process's. */
+	check_refused("git_repositories:\n"
+	              "  - slug: r\n"
+	              "    remote_url: u\n"
+	              "    nautobot_compat: true\n",
+	              "jobreg.yaml:4:22: 'git_repositories[0].nautobot_compat' must be \"1.x\" or "
+	              "\"2.x\", not the boolean 'true'");
+	check_refused("git_repositories:\n"
+	              "  - slug: r\n"
+	              "    remote_url: u\n"
+	              "  - slug: s\n"
+	              "    remote_url: u\n"
+	              "    nautobot_compat: \"1.x \"\n",
+	              "jobreg.yaml:6:22: 'git_repositories[1].nautobot_compat' must be \"1.x\" or "
+	              "\"2.x\", not the string '1.x '");
+	check_refused("git_repositories:\n"
+	              "  - slug: r\n"
+	              "    remote_url: u\n"
+	              "    nautobot_compat: 1.x\n"
+	              "    nautobot_compat: 2.x\n",
+	              "jobreg.yaml:5:5: duplicate key 'git_repositories[0].nautobot_compat' (first "
+	              "given at 4:5)");
+}
+
 static void test_anchors_and_aliases_are_followed(void)
 {
 	jobreg_config *cfg = parse("python_path: &paths [lib]\n"
@@ -321,10 +428,11 @@ static void test_wrong_types_are_refused_naming_the_key(void)
 	check_refused("jobs_root: \"a\\0b\"\n",
 	              "jobreg.yaml:1:12: 'jobs_root' must not contain a NUL character");
 	check_refused("nautobot_compat: \"true\"\n",
-	              "jobreg.yaml:1:18: 'nautobot_compat' must be true or false, not the string "
-	              "'true'");
+	              "jobreg.yaml:1:18: 'nautobot_compat' must be true, false, \"1.x\" or \"2.x\", "
+	              "not the string 'true'");
 	check_refused("nautobot_compat: 1\n",
-	              "jobreg.yaml:1:18: 'nautobot_compat' must be true or false, not the number '1'");
+	              "jobreg.yaml:1:18: 'nautobot_compat' must be true, false, \"1.x\" or \"2.x\", "
+	              "not the number '1'");
 	check_refused("git_repositories: my_repo\n",
 	              "jobreg.yaml:1:19: 'git_repositories' must be a list of mappings (- slug: ...), "
 	              "not the string 'my_repo'");
@@ -510,6 +618,9 @@ static const struct jr_test tests[] = {
 	{ "text_need_not_be_nul_terminated", test_text_need_not_be_nul_terminated },
 	{ "strings_are_taken_as_written", test_strings_are_taken_as_written },
 	{ "booleans_and_timeouts_in_their_yaml_forms", test_booleans_and_timeouts_in_their_yaml_forms },
+	{ "nautobot_compat_takes_1x_and_2x", test_nautobot_compat_takes_1x_and_2x },
+	{ "a_repository_may_choose_its_nautobot_jobs", test_a_repository_may_choose_its_nautobot_jobs },
+	{ "bad_nautobot_compat_values_are_refused", test_bad_nautobot_compat_values_are_refused },
 	{ "anchors_and_aliases_are_followed", test_anchors_and_aliases_are_followed },
 	{ "unknown_keys_are_refused_with_a_suggestion", test_unknown_keys_are_refused_with_a_suggestion },
 	{ "wrong_types_are_refused_naming_the_key", test_wrong_types_are_refused_naming_the_key },

@@ -69,7 +69,9 @@ static void check_config(const jobreg_config *cfg)
 		check_path("python_path[i]", jobreg_config_python_path(cfg, i));
 	FUZZ_ASSERT(jobreg_config_python_path(cfg, n) == NULL, "python_path past the end");
 
-	FUZZ_ASSERT(jobreg_config_nautobot_compat(cfg) == 0 || jobreg_config_nautobot_compat(cfg) == 1,
+	FUZZ_ASSERT(jobreg_config_nautobot_compat(cfg) == JOBREG_COMPAT_OFF ||
+	            jobreg_config_nautobot_compat(cfg) == JOBREG_COMPAT_AUTO ||
+	            jobreg_config_nautobot_compat(cfg) == JOBREG_COMPAT_1X,
 	            "nautobot_compat is %d", jobreg_config_nautobot_compat(cfg));
 	timeout = jobreg_config_import_timeout(cfg);
 	FUZZ_ASSERT(isfinite(timeout) && timeout >= 0 && timeout <= JOBREG_CONFIG_IMPORT_TIMEOUT_MAX,
@@ -80,6 +82,11 @@ static void check_config(const jobreg_config *cfg)
 		FUZZ_ASSERT(jobreg_config_git_repository_slug(cfg, i) != NULL, "slug %zu is NULL", i);
 		FUZZ_ASSERT(jobreg_config_git_repository_remote_url(cfg, i) != NULL, "remote_url %zu is NULL", i);
 		FUZZ_ASSERT(jobreg_config_git_repository_branch(cfg, i) != NULL, "branch %zu is NULL", i);
+		FUZZ_ASSERT(jobreg_config_git_repository_nautobot_compat(cfg, i) == JOBREG_COMPAT_DEFAULT ||
+		            jobreg_config_git_repository_nautobot_compat(cfg, i) == JOBREG_COMPAT_AUTO ||
+		            jobreg_config_git_repository_nautobot_compat(cfg, i) == JOBREG_COMPAT_1X,
+		            "nautobot_compat %zu is %d", i,
+		            jobreg_config_git_repository_nautobot_compat(cfg, i));
 		snprintf(key, sizeof(key), "git_repositories[%zu]", i);
 		check_located(cfg, key);
 		snprintf(key, sizeof(key), "git_repositories[%zu].slug", i);

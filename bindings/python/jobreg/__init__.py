@@ -14,7 +14,10 @@ variables), ``jobreg.apps``, and with Nautobot compatibility on,
 ``jobreg.jobs.Job``.
 
 Set ``JOBREG_NAUTOBOT_COMPAT=0`` before the import to never provide the
-``nautobot.apps.*`` modules.
+``nautobot.apps.*`` modules, or ``JOBREG_NAUTOBOT_COMPAT=1.x`` to provide
+them and have every source register Nautobot 1.x jobs (each module's ``Job``
+subclasses, without ``register_jobs``) unless the source's own
+``nautobot_compat`` says "2.x".
 """
 
 import os as _os
@@ -33,6 +36,8 @@ def _start():
     compat = _os.environ.get("JOBREG_NAUTOBOT_COMPAT", "").strip().lower()
     if compat in ("0", "false", "no", "off"):
         opts.nautobot_compat = _ffi.lib.JOBREG_COMPAT_OFF
+    elif compat == "1.x":
+        opts.nautobot_compat = _ffi.lib.JOBREG_COMPAT_1X
     # One reference for the life of the process: the library is never shut
     # down from Python (a borrowed interpreter is never finalized anyway,
     # and objects freed late by the garbage collector still need it).

@@ -17,6 +17,15 @@ class GitRepositoryConfig(NamedTuple):
     remote_url: str           # as written: may carry credentials (redact_url before showing it)
     branch: str
     token_env: Optional[str]  # the environment variable holding its token, or None
+    # "1.x" or "2.x" as written, or None (absent: the top-level nautobot_compat
+    # decides); GitSource.nautobot_compat takes the same values.
+    nautobot_compat: Optional[str] = None
+
+
+_TOP_COMPAT = {lib.JOBREG_COMPAT_OFF: False, lib.JOBREG_COMPAT_AUTO: True,
+               lib.JOBREG_COMPAT_1X: "1.x"}
+_REPO_COMPAT = {lib.JOBREG_COMPAT_DEFAULT: None, lib.JOBREG_COMPAT_AUTO: "2.x",
+                lib.JOBREG_COMPAT_1X: "1.x"}
 
 
 class Config:
@@ -62,7 +71,9 @@ class Config:
     jobs_root = property(lambda self: from_c(lib.jobreg_config_jobs_root(self._c)))
     git_root = property(lambda self: from_c(lib.jobreg_config_git_root(self._c)))
     database = property(lambda self: from_c(lib.jobreg_config_database(self._c)))
-    nautobot_compat = property(lambda self: bool(lib.jobreg_config_nautobot_compat(self._c)))
+    # True (true, "2.x" or absent), False, or "1.x" (Nautobot 1.x jobs too).
+    nautobot_compat = property(
+        lambda self: _TOP_COMPAT[lib.jobreg_config_nautobot_compat(self._c)])
     import_timeout = property(lambda self: lib.jobreg_config_import_timeout(self._c))
 
     @property
@@ -83,7 +94,9 @@ class Config:
         return tuple(GitRepositoryConfig(from_c(lib.jobreg_config_git_repository_slug(c, i)),
                                          from_c(lib.jobreg_config_git_repository_remote_url(c, i)),
                                          from_c(lib.jobreg_config_git_repository_branch(c, i)),
-                                         from_c(lib.jobreg_config_git_repository_token_env(c, i)))
+                                         from_c(lib.jobreg_config_git_repository_token_env(c, i)),
+                                         _REPO_COMPAT[
+                                             lib.jobreg_config_git_repository_nautobot_compat(c, i)])
                      for i in range(lib.jobreg_config_git_repository_count(c)))
 
     def locate(self, key):

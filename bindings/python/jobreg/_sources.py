@@ -13,6 +13,20 @@ _TYPE_NAMES = {lib.JOBREG_SOURCE_LOCAL: "local", lib.JOBREG_SOURCE_GIT: "git",
                lib.JOBREG_SOURCE_APP: "app"}
 _TYPE_VALUES = {v: k for k, v in _TYPE_NAMES.items()}
 
+# A source's Nautobot mode (jobreg_source_set_nautobot_compat()) as Python
+# sees it: None (as the library was started), "2.x" or "1.x".
+_COMPAT_NAMES = {lib.JOBREG_COMPAT_DEFAULT: None, lib.JOBREG_COMPAT_AUTO: "2.x",
+                 lib.JOBREG_COMPAT_1X: "1.x"}
+_COMPAT_VALUES = {v: k for k, v in _COMPAT_NAMES.items()}
+
+
+def compat_value(mode):
+    """The JOBREG_COMPAT_* value of a source's mode: None, "2.x" or "1.x"."""
+    try:
+        return _COMPAT_VALUES[mode]
+    except (KeyError, TypeError):
+        raise ValueError(f"nautobot_compat must be None, '2.x' or '1.x', not {mode!r}") from None
+
 
 def source_type_name(value):
     """jobreg_source_type_name(): "local", "git", "app" (or "unknown")."""
@@ -73,6 +87,20 @@ class Source:
     def root(self):
         """The root folder ("" for an app before its first load)."""
         return from_c(lib.jobreg_source_root(self._c))
+
+    @property
+    def nautobot_compat(self):
+        """Which Nautobot jobs this source registers: "1.x" (every ``Job``
+        subclass of its modules, without ``register_jobs``), "2.x" (only what
+        ``register_jobs`` registers), or None (the default: as the library was
+        started, ``JOBREG_NAUTOBOT_COMPAT=1.x`` meaning "1.x"). May be set at
+        any time, also once a registry owns the source: the next load, reload
+        or sync imports the source again in the new mode."""
+        return _COMPAT_NAMES[lib.jobreg_source_nautobot_compat(self._c)]
+
+    @nautobot_compat.setter
+    def nautobot_compat(self, mode):
+        check(lib.jobreg_source_set_nautobot_compat(self._c, compat_value(mode)))
 
     def close(self):
         """Free a source that was never added to a registry (else: nothing to do)."""
