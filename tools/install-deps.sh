@@ -6,9 +6,13 @@
 # (the 'docs' test suite fails on broken markup and undocumented functions).
 # It is not small: on Debian 12 it pulls in LLVM's libraries, about 50 MB to
 # download and 240 MB installed; docs/documentation.md says why it is here.
+#
+# python3-yaml is PyYAML, which Job.load_yaml() uses as Nautobot does (the
+# library itself reads YAML with libyaml); the Nautobot compatibility tests
+# need it (docs/nautobot-compat.md).
 set -eu
 packages="meson ninja-build pkg-config gcc g++ git libgit2-dev libyaml-dev python3-dev
-libsqlite3-dev python3-cffi python3-pytest abigail-tools doxygen"
+libsqlite3-dev python3-cffi python3-pytest python3-yaml abigail-tools doxygen"
 [ "${JOBREG_QUALITY_TOOLS:-0}" = 1 ] && packages="$packages clang valgrind libclang-rt-14-dev"
 
 missing=""

@@ -16,6 +16,9 @@ struct repo {
 	int drawn;             /* a bar line is on the screen */
 	unsigned int last_stage;
 	int last_percent;
+	/* The sync refused a commit that fails to load: its load errors. */
+	jobreg_snapshot *refused;
+	char refused_commit[JOBREG_GIT_HEAD_SIZE];
 };
 
 struct cli_git {
@@ -113,7 +116,10 @@ static int add_one(struct repo *r, jobreg_registry *reg, const jobreg_config *cf
 		               strstr(jobreg_error_last()->message, "branch") ? "branch" : "slug",
 		               jobreg_error_last()->message);
 	}
-	if (jobreg_registry_add_source(reg, src) < 0) {
+	/* The repository's own nautobot_compat, or the global one (DEFAULT). */
+	if (jobreg_source_set_nautobot_compat(
+	        src, jobreg_config_git_repository_nautobot_compat(cfg, i)) < 0 ||
+	    jobreg_registry_add_source(reg, src) < 0) {
 		jobreg_source_free(src);
 		return fail_at(cfg, config_path, i, "slug", jobreg_error_last()->message);
 	}
@@ -144,6 +150,22 @@ int cli_git_add_sources(struct cli_git **out, jobreg_registry *reg, const jobreg
 	return rc;
 }
 
+/*
+ * "jobreg: git repository 'x': reason", naming the repository once: most
+ * of the library's messages about a repository name it already.
+ */
+static void report_failure(const struct repo *r)
+{
+	const char *why = jobreg_error_last()->message;
+	char named[JOBREG_GIT_SLUG_MAX + 4];
+
+	snprintf(named, sizeof(named), "'%s'", r->slug);
+	if (strstr(why, named))
+		cli_fail("%s", why);
+	else
+		cli_fail("git repository '%s': %s", r->slug, why);
+}
+
 int cli_git_sync(struct cli_git *git, jobreg_registry *reg, size_t *failed)
 {
 	size_t i;
@@ -160,11 +182,33 @@ int cli_git_sync(struct cli_git *git, jobreg_registry *reg, size_t *failed)
 		if (rc == JOBREG_ENOMEM)
 			return cli_fail_library(NULL);
 		if (rc < 0) {
-			cli_fail("git repository '%s': %s", r->slug, jobreg_error_last()->message);
+			report_failure(r);
+			/* The report lists every error of the refused commit: the
+			 * message above names only the first. (None kept: NULL.) */
+			if (rc == JOBREG_ELOAD)
+				(void)jobreg_source_git_refused(&r->refused, r->refused_commit, r->src);
 			(*failed)++;
 		}
 	}
 	return 0;
+}
+
+size_t cli_git_count(const struct cli_git *git)
+{
+	return git ? git->count : 0;
+}
+
+const jobreg_snapshot *cli_git_refused(const struct cli_git *git, size_t i, const char **slug,
+                                       const char **commit)
+{
+	const struct repo *r;
+
+	if (!git || i >= git->count || !git->repos[i].refused)
+		return NULL;
+	r = &git->repos[i];
+	*slug = r->slug;
+	*commit = r->refused_commit;
+	return r->refused;
 }
 
 int cli_git_record_heads(struct cli_git *git, jobreg_storage *st)
@@ -185,8 +229,12 @@ int cli_git_record_heads(struct cli_git *git, jobreg_storage *st)
 
 void cli_git_free(struct cli_git *git)
 {
+	size_t i;
+
 	if (!git)
 		return;
+	for (i = 0; i < git->count; i++)
+		jobreg_snapshot_free(git->repos[i].refused);
 	free(git->repos);
 	free(git);
 }

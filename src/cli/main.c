@@ -3,6 +3,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cli.h"
 
@@ -13,6 +16,8 @@
 #define OPT_INSTALLED 0x8
 #define OPT_DATA 0x10
 #define OPT_FULL 0x20
+#define OPT_CONTEXT 0x40
+#define OPT_FILES 0x80
 
 struct command {
 	const char *name;
@@ -37,8 +42,10 @@ static const struct command commands[] = {
 	  "delete a record (without --force only one that is not installed)" },
 	{ "migrate-source", 0, 2, 2, cmd_migrate_source, "migrate-source OLD NEW",
 	  "move the records of source OLD to source NEW, keeping ids and enabled" },
-	{ "run", OPT_JSON | OPT_DATA, 1, 1, cmd_run, "run REF [--data JSON] [--json]",
-	  "run an enabled job with input data (a JSON object); its log goes to stderr" },
+	{ "run", OPT_JSON | OPT_DATA | OPT_CONTEXT | OPT_FILES, 1, 1, cmd_run,
+	  "run REF [--data JSON] [--context JSON] [--files DIR] [--json]",
+	  "run an enabled job with input data (a JSON object); its log goes to stderr, "
+	  "its files into DIR" },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -106,8 +113,9 @@ static void print_help(FILE *f)
 	      "\n"
 	      "commands:\n",
 	      f);
-	for (i = 0; i < COMMAND_COUNT; i++)
-		fprintf(f, "  %-40s %s\n", commands[i].usage, commands[i].summary);
+	for (i = 0; i < COMMAND_COUNT; i++) /* a usage wider than the column: two spaces */
+		fprintf(f, "  %-40s %s%s\n", commands[i].usage, strlen(commands[i].usage) >= 40 ? " " : "",
+		        commands[i].summary);
 	fputs("\n"
 	      "exit status: 0 success, 1 failure (the reason is on stderr), 2 bad usage,\n"
 	      "3 sync finished but some module failed to load.\n",
@@ -209,6 +217,20 @@ static int parse_options(struct cli_args *args, const struct command *cmd, int a
 			args->data = value;
 			continue;
 		}
+		if ((allowed & OPT_CONTEXT) &&
+		    ((value = option_value(argc, argv, i, "--context", &missing)) || missing)) {
+			if (missing)
+				return cli_usage_error(name, "--context needs a JSON object");
+			args->context = value;
+			continue;
+		}
+		if ((allowed & OPT_FILES) &&
+		    ((value = option_value(argc, argv, i, "--files", &missing)) || missing)) {
+			if (missing || !*value)
+				return cli_usage_error(name, "--files needs a folder");
+			args->files_dir = value;
+			continue;
+		}
 		if ((allowed & OPT_JSON) && strcmp(arg, "--json") == 0) {
 			args->json = 1;
 			continue;
@@ -244,12 +266,27 @@ static int finish(int status)
 	return status;
 }
 
+/*
+ * Compiling hundreds of job modules frees large blocks at the top of the
+ * heap again and again; glibc gives each back to the kernel and takes it
+ * again for the next module (hundreds of brk calls and page faults: a
+ * fifth of a cold sync). Keeping 16 MiB of slack at the top stops that.
+ * A host's choice, so the command makes it, not the library.
+ */
+static void tune_allocator(void)
+{
+#ifdef M_TOP_PAD
+	mallopt(M_TOP_PAD, 16 << 20);
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_args args;
 	const struct command *cmd;
 	int i = 1, help = 0, rc;
 
+	tune_allocator();
 	memset(&args, 0, sizeof(args));
 	args.config = DEFAULT_CONFIG;
 	args.installed = "yes";

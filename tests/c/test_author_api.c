@@ -129,6 +129,9 @@ static void test_compat_off_when_a_real_nautobot_is_importable(void)
 	jobreg_init_options opts = JOBREG_INIT_OPTIONS_INIT;
 
 	jr_write(lib, "nautobot/__init__.py", "IS_THE_REAL_ONE = True\n");
+	/* What makes a Nautobot real: its own job API. */
+	jr_write(lib, "nautobot/apps/__init__.py", "");
+	jr_write(lib, "nautobot/apps/jobs.py", "");
 	opts.python_path = path;
 	opts.python_path_count = 1;
 	run_in_child(real_nautobot_body, &opts);

@@ -82,7 +82,9 @@ class Good(Job):
 @pytest.mark.parametrize("bad, message", [
     (helper, "register_jobs: 'helper' is a function, not a Job subclass"),
     (NotAJob, "class 'NotAJob' is not a subclass of Job"),
-    (Job, "class 'Job' is not a subclass of Job but the base class itself"),
+    (Job, "class 'Job' is a base class of jobs, not a job"),
+    (jobs.JobButtonReceiver, "class 'JobButtonReceiver' is a base class of jobs, not a job"),
+    (jobs.JobHookReceiver, "class 'JobHookReceiver' is a base class of jobs, not a job"),
     (42, "42 (an int) is not a Job subclass"),
     (Good(), "pass the class Good, not Good()"),
     (os, "'os' is a module, not a Job subclass"),
@@ -189,6 +191,7 @@ def test_approval_required_needs_has_sensitive_variables_off():
     ("task_queues", "default", "CleanupDevices.Meta.task_queues must be a list of str, not str ('default')"),
     ("task_queues", ["a", 2], "CleanupDevices.Meta.task_queues must be a list of str, not list"),
     ("field_order", "abc", "CleanupDevices.Meta.field_order must be a list of variable names"),
+    ("field_order", 3, "CleanupDevices.Meta.field_order must be a list of variable names"),
 ])
 def test_meta_field_of_the_wrong_type_is_a_type_error(field, value, message):
     with pytest.raises(TypeError) as info:
@@ -319,18 +322,12 @@ def test_run_must_be_defined():
     (lambda: StringVar(required="yes"), TypeError, "StringVar: required must be bool"),
     (lambda: StringVar(label=5), TypeError, "StringVar: label must be str"),
     (lambda: StringVar(description=b"x"), TypeError, "StringVar: description must be str"),
-    (lambda: ChoiceVar(), TypeError, "ChoiceVar: choices is required"),
-    (lambda: ChoiceVar(choices=[]), TypeError, "ChoiceVar: choices must be a non-empty list"),
     (lambda: ChoiceVar(choices="abc"), TypeError, "ChoiceVar: choices must be a list"),
     (lambda: ChoiceVar(choices=[("a", "A", "x")]), ValueError, "is not a (value, label) pair"),
     (lambda: ObjectVar(model=5), TypeError, "ObjectVar: model must be str (a model label"),
     (lambda: ObjectVar(model="dcim.device", query_params=["x"]), TypeError, "ObjectVar: query_params must be dict"),
     (lambda: IPNetworkVar(min_prefix_length="8"), TypeError, "IPNetworkVar: min_prefix_length must be int"),
     (lambda: StringVar(min_lenght=3), TypeError, "min_lenght"),
-    (lambda: IntegerVar(min_value=1, default=0), ValueError, "IntegerVar: default (0) is not a valid value: must be at least 1"),
-    (lambda: ChoiceVar(choices=["a"], default="b"), ValueError, "ChoiceVar: default ('b') is not a valid value"),
-    (lambda: IPAddressVar(default="not an ip"), ValueError, "IPAddressVar: default"),
-    (lambda: JSONVar(default="{bad"), ValueError, "JSONVar: default"),
 ])
 def test_bad_variable_options_fail_at_declaration_naming_the_option(make, exc, fragment):
     with pytest.raises(exc) as info:
@@ -472,8 +469,7 @@ def test_json_var_takes_a_value_or_a_json_text():
     assert "NaN is not a JSON number" in errors_of(cls, {"payload": "[NaN]"})["payload"]
     assert errors_of(cls, {"payload": "[" * 100000})["payload"] == "is not valid JSON: nested too deeply"
     assert errors_of(cls, {"payload": {"a": {1, 2}}})["payload"].startswith("is not a JSON value")
-    with pytest.raises(ValueError, match="JSONVar: default"):
-        JSONVar(default=[math.nan])
+    assert "default" not in JSONVar(default=[math.nan]).schema()  # kept, never used
 
 
 def test_every_problem_is_reported_together():
@@ -551,11 +547,10 @@ def test_meta_field_order_moves_names_first():
     assert json.loads(jobs._job_metadata(Ordered)["variables"])["order"] == ["c", "a", "b", "d"]
 
 
-def test_meta_field_order_with_an_unknown_or_repeated_name_is_a_type_error():
-    with pytest.raises(TypeError, match=r"Sample\.Meta\.field_order names 'zz', which is not a variable"):
-        jobs._job_metadata(job_class(meta={"field_order": ["a", "zz"]}, a=StringVar()))
-    with pytest.raises(TypeError, match="names 'a' twice"):
-        jobs._variables(job_class(meta={"field_order": ["a", "a"]}, a=StringVar()))
+def test_meta_field_order_ignores_unknown_and_repeated_names_as_nautobot_does():
+    cls = job_class(meta={"field_order": ["zz", "b", "b", 3, "a"]}, a=StringVar(), b=StringVar())
+    assert [name for name, _ in jobs._variables(cls)] == ["b", "a"]
+    assert json.loads(jobs._job_metadata(cls)["variables"])["order"] == ["b", "a"]
 
 
 # --------------------------------------------------------------------------
@@ -710,18 +705,27 @@ def test_compat_modules_hold_the_very_same_objects():
     from nautobot.apps.apps import NautobotAppConfig
     from nautobot.apps import NautobotAppConfig as via_apps
 
-    for name in jobs.__all__:
+    import nautobot.extras.jobs as extras_jobs
+    from nautobot.core.celery import register_jobs as celery_register_jobs
+
+    assert sorted(compat_jobs.__all__) == sorted(jobs.NAUTOBOT_APPS_JOBS)
+    for name in jobs.NAUTOBOT_APPS_JOBS:
         assert getattr(compat_jobs, name) is getattr(jobs, name), name
+    for name in jobs.__all__:
+        assert getattr(extras_jobs, name) is getattr(jobs, name), name
+    assert extras_jobs.get_task_logger is jobs.get_task_logger
+    assert celery_register_jobs is jobs.register_jobs
     assert compat_jobs.Job is jobs.Job
     assert compat_jobs.register_jobs is jobs.register_jobs
     assert NautobotAppConfig is apps.AppConfig is via_apps
-    for name in ("nautobot", "nautobot.apps", "nautobot.apps.jobs", "nautobot.apps.apps"):
+    for name in ("nautobot", "nautobot.apps", "nautobot.apps.jobs", "nautobot.apps.apps",
+                 "nautobot.extras", "nautobot.extras.jobs", "nautobot.core", "nautobot.core.celery"):
         assert sys.modules[name].__jobreg_compat__ is True
     assert sys.modules["nautobot"].apps is sys.modules["nautobot.apps"]
     assert sys.modules["nautobot.apps"].jobs is compat_jobs
-    assert sys.modules["nautobot"].__path__ == []
+    assert list(sys.modules["nautobot"].__path__) == []  # no host portion on sys.path
     with pytest.raises(ModuleNotFoundError):
-        importlib.import_module("nautobot.extras.jobs")
+        importlib.import_module("nautobot.dcim.models")
     assert _compat.install(True) is True  # again: nothing changes
     assert sys.modules["nautobot.apps.jobs"] is compat_jobs
 
@@ -739,8 +743,10 @@ def test_compat_off_installs_nothing():
 
 
 def test_compat_refused_when_a_real_nautobot_is_importable(tmp_path, monkeypatch):
-    (tmp_path / "nautobot").mkdir()
+    (tmp_path / "nautobot" / "apps").mkdir(parents=True)
     (tmp_path / "nautobot" / "__init__.py").write_text("IS_THE_REAL_ONE = True\n")
+    (tmp_path / "nautobot" / "apps" / "__init__.py").write_text("")
+    (tmp_path / "nautobot" / "apps" / "jobs.py").write_text("")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert _compat.install(True) is False
     assert not any(name == "nautobot" or name.startswith("nautobot.") for name in sys.modules)
@@ -866,3 +872,20 @@ def test_modules_run_from_source_text_without_heavy_imports():
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("var, reason", [
+    (IntegerVar(min_value=1, default=0), "its default (0) is not a valid value: must be at least 1"),
+    (ChoiceVar(choices=["a"], default="b"), "its default ('b') is not a valid value"),
+    (IPAddressVar(default="not an ip"), "its default ('not an ip') is not a valid value"),
+    (StringVar(default=[]), "its default ([]) is not a valid value: must be a string, not list"),
+])
+def test_a_default_that_is_no_valid_value_loads_as_in_nautobot_but_is_never_used(var, reason):
+    assert "default" not in var.schema()
+    assert var.is_required()
+    cls = job_class(field=var)
+    with pytest.raises(ValidationError) as info:
+        jobs._validate_input(cls, {})
+    assert info.value.errors["field"].startswith(f"this field is required ({reason}")
+    var.required = False  # not required: left out, it is empty, as Nautobot's forms leave it
+    assert jobs._validate_input(cls, {})["field"] == var.empty_value()

@@ -57,6 +57,8 @@ void jobreg_free(void *ptr);
 
 #define JOBREG_COMPAT_OFF 0
 #define JOBREG_COMPAT_AUTO 1
+#define JOBREG_COMPAT_1X 2
+#define JOBREG_COMPAT_DEFAULT -1
 
 typedef struct jobreg_init_options {
 	unsigned int version;
@@ -95,6 +97,8 @@ jobreg_source_t jobreg_source_type(const jobreg_source *src);
 const char *jobreg_source_type_name(jobreg_source_t type);
 const char *jobreg_source_name(const jobreg_source *src);
 const char *jobreg_source_root(const jobreg_source *src);
+int jobreg_source_set_nautobot_compat(jobreg_source *src, int mode);
+int jobreg_source_nautobot_compat(const jobreg_source *src);
 
 /* ---- jobreg/job.h ---- */
 const char *jobreg_job_class_path(const jobreg_job *job);
@@ -320,14 +324,30 @@ size_t jobreg_refresh_result_skipped_count(const jobreg_refresh_result *res);
 typedef void (*jobreg_log_fn)(int level, const char *level_name, const char *message,
                               const char *extra_json, void *payload);
 
+typedef int (*jobreg_file_fn)(const char *name, const unsigned char *data, size_t size,
+                              void *payload);
+
+typedef struct jobreg_host_reply jobreg_host_reply;
+
+typedef int (*jobreg_host_fn)(jobreg_host_reply *reply, const char *operation,
+                              const char *args_json, void *payload);
+
+int jobreg_host_reply_set_json(jobreg_host_reply *reply, const char *json);
+int jobreg_host_reply_set_error(jobreg_host_reply *reply, const char *message);
+
 typedef struct jobreg_run_options {
 	unsigned int version;
 	const char *data_json;
 	jobreg_log_fn log;
 	void *log_payload;
+	const char *context_json;
+	jobreg_file_fn file;
+	void *file_payload;
+	jobreg_host_fn host;
+	void *host_payload;
 } jobreg_run_options;
 
-#define JOBREG_RUN_OPTIONS_VERSION 1
+#define JOBREG_RUN_OPTIONS_VERSION 2
 
 int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version);
 
@@ -345,6 +365,9 @@ const char *jobreg_run_result_json(const jobreg_run_result *res);
 const char *jobreg_run_result_error_type(const jobreg_run_result *res);
 const char *jobreg_run_result_error_message(const jobreg_run_result *res);
 const char *jobreg_run_result_traceback(const jobreg_run_result *res);
+size_t jobreg_run_result_file_count(const jobreg_run_result *res);
+const char *jobreg_run_result_file_name(const jobreg_run_result *res, size_t i);
+const unsigned char *jobreg_run_result_file_data(const jobreg_run_result *res, size_t i, size_t *size);
 int jobreg_run_result_to_json(char **out, const jobreg_run_result *res);
 void jobreg_run_result_free(jobreg_run_result *res);
 
@@ -402,6 +425,7 @@ int jobreg_source_git_new(jobreg_source **out, const jobreg_git_options *opts);
 const char *jobreg_source_git_remote_url(const jobreg_source *src);
 const char *jobreg_source_git_branch(const jobreg_source *src);
 int jobreg_source_git_head(char out[JOBREG_GIT_HEAD_SIZE], const jobreg_source *src);
+int jobreg_source_git_refused(jobreg_snapshot **out, char commit[JOBREG_GIT_HEAD_SIZE], const jobreg_source *src);
 
 typedef struct jobreg_git_sync_result {
 	unsigned int version;
@@ -439,6 +463,7 @@ const char *jobreg_config_git_repository_slug(const jobreg_config *cfg, size_t i
 const char *jobreg_config_git_repository_remote_url(const jobreg_config *cfg, size_t i);
 const char *jobreg_config_git_repository_branch(const jobreg_config *cfg, size_t i);
 const char *jobreg_config_git_repository_token_env(const jobreg_config *cfg, size_t i);
+int jobreg_config_git_repository_nautobot_compat(const jobreg_config *cfg, size_t i);
 size_t jobreg_config_app_count(const jobreg_config *cfg);
 const char *jobreg_config_app(const jobreg_config *cfg, size_t i);
 int jobreg_config_locate(unsigned int *line, unsigned int *column, const jobreg_config *cfg, const char *key);

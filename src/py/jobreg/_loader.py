@@ -118,8 +118,46 @@ class _Load:
     def refuse(self, name, path, why):
         self.errors.append((name, path, 0, "ImportError", why, ""))
 
-    def collect(self):
-        """The jobs that registered from modules that loaded, with their metadata."""
+    def _silent_modules(self, source):
+        """The loaded modules of ``source`` where Nautobot 1.x looked for jobs
+        that called register_jobs for nothing: (name, module), by name."""
+        prefixes = tuple(source.job_modules())
+        below = tuple(p + "." for p in prefixes)
+        registering = {entry[0] for entry in self.registered}
+        for name in sorted(n for n in list(sys.modules) if n in prefixes or n.startswith(below)):
+            module = sys.modules.get(name)
+            if module is not None and name not in self.failed and name not in registering:
+                yield name, module
+
+    def register_1x(self, source):
+        """Nautobot 1.x: the jobs of a module that uses no register_jobs register
+        without it (a module that calls it is 2.x code: its calls decide)."""
+        for name, module in self._silent_modules(source):
+            file = getattr(module, "__file__", None) or ""
+            for cls in _jobs._jobs_1x_of(module):
+                self.registered.append((name, cls, file, 0))
+
+    def warn_1x(self, source):
+        """A module that registers nothing but defines 1.x-style jobs is an
+        error that says how to load it, never a silent nothing."""
+        for name, module in self._silent_modules(source):
+            old = [cls for cls in _jobs._jobs_1x_of(module) if _jobs._runs_1x_style(cls)]
+            if old:
+                file, line = _class_location(old[0])
+                self.errors.append((name, file, line, "UserWarning",
+                                    f"{', '.join(cls.__name__ for cls in old)}: Nautobot 1.x jobs "
+                                    "(run(self, data, commit)) that register_jobs() never named; "
+                                    "set nautobot_compat to \"1.x\" for this source to load them",
+                                    ""))
+
+    def collect(self, source=None):
+        """The jobs that registered from modules that loaded, with their metadata;
+        ``source`` (the loader object) is remembered as the one that loaded them."""
+        if source is not None:
+            if getattr(source, "nautobot_1x", False):
+                self.register_1x(source)
+            else:
+                self.warn_1x(source)
         chosen = {}
         for module_name, cls, filename, lineno in self.registered:
             # A module that failed contributes no jobs, not even those it
@@ -137,7 +175,10 @@ class _Load:
                                     "the first one stays", ""))
         jobs = []
         job_fields = _jobs._job_fields
+        one_x = getattr(source, "nautobot_1x", False)
         for class_path, (cls, _, _) in chosen.items():
+            if one_x:
+                _jobs._mark_1x(cls)
             try:
                 fields = job_fields(cls)
             except Exception as exc:
@@ -147,6 +188,8 @@ class _Load:
                 continue
             # (grouping, name, ..., variables) in the order documented above.
             jobs.append((cls, class_path, cls.__module__, cls.__name__) + fields)
+        if source is not None:
+            _jobs._loaded[id(source)] = {job[1]: job[0] for job in jobs}
         return jobs, self.errors
 
 
@@ -232,8 +275,13 @@ class LocalSource:
         if self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)
         _purge(self._tops)
+        _jobs._loaded.pop(id(self), None)
         self._finder = None
         self._tops = frozenset()
+
+    def job_modules(self):
+        """Where Nautobot 1.x looked for jobs: these modules and those under them."""
+        return self._tops
 
     def _shadowing(self, top):
         """Why ``top`` may not be one of ours, or None when it may."""
@@ -246,7 +294,9 @@ class LocalSource:
             spec = find_spec(top)
         except (ImportError, ValueError):
             spec = None
-        if spec is None:
+        if spec is None or spec.origin is None and spec.loader is None:
+            # Nothing, or a folder without __init__.py (a namespace portion):
+            # Python would import our module before such a portion.
             return None
         locations = list(spec.submodule_search_locations or []) or [spec.origin or ""]
         if all(loc and _inside(loc, self.root) for loc in locations):
@@ -280,7 +330,11 @@ class LocalSource:
         sys.meta_path.insert(0, self._finder)
         previous, _jobs._registrar = _jobs._registrar, load.register
         try:
-            for name, path in to_import:
+            # As Nautobot 3.x: the top-level modules first, then the rest that
+            # their imports did not reach, so each file gives one module object.
+            top_first = [entry for entry in to_import if "." not in entry[0]] + \
+                        [entry for entry in to_import if "." in entry[0]]
+            for name, path in top_first:
                 if name in sys.modules or name in load.failed:
                     continue  # imported already by a module before it
                 try:
@@ -289,7 +343,7 @@ class LocalSource:
                     load.module_failed(name, path, exc)
         finally:
             _jobs._registrar = previous
-        return load.collect()
+        return load.collect(self)
 
 
 def _module_file(name):
@@ -311,12 +365,17 @@ class AppSource:
         self.name = name
         self.location = ""  # the package's folder, known after the first import
         self._finder = None
+        self._jobs_module = name + ".jobs"
 
     def close(self):
         if self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)
         self._finder = None
+        _jobs._loaded.pop(id(self), None)
         _purge({self.name})
+
+    def job_modules(self):
+        return (self._jobs_module,)
 
     def _serve_package(self, load):
         """Import the package's modules with nanosecond bytecode stamps, as
@@ -343,7 +402,7 @@ class AppSource:
             self._import_jobs(load)
         finally:
             _jobs._registrar = previous
-        return load.collect()
+        return load.collect(self)
 
     def _try_import(self, load, name):
         """The module, or None when it failed (recorded)."""
@@ -370,6 +429,7 @@ class AppSource:
             target = setting
         else:
             target = f"{self.name}.{setting}"
+        self._jobs_module = target
         try:
             _timed_import(target, self._limit)
         except ModuleNotFoundError as exc:
@@ -424,6 +484,8 @@ class _CheckoutFinder:
     def find_spec(self, name, path=None, target=None):
         if name != self._name and not name.startswith(self._name + "."):
             return None
+        if name in self._load.failed:
+            raise ImportError(f"module {name!r} failed to load: {self._load.failed[name]}", name=name)
         base = os.path.join(self._location, *name.split(".")[1:])
         init = os.path.join(base, "__init__.py")
         if os.path.isfile(init):
@@ -444,10 +506,35 @@ class _CheckoutFinder:
         pass
 
 
-class GitSource:
-    """A git checkout at ``root``: ``<slug>`` then ``<slug>.jobs``, nothing else (SPEC 1.2).
+def _modules_under(folder, prefix):
+    """The module names of every ``.py`` file under ``folder`` (a package
+    called ``prefix``), in pkgutil.walk_packages order: sorted, a package
+    before what it holds. As pkgutil: a name with a dot is no module, a folder
+    without ``__init__.py`` is no package; hidden folders and
+    ``__pycache__`` are skipped. Runs no code."""
+    names = []
+    try:
+        entries = sorted(os.listdir(folder))
+    except OSError:
+        return names
+    for entry in entries:
+        path = os.path.join(folder, entry)
+        if entry.endswith(".py") and entry != "__init__.py":
+            stem = entry[:-3]
+            if stem and "." not in stem and os.path.isfile(path):
+                names.append(f"{prefix}.{stem}")
+        elif ("." not in entry and entry != "__pycache__"
+              and os.path.isfile(os.path.join(path, "__init__.py"))):
+            names.append(f"{prefix}.{entry}")
+            names.extend(_modules_under(path, f"{prefix}.{entry}"))
+    return names
 
-    Whatever ``<slug>.jobs`` imports runs too; no other module of the
+
+class GitSource:
+    """A git checkout at ``root``: ``<slug>``, ``<slug>.jobs`` and every module
+    under ``<slug>/jobs/`` (SPEC 1.2, as Nautobot >= 2.3).
+
+    Whatever those modules import runs too; no other module of the
     repository is imported by the loader.
     """
 
@@ -460,7 +547,11 @@ class GitSource:
         if self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)
         self._finder = None
+        _jobs._loaded.pop(id(self), None)
         _purge({self.name})
+
+    def job_modules(self):
+        return (self.name + ".jobs",)
 
     def _missing(self, root):
         missing = []
@@ -479,26 +570,33 @@ class GitSource:
         if not os.path.isdir(root):
             load.refuse(self.name, root, f"the git repository {self.name!r} has no checkout at "
                                          f"{root} yet: sync it first")
-            return load.collect()
+            return load.collect(self)
         missing = self._missing(root)
         if missing:
             load.refuse(self.name, root, f"the git repository {self.name!r} at {root} has no "
                                          + " and no ".join(missing))
-            return load.collect()
+            return load.collect(self)
         if self.name in sys.modules or find_spec(self.name) is not None:
             load.refuse(self.name, root, f"refused: the slug {self.name!r} would shadow a module "
                                          "of that name importable from elsewhere")
-            return load.collect()
+            return load.collect(self)
         self._finder = _CheckoutFinder(self.name, root, load)
         sys.meta_path.insert(0, self._finder)
         previous, _jobs._registrar = _jobs._registrar, load.register
         try:
-            for name in (self.name, self.name + ".jobs"):
+            # <slug>, then <slug>.jobs, then what their imports did not reach;
+            # nothing under a package that failed can import.
+            names = [self.name, self.name + ".jobs"] + _modules_under(
+                os.path.join(root, "jobs"), self.name + ".jobs")
+            for name in names:
+                if name in sys.modules or any(f"{name}.".startswith(f"{bad}.") for bad in load.failed):
+                    continue
                 try:
                     _timed_import(name, limit)
                 except BaseException as exc:
                     load.module_failed(name, _module_file(name), exc)
-                    break
+                    if name in (self.name, self.name + ".jobs"):
+                        break
         finally:
             _jobs._registrar = previous
-        return load.collect()
+        return load.collect(self)

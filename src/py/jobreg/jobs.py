@@ -16,8 +16,10 @@ Choices made where SPEC is silent:
   refused, as Nautobot refuses it: sensitive input is never stored, so an
   approver could not see what the job would run with.
 - Variable options are checked when the variable is declared; an unknown
-  option is Python's own TypeError, which names it. A ``default`` must pass
-  the variable's own validation.
+  option is Python's own TypeError, which names it. A ``default`` that fails
+  the variable's own validation is accepted, as Nautobot never checks it, but
+  never used: the schema leaves it out, and a run treats the variable as
+  having no default (required ones then say why).
 - A variable is required unless ``required=False`` or it has a default.
   ``BooleanVar`` and ``DryRunVar`` are never required; a missing one is its
   default, else False; a missing ``DryRunVar`` follows ``Meta.dryrun_default``.
@@ -46,7 +48,21 @@ __all__ = [
     "ScriptVariable", "StringVar", "TextVar", "IntegerVar", "BooleanVar", "ChoiceVar",
     "MultiChoiceVar", "ObjectVar", "MultiObjectVar", "FileVar", "IPAddressVar",
     "IPAddressWithMaskVar", "IPNetworkVar", "JSONVar", "DryRunVar",
+    "DatabaseFileField", "GitRepositoryDryRun", "GitRepositorySync", "JobButtonReceiver",
+    "JobHookReceiver", "NautobotKombuJSONEncoder", "RunJobTaskFailed", "enqueue_job_hooks",
+    "get_celery_queues", "get_job", "get_jobs", "get_task_logger",
 ]
+
+# What Nautobot 3.x exports from nautobot.apps.jobs (the compatibility
+# module of that name holds exactly these; SPEC 2).
+NAUTOBOT_APPS_JOBS = (
+    "BaseJob", "BooleanVar", "ChoiceVar", "DatabaseFileField", "DryRunVar", "FileVar",
+    "GitRepositoryDryRun", "GitRepositorySync", "IPAddressVar", "IPAddressWithMaskVar",
+    "IPNetworkVar", "IntegerVar", "JSONVar", "Job", "JobButtonReceiver", "JobHookReceiver",
+    "MultiChoiceVar", "MultiObjectVar", "NautobotKombuJSONEncoder", "ObjectVar",
+    "RunJobTaskFailed", "ScriptVariable", "StringVar", "TextVar", "enqueue_job_hooks",
+    "get_celery_queues", "get_job", "get_jobs", "is_job", "is_variable", "register_jobs",
+)
 
 # --------------------------------------------------------------------------
 # Registration
@@ -70,8 +86,8 @@ def _kind(obj):
 
 def _registration_problem(obj):
     """Why ``obj`` cannot be registered, or None."""
-    if obj is Job:
-        return ("class 'Job' is not a subclass of Job but the base class itself; "
+    if obj in _BASE_CLASSES:
+        return (f"class {obj.__name__!r} is a base class of jobs, not a job; "
                 "register the subclasses that define jobs")
     if isinstance(obj, Job):
         name = type(obj).__name__
@@ -108,11 +124,17 @@ def register_jobs(*classes):
 # --------------------------------------------------------------------------
 # Logging: self.logger records go to the host through _log_sink
 
-# The runner sets this: _log_sink(levelno, levelname, message, extra_dict).
+# The runner sets this: _log_sink(levelno, levelname, message, extra_dict)
+# returns False when no run on this thread took the record.
 _log_sink = None
 _LOGGER_PREFIX = "jobreg.job"
+# Nautobot's two extra levels: SUCCESS between INFO and WARNING, FAILURE
+# between WARNING and ERROR (logger.success(), logger.failure()).
+SUCCESS = 25
+FAILURE = 35
 _standard_record_keys = None
 _handler_lock = allocate_lock()
+_loggers = {}
 # Marks the handler of this execution of the module: one left by an earlier
 # execution (a library restarted in a living interpreter) reads a stale sink.
 _handler_token = object()
@@ -133,14 +155,21 @@ def _extra_of(record):
         if value is None or isinstance(value, (str, int, float, bool)):
             extra[key] = value
         else:
-            extra[key] = str(value)
+            extra[key] = _text_of(value)
     return extra
 
 
-def _job_logger(cls):
-    """The logger of a job class, a child of the one logger holding the sink handler.
+def _text_of(value):
+    try:
+        return str(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
 
-    The parent never propagates: with a sink set, records reach the host
+
+def _sink_logger():
+    """The one logger holding the sink handler; every job logger is its child.
+
+    It never propagates: with a run on the thread, records reach the host
     once and never the root logger too; with none, the handler passes them
     to the root logger itself, so imported job code logs as usual.
     """
@@ -153,10 +182,68 @@ def _job_logger(cls):
             if not any(h._jobreg_token is _handler_token for h in ours):
                 for stale in ours:
                     parent.removeHandler(stale)
+                for level, name in ((SUCCESS, "SUCCESS"), (FAILURE, "FAILURE")):
+                    if logging.getLevelName(level) == f"Level {level}":
+                        logging.addLevelName(level, name)
                 parent.addHandler(_make_sink_handler(logging))
                 parent.setLevel(logging.DEBUG)
                 parent.propagate = False
-    return logging.getLogger(f"{_LOGGER_PREFIX}.{cls.__module__}.{cls.__qualname__}")
+    return parent
+
+
+def _logger(name):
+    """A job logger called ``name``: a ``logging.Logger`` with ``success()`` and
+    ``failure()``, made here rather than by ``logging.getLogger`` so that the
+    host's ``logging.Logger`` class is never patched."""
+    parent = _sink_logger()  # also takes the handler back from a stale execution
+    logger = _loggers.get(name)
+    if logger is None:
+        with _handler_lock:
+            logger = _loggers.get(name)
+            if logger is None:
+                logger = _make_job_logger_class(type(parent))(name)
+                logger.parent = parent
+                _loggers[name] = logger
+    return logger
+
+
+_job_logger_class = None
+
+
+def _make_job_logger_class(base):
+    global _job_logger_class
+    if _job_logger_class is None:
+        class JobLogger(base):
+            """A job's logger: records reach the host's log callback during a run."""
+
+            def success(self, msg, *args, **kwargs):
+                if self.isEnabledFor(SUCCESS):
+                    kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
+                    self._log(SUCCESS, msg, args, **kwargs)
+
+            def failure(self, msg, *args, **kwargs):
+                if self.isEnabledFor(FAILURE):
+                    kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
+                    self._log(FAILURE, msg, args, **kwargs)
+
+        _job_logger_class = JobLogger
+    return _job_logger_class
+
+
+def _job_logger(cls):
+    """The logger of a job class."""
+    return _logger(f"{_LOGGER_PREFIX}.{cls.__module__}.{cls.__qualname__}")
+
+
+def get_task_logger(name):
+    """Nautobot's (Celery's) module-level job logger: ``logger = get_task_logger(__name__)``.
+
+    Its records reach the log of the run on the calling thread, like
+    ``self.logger``'s; outside a run they go to the root logger.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"get_task_logger: name must be a non-empty str, not {name!r:.80}")
+    return _logger(f"{_LOGGER_PREFIX}.{name}")
 
 
 def _make_sink_handler(logging):
@@ -165,15 +252,16 @@ def _make_sink_handler(logging):
 
         def emit(self, record):
             sink = _log_sink
-            if sink is None:
-                root = logging.getLogger()
-                if record.levelno >= root.getEffectiveLevel():
-                    root.handle(record)
-                return
             try:
-                sink(record.levelno, record.levelname, record.getMessage(), _extra_of(record))
+                if sink is not None and sink(record.levelno, record.levelname, record.getMessage(),
+                                             _extra_of(record)) is not False:
+                    return
             except Exception:
                 self.handleError(record)
+                return
+            root = logging.getLogger()
+            if record.levelno >= root.getEffectiveLevel():
+                root.handle(record)
 
     return SinkHandler()
 
@@ -242,8 +330,37 @@ def _grouping(cls):
     return cls.__module__
 
 
+class RunJobTaskFailed(Exception):
+    """Raise it to fail a run with a message of your own (Nautobot's name)."""
+
+
+# The runner sets this: _current_run() -> the run on this thread, or None.
+def _current_run():
+    return None
+
+
+def _host(operation, args, needed_by):
+    """What the host's ``operation`` returns for ``args`` (JSON data), in a run.
+
+    RuntimeError, naming ``needed_by``, outside a run or when the host gave
+    the run no host operations; LookupError when it does not provide this one.
+    """
+    run = _current_run()
+    if run is None or run.host_call is None:
+        raise RuntimeError(f"{needed_by} needs the host application, which gave "
+                           f"{'this run' if run is not None else 'no run on this thread'} "
+                           f"no host operations (operation {operation!r})")
+    return run.call_host(operation, args)
+
+
 class Job:
-    """Base class of every job: subclass it, give it ``run()``, register it."""
+    """Base class of every job: subclass it, give it ``run()``, register it.
+
+    At run time an instance also has what Nautobot gives a job: ``logger``,
+    ``fail()``, ``create_file()``, ``load_json()``/``load_yaml()``,
+    ``job_result``, ``user``, ``job_model``, and the hooks ``before_start``,
+    ``on_success``, ``on_failure`` and ``after_return``.
+    """
 
     class Meta:
         pass
@@ -268,25 +385,170 @@ class Job:
         """The ``name`` of the defining module, else the module's name."""
         return _grouping(cls)
 
+    @_classproperty
+    def file_path(cls):
+        """The file that defines the class."""
+        return getattr(sys.modules.get(cls.__module__), "__file__", None) or ""
+
     @property
     def logger(self):
-        """A ``logging.Logger`` whose records reach the host's log callback."""
+        """A ``logging.Logger`` whose records reach the host's log callback;
+        it also has Nautobot's ``success()`` and ``failure()``."""
         logger = self.__dict__.get("_jobreg_logger")
         if logger is None:
             logger = self.__dict__["_jobreg_logger"] = _job_logger(type(self))
         return logger
 
+    def _from_run(self, name):
+        if name in self.__dict__:
+            return self.__dict__[name]
+        run = _current_run()
+        return getattr(run, name) if run is not None else None
+
+    job_result = property(lambda self: self._from_run("job_result"),
+                          lambda self, value: self.__dict__.__setitem__("job_result", value),
+                          doc="The run's job result, as the host's run context gives it.")
+    user = property(lambda self: self._from_run("user"),
+                    lambda self, value: self.__dict__.__setitem__("user", value),
+                    doc="The user the run is for (run context), or None.")
+    job_model = property(lambda self: self._from_run("job_model"),
+                         lambda self, value: self.__dict__.__setitem__("job_model", value),
+                         doc="The job's record (run context, else the record the run was checked against).")
+    request = property(lambda self: self._from_run("request"),
+                       lambda self, value: self.__dict__.__setitem__("request", value),
+                       doc="The request of the run: ``id`` (the task id) and ``user``.")
+
+    @property
+    def failed(self):
+        """Whether ``fail()`` (or, for 1.x jobs, ``log_failure()``) was called."""
+        return self.__dict__.get("_failed", False)
+
+    @failed.setter
+    def failed(self, value):
+        self.__dict__["_failed"] = bool(value)
+
+    _failed = property(lambda self: self.failed, lambda self, value: setattr(self, "failed", value))
+
+    def fail(self, msg, *args, **kwargs):
+        """Log ``msg`` at FAILURE level and mark the run failed; the job goes on."""
+        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
+        self.logger.failure(msg, *args, **kwargs)
+        if "_fail_message" not in self.__dict__:
+            try:
+                self.__dict__["_fail_message"] = _text_of(msg) % args if args else _text_of(msg)
+            except (TypeError, ValueError):
+                self.__dict__["_fail_message"] = _text_of(msg)
+        self.failed = True
+
+    def create_file(self, filename, content):
+        """Hand a file to the host (str content is encoded as UTF-8); it is
+        listed in the run's result. ValueError over the size limit."""
+        run = _current_run()
+        if run is None:
+            raise RuntimeError("create_file() works only while the job runs")
+        return run.create_file(self.logger, filename, content)
+
+    def _data_file(self, filename):
+        import os
+
+        return os.path.join(os.path.dirname(type(self).file_path), filename)
+
+    def load_json(self, filename):
+        """The JSON data of ``filename``, relative to the job's own file."""
+        import json
+
+        with open(self._data_file(filename), encoding="utf-8") as f:
+            return json.load(f)
+
+    def load_yaml(self, filename):
+        """The YAML data of ``filename`` (safe_load), relative to the job's own file."""
+        try:
+            import yaml
+        except ImportError:
+            raise ImportError("load_yaml() needs PyYAML (Debian: python3-yaml) in the "
+                              "interpreter that runs the jobs") from None
+        with open(self._data_file(filename), encoding="utf-8") as f:
+            return yaml.safe_load(f)
+
+    def before_start(self, task_id, args, kwargs):
+        """Called before run(); after a fail() here run() is skipped and this
+        return value becomes the result."""
+
     def run(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not define run()")
+
+    def on_success(self, retval, task_id, args, kwargs):
+        """Called after a run that neither raised nor called fail()."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        """Called after a run that raised (``exc``) or called fail() (``exc``
+        is then run()'s return value and ``einfo`` None)."""
+
+    def after_return(self, status, retval, task_id, args, kwargs, einfo):
+        """Called last, with "SUCCESS" or "FAILURE"."""
+
+    def __str__(self):
+        return str(type(self).name)
+
+    # Nautobot 1.x (SPEC 2: opt-in): log_*(obj, message) as 1.x had them.
+    def _log_1x(self, level, obj, message):
+        if isinstance(obj, str) and message is None:
+            obj, message = None, obj
+        extra = {"grouping": self.__dict__.get("active_test", "main")}
+        if obj is not None:
+            extra["object"] = obj
+        self.logger.log(level, "%s", "" if message is None else message, extra=extra)
+
+    def log(self, message):
+        self._log_1x(20, None, message)
+
+    def log_debug(self, message):
+        self._log_1x(10, None, message)
+
+    def log_info(self, obj=None, message=None):
+        self._log_1x(20, obj, message)
+
+    def log_success(self, obj=None, message=None):
+        self._log_1x(SUCCESS, obj, message)
+
+    def log_warning(self, obj=None, message=None):
+        self._log_1x(30, obj, message)
+
+    def log_failure(self, obj=None, message=None):
+        self._log_1x(FAILURE, obj, message)
+        if "_fail_message" not in self.__dict__:
+            self.__dict__["_fail_message"] = _text_of(message if message is not None else obj)
+        self.failed = True
+
+    def post_run(self):
+        """Nautobot 1.x: called after run() and the test_* methods."""
 
 
 # Nautobot's name for the common base of jobs.
 BaseJob = Job
 
 
+class Script(Job):
+    """Nautobot 1.x's base of script-style jobs (``nautobot.extras.scripts``)."""
+
+    def run(self, data, commit):
+        """Nautobot 1.x: what the script does."""
+
+
+BaseScript = Script
+
+
+class Report(Job):
+    """Nautobot 1.x's base of report-style jobs (``nautobot.extras.reports``):
+    its ``test_*`` methods are the report."""
+
+    def run(self, data, commit):
+        """Nautobot 1.x: nothing; the test_* methods run after it."""
+
+
 def is_job(obj):
-    """True for a class that could be registered as a job."""
-    return isinstance(obj, type) and issubclass(obj, Job) and obj is not Job
+    """True for a class that could be registered as a job (not the base classes)."""
+    return (isinstance(obj, type) and issubclass(obj, Job) and obj not in _BASE_CLASSES)
 
 
 def is_variable(obj):
@@ -391,17 +653,41 @@ class ScriptVariable:
         self.required = True if required is None else required
         self.widget = widget
 
+    @property
+    def field_attrs(self):
+        """Nautobot's keyword arguments of the variable's form field (``label``,
+        ``help_text``, ``initial``, ``widget``, ``required``), made on first use;
+        subclasses written for Nautobot add to it, and the host's forms may read it."""
+        attrs = self.__dict__.get("_field_attrs")
+        if attrs is None:
+            attrs = {"required": self.required}
+            for key, value in (("label", self.label), ("help_text", self.description),
+                               ("initial", self.default), ("widget", self.widget)):
+                if value not in (None, ""):
+                    attrs[key] = value
+            self.__dict__["_field_attrs"] = attrs
+        return attrs
+
+    @field_attrs.setter
+    def field_attrs(self, value):
+        self.__dict__["_field_attrs"] = value
+
     def _validate_default(self):
-        """Called by each constructor once its options are set."""
+        """Called by each constructor once its options are set: a default that
+        is no valid value is remembered as such (see the module's choices)."""
         if self._check_default and not self._is_empty(self.default):
             try:
                 self.clean(self.default)
             except _Invalid as exc:
-                raise ValueError(f"{type(self).__name__}: default ({self.default!r:.80}) "
-                                 f"is not a valid value: {exc}") from None
+                self.__dict__["_bad_default"] = f"its default ({self.default!r:.80}) is not a valid value: {exc}"
+
+    def _usable_default(self):
+        return self.default is not None and "_bad_default" not in self.__dict__
 
     def is_required(self):
-        return self.required and self.default is None
+        attrs = self.__dict__.get("_field_attrs")
+        required = self.required if attrs is None else attrs.get("required", self.required)
+        return required is True and not self._usable_default()
 
     def _is_empty(self, value):
         return value is None or (isinstance(value, str) and value == "")
@@ -414,7 +700,7 @@ class ScriptVariable:
         """The value run() gets, or _Invalid."""
         if present and not self._is_empty(value):
             return self.clean(value)
-        if self.default is not None:
+        if self._usable_default():
             default = self.default
             if isinstance(default, (dict, list)):
                 import copy
@@ -422,7 +708,8 @@ class ScriptVariable:
                 default = copy.deepcopy(default)  # a run must not change the next one's default
             return self.clean(default)
         if self.is_required():
-            raise _Invalid("this field is required")
+            bad = self.__dict__.get("_bad_default")
+            raise _Invalid(f"this field is required ({bad})" if bad else "this field is required")
         return self.empty_value()
 
     def clean(self, value):
@@ -434,7 +721,7 @@ class ScriptVariable:
             out["title"] = self.label
         if self.description:
             out["description"] = self.description
-        if self.default is not None:
+        if self._usable_default():
             out["default"] = _jsonable(self.default)
         if self.schema_format:
             out["format"] = self.schema_format
@@ -560,7 +847,7 @@ class DryRunVar(BooleanVar):
 
 def _normalize_choices(owner, choices):
     if choices is None:
-        raise TypeError(f"{owner}: choices is required")
+        return ()  # as lenient as Nautobot: no choice is then valid
     if callable(choices) and not isinstance(choices, (list, tuple)):
         choices = choices()  # Nautobot's ChoiceSet classes, Django's callables
     if isinstance(choices, (str, bytes, dict)) or not hasattr(choices, "__iter__"):
@@ -578,8 +865,6 @@ def _normalize_choices(owner, choices):
             pairs.append((value, str(label)))
         else:
             pairs.append((choice, str(choice)))
-    if not pairs:
-        raise TypeError(f"{owner}: choices must be a non-empty list")
     return tuple(pairs)
 
 
@@ -592,6 +877,8 @@ class ChoiceVar(ScriptVariable):
         self._validate_default()
 
     def _allowed(self):
+        if not self.choices:
+            return "it has none"
         text = ", ".join(repr(value) for value, _ in self.choices[:20])
         return text + (", ..." if len(self.choices) > 20 else "")
 
@@ -613,7 +900,7 @@ class ChoiceVar(ScriptVariable):
 
     def _enum_schema(self):
         values = [_jsonable(value) for value, _ in self.choices]
-        types = sorted({_json_type(value) for value in values})
+        types = sorted({_json_type(value) for value in values}) or ["string"]
         return {"type": types[0] if len(types) == 1 else types, "enum": values,
                 "enumNames": [label for _, label in self.choices]}
 
@@ -677,9 +964,11 @@ class ObjectVar(ScriptVariable):
     _check_default = False
 
     def __init__(self, model=None, display_field="display", query_params=None, null_option=None,
-                 *args, **kwargs):
+                 *args, queryset=None, **kwargs):
         super().__init__(*args, **kwargs)
         owner = type(self).__name__
+        if model is None and queryset is not None:  # Nautobot's deprecated spelling
+            model = getattr(queryset, "model", None)
         _check(owner, "display_field", display_field, (str,), "str")
         _check(owner, "query_params", query_params, (dict,), "dict")
         _check(owner, "null_option", null_option, (str,), "str")
@@ -836,6 +1125,265 @@ class JSONVar(ScriptVariable):
 
 
 # --------------------------------------------------------------------------
+# Jobs started by the host: job buttons, job hooks, the git system jobs
+
+class _Record:
+    """Read-only attribute access to a JSON object the host handed over
+    (``obj.name`` and ``obj["name"]``); nested objects are records too."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data):
+        object.__setattr__(self, "_data", dict(data))
+
+    def __getattr__(self, name):
+        try:
+            return _as_record(self._data[name])
+        except KeyError:
+            raise AttributeError(f"{name!r} is not in this object "
+                                 f"(it has: {', '.join(sorted(self._data)) or 'nothing'})") from None
+
+    def __getitem__(self, name):
+        return _as_record(self._data[name])
+
+    def get(self, name, default=None):
+        return _as_record(self._data.get(name, default))
+
+    def __contains__(self, name):
+        return name in self._data
+
+    def __eq__(self, other):
+        return isinstance(other, _Record) and other._data == self._data
+
+    __hash__ = None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("objects the host hands a job are read-only")
+
+    def __str__(self):
+        for key in ("display", "name", "username", "pk", "id"):
+            if key in self._data:
+                return str(self._data[key])
+        return repr(self)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self._data!r:.200}>"
+
+
+def _as_record(value):
+    return _Record(value) if isinstance(value, dict) else value
+
+
+def _host_object(model, pk, needed_by):
+    """The object ``pk`` of ``model`` as the host's get_object operation
+    gives it; without that operation, a reference holding model and pk."""
+    try:
+        found = _host("get_object", {"model": model, "pk": pk}, needed_by)
+    except (RuntimeError, LookupError):
+        return _Record({"pk": pk, "id": pk, "model": model})
+    return _as_record(found)
+
+
+class JobButtonReceiver(Job):
+    """Base of jobs a button on an object's page starts: define
+    ``receive_job_button(obj)``. The object comes from the host's
+    ``get_object`` operation, else as a reference (``obj.pk``, ``obj.model``)."""
+
+    object_pk = StringVar()
+    object_model_name = StringVar()
+
+    def run(self, object_pk, object_model_name):
+        self.receive_job_button(obj=_host_object(object_model_name, object_pk,
+                                                 "JobButtonReceiver"))
+
+    def receive_job_button(self, obj):
+        raise NotImplementedError(f"{type(self).__name__} does not define receive_job_button()")
+
+
+class JobHookReceiver(Job):
+    """Base of jobs an object change starts: define
+    ``receive_job_hook(change, action, changed_object)``. ``object_change`` is
+    the change as a JSON object (``action``, ``changed_object``...), or its id
+    for the host's ``get_object`` operation."""
+
+    object_change = ObjectVar(model="extras.objectchange")
+
+    def run(self, object_change):
+        change = object_change
+        if not isinstance(change, dict):
+            change = _host_object("extras.objectchange", change, "JobHookReceiver")
+        change = _as_record(change)
+        self.receive_job_hook(change=change, action=change.get("action"),
+                              changed_object=change.get("changed_object"))
+
+    def receive_job_hook(self, change, action, changed_object):
+        raise NotImplementedError(f"{type(self).__name__} does not define receive_job_hook()")
+
+
+class _GitRepositoryJob(Job):
+    repository = ObjectVar(model="extras.gitrepository", label="Git Repository")
+    _dry_run = False
+
+    class Meta:
+        has_sensitive_variables = False
+
+    def run(self, repository):
+        name = repository.get("name", repository) if isinstance(repository, dict) else repository
+        verb = "Performing a dry run of" if self._dry_run else "Synchronizing"
+        self.logger.info("%s Git repository %s...", verb, name)
+        return _host("git_repository_sync", {"repository": repository, "dry_run": self._dry_run},
+                     type(self).__name__)
+
+
+class GitRepositorySync(_GitRepositoryJob):
+    """Nautobot's system job: sync a git repository, through the host's
+    ``git_repository_sync`` operation."""
+
+    class Meta:
+        name = "Git Repository: Sync"
+        description = "Clone and/or pull a Git repository, then refresh what it provides."
+        has_sensitive_variables = False
+
+
+class GitRepositoryDryRun(_GitRepositoryJob):
+    """Nautobot's system job: a dry run of a git repository sync (host operation
+    ``git_repository_sync`` with ``dry_run`` true)."""
+
+    _dry_run = True
+
+    class Meta:
+        name = "Git Repository: Dry-Run"
+        description = "Dry run of a Git repository sync: changes nothing."
+        has_sensitive_variables = False
+
+
+# What Nautobot 1.x's nautobot.extras.scripts exported.
+NAUTOBOT_SCRIPTS = (
+    "BaseScript", "Script", "StringVar", "TextVar", "IntegerVar", "BooleanVar", "ChoiceVar",
+    "MultiChoiceVar", "ObjectVar", "MultiObjectVar", "FileVar", "IPAddressVar",
+    "IPAddressWithMaskVar", "IPNetworkVar", "JSONVar",
+)
+
+# The classes that are bases of jobs, never jobs themselves.
+_BASE_CLASSES = (Job, JobHookReceiver, JobButtonReceiver, Script, Report, _GitRepositoryJob)
+
+
+# --------------------------------------------------------------------------
+# The registry as job code sees it (Nautobot's get_job / get_jobs)
+
+# The loader keeps this: source key -> {class_path: class} of its last load.
+_loaded = {}
+
+
+def get_jobs(*, reload=False):
+    """``{class_path: class}`` of every job the library has loaded in this
+    process. With ``reload=True`` the host's ``get_jobs_reload`` operation
+    reloads first (inside a run that has host operations); elsewhere the
+    jobs loaded last are returned and a warning says so."""
+    if reload:
+        try:
+            _host("get_jobs_reload", {}, "get_jobs(reload=True)")
+        except (RuntimeError, LookupError) as exc:
+            _logger(f"{_LOGGER_PREFIX}.get_jobs").warning(
+                "get_jobs(reload=True): not reloaded: %s; returning the jobs loaded last", exc)
+    jobs = {}
+    for part in list(_loaded.values()):
+        jobs.update(part)
+    return jobs
+
+
+def get_job(class_path, reload=False):
+    """The job class loaded under ``class_path``, or None."""
+    return get_jobs(reload=reload).get(class_path)
+
+
+def enqueue_job_hooks(object_change, may_reload_jobs=True, jobhook_queryset=None):
+    """Hand an object change to the host's ``enqueue_job_hooks`` operation
+    (which decides which job hooks run); returns ``(reloaded, hooks)`` as
+    Nautobot does, from the host's reply."""
+    reply = _host("enqueue_job_hooks", {"object_change": object_change,
+                                        "may_reload_jobs": bool(may_reload_jobs)},
+                  "enqueue_job_hooks()")
+    if isinstance(reply, (list, tuple)) and len(reply) == 2:
+        return bool(reply[0]), reply[1]
+    return False, reply
+
+
+def get_celery_queues():
+    """``{queue name: worker count}`` from the host's ``get_celery_queues`` operation."""
+    reply = _host("get_celery_queues", {}, "get_celery_queues()")
+    if not isinstance(reply, dict):
+        raise TypeError(f"get_celery_queues: the host answered {type(reply).__name__}, "
+                        "not an object of queue names to worker counts")
+    return reply
+
+
+# --------------------------------------------------------------------------
+# Names made on first use (they need json or carry no job behaviour)
+
+def _make_kombu_encoder():
+    import json
+
+    class NautobotKombuJSONEncoder(json.JSONEncoder):
+        """JSON for what jobs hand around: dates and times (ISO 8601), UUIDs,
+        decimals, IP objects, sets, exceptions, and model-like objects (as
+        ``{"id", "__nautobot_type__", "display"}``)."""
+
+        def default(self, obj):
+            return _json_default(obj)
+
+    return NautobotKombuJSONEncoder
+
+
+def _json_default(obj):
+    """What the JSON encoder of runs gives an object json cannot hold, as
+    Nautobot's Kombu/DRF encoders do; TypeError for anything else."""
+    kind = type(obj)
+    module = kind.__module__
+    if module == "datetime":
+        if kind.__name__ == "timedelta":
+            return str(obj.total_seconds())
+        return obj.isoformat()
+    if module in ("uuid", "ipaddress", "zoneinfo") or kind.__name__ == "IPAddress":
+        return str(obj)
+    if module == "decimal":
+        return float(obj)
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if isinstance(obj, bytes):
+        return obj.decode("utf-8", "backslashreplace")
+    if isinstance(obj, BaseException):
+        return f"{kind.__name__}: {obj}"
+    if isinstance(obj, _Record):
+        return obj._data
+    if hasattr(obj, "_meta") and hasattr(obj, "pk"):
+        return {"id": _jsonable(getattr(obj, "id", obj.pk)),
+                "__nautobot_type__": f"{module}.{kind.__qualname__}",
+                "display": _text_of(getattr(obj, "display", None) or obj)}
+    raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
+
+
+class DatabaseFileField:
+    """Nautobot's form field for files kept in the database. Forms are the
+    host's business here: it records its arguments, for the host to read."""
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+
+
+_LAZY = {"NautobotKombuJSONEncoder": _make_kombu_encoder}
+
+
+def __getattr__(name):
+    maker = _LAZY.get(name)
+    if maker is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = globals()[name] = maker()
+    value.__module__, value.__qualname__ = __name__, name
+    return value
+
+
+# --------------------------------------------------------------------------
 # Reading a job class: variables, Meta, input
 
 def _variables(cls):
@@ -864,18 +1412,16 @@ def _variables(cls):
         return list(fields.items())
     if isinstance(order, str) or not isinstance(order, (list, tuple)):
         raise _meta_error(cls, "field_order", "a list of variable names", order)
-    seen = set()
+    # As Django's Form.order_fields: names that are no variable (or come
+    # twice) are ignored, the rest follow in their own order.
+    ordered = {}
     for name in order:
-        if not isinstance(name, str):
-            raise _meta_error(cls, "field_order", "a list of variable names", order)
-        if name not in fields:
-            raise TypeError(f"{cls.__name__}.Meta.field_order names {name!r}, which is not a "
-                            f"variable of the job (variables: {', '.join(fields) or 'none'})")
-        if name in seen:
-            raise TypeError(f"{cls.__name__}.Meta.field_order names {name!r} twice")
-        seen.add(name)
-    return [(name, fields[name]) for name in order] + \
-           [(name, var) for name, var in fields.items() if name not in seen]
+        if isinstance(name, str) and name in fields and name not in ordered:
+            ordered[name] = fields[name]
+    for name, var in fields.items():
+        if name not in ordered:
+            ordered[name] = var
+    return list(ordered.items())
 
 
 def _not_serializable(value):
@@ -1013,9 +1559,65 @@ def _job_fields(cls):
         if isinstance(var, DryRunVar):
             supports_dryrun = True
             break
+    if _is_1x(cls):
+        commit = _commit_variable(cls)
+        if commit is not None:
+            variables.append(("commit", commit))
+            supports_dryrun = True
+            dryrun_default = not commit.default
     return (grouping, name, description, hidden, dryrun_default, approval_required,
             has_sensitive_variables, limits[0], limits[1], queues, is_singleton,
             supports_dryrun, _schema(variables))
+
+
+# --------------------------------------------------------------------------
+# Nautobot 1.x jobs (opt-in per source, SPEC 2)
+
+def _runs_1x_style(cls):
+    """Whether ``cls.run`` takes 1.x's ``(data, commit)``."""
+    code = getattr(getattr(cls, "run", None), "__code__", None)
+    if code is None:
+        return False
+    names = code.co_varnames[1:code.co_argcount + code.co_kwonlyargcount]
+    return "data" in names and "commit" in names
+
+
+def _mark_1x(cls):
+    """Marks a job a 1.x-mode source loaded whose run() is 1.x style."""
+    if _runs_1x_style(cls):
+        type.__setattr__(cls, "_jobreg_nautobot_1x", True)
+
+
+def _is_1x(cls):
+    return cls.__dict__.get("_jobreg_nautobot_1x") is True
+
+
+def _meta_flag(cls, field, default):
+    value = getattr(cls.Meta, field, default)
+    if not isinstance(value, bool):
+        raise _meta_error(cls, field, "a bool", value)
+    return value
+
+
+def _commit_variable(cls):
+    """1.x's "commit" checkbox (default ``Meta.commit_default``, true), or
+    None for a ``Meta.read_only`` job, which always runs with commit false."""
+    commit_default = _meta_flag(cls, "commit_default", True)
+    if _meta_flag(cls, "read_only", False):
+        return None
+    return BooleanVar(label="Commit changes", default=commit_default,
+                      description="Commit changes to the database (uncheck for a dry run)")
+
+
+def _jobs_1x_of(module):
+    """The jobs Nautobot 1.x took from a module: its ``jobs`` list when it has
+    one, else the job classes defined in it."""
+    listed = getattr(module, "jobs", None)
+    if isinstance(listed, (list, tuple)):
+        return [cls for cls in listed if is_job(cls)]
+    name = module.__name__
+    return [value for value in list(vars(module).values())
+            if is_job(value) and value.__module__ == name]
 
 
 def _job_metadata(cls):
@@ -1031,6 +1633,16 @@ def _job_metadata(cls):
             "supports_dryrun": supports_dryrun, "variables": variables}
 
 
+class _ReadOnlyCommit(BooleanVar):
+    """A read-only 1.x job's commit: always False, whatever the input says."""
+
+    def resolve(self, present, value):
+        return False
+
+
+_READ_ONLY_COMMIT = _ReadOnlyCommit()
+
+
 def _validate_input(cls, data):
     """The kwargs for ``cls().run(**kwargs)`` from ``data``, or ValidationError
     naming every field at fault."""
@@ -1040,6 +1652,9 @@ def _validate_input(cls, data):
         raise ValidationError({"(input)": "must be an object of variable names to values, "
                                           f"not {type(data).__name__}"})
     variables = _variables(cls)
+    if _is_1x(cls):
+        commit = _commit_variable(cls)
+        variables.append(("commit", commit if commit is not None else _READ_ONLY_COMMIT))
     errors, kwargs = {}, {}
     for name, var in variables:
         present = name in data

@@ -1,0 +1,1 @@
+raise RuntimeError("helpers.py is outside jobs/: nothing imports it")
