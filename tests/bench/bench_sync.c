@@ -25,7 +25,7 @@
  *       "n/a" when this jobreg does not know --full.
  *
  * It prints each median (and minimum), the ratios against (a) and the issue's
- * targets: cold <= 1.25x, second <= 0.25x with zero writes.
+ * targets: cold <= 1.2x (issue 13; 1.1x is the aim), second <= 0.25x with zero writes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,7 +52,7 @@
 #error "PYSHARED_EXE (the full path of the built pyshared) must be defined"
 #endif
 
-#define COLD_TARGET 1.25
+#define COLD_TARGET 1.2
 #define SECOND_TARGET 0.25
 
 extern char **environ;

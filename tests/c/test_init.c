@@ -131,7 +131,7 @@ static void test_version_matches_the_headers(void)
 	CHECK_INT(major, JOBREG_VERSION_MAJOR);
 	CHECK_INT(minor, JOBREG_VERSION_MINOR);
 	CHECK_INT(patch, JOBREG_VERSION_PATCH);
-	CHECK_STR(JOBREG_VERSION, "0.2.0");
+	CHECK_STR(JOBREG_VERSION, "0.3.0");
 }
 
 static const struct jr_test tests[] = {

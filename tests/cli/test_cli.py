@@ -249,6 +249,33 @@ def test_a_removed_source_has_its_records_uninstalled(site, tmp_path):
     assert result["unchanged"] == 2
 
 
+def test_a_file_name_that_is_no_identifier_is_a_module_as_nautobot_imports_it(site):
+    # pkgutil's names (Nautobot): `my-jobs.py` is the module `my-jobs`;
+    # `a.b.py` names no module and a folder that is no identifier is skipped.
+    (site / "jobs" / "my-jobs.py").write_text(textwrap.dedent("""\
+        from jobreg.jobs import Job, register_jobs
+
+        class CleanupJob(Job):
+            def run(self):
+                return {"module": __name__}
+
+        register_jobs(CleanupJob)
+    """))
+    (site / "jobs" / "a.b.py").write_text("raise RuntimeError('no module: never imported')\n")
+    (site / "jobs" / "not-a-package").mkdir()
+    (site / "jobs" / "not-a-package" / "x.py").write_text("raise RuntimeError('skipped')\n")
+    out = ok_json(site, "sync")
+    assert out["created"] == [CLEANUP, CHECK, "my-jobs.CleanupJob"]
+    assert out["errors"] == []
+    shown = ok_json(site, "show", "my-jobs.CleanupJob")
+    assert (shown["module_name"], shown["job_class_name"], shown["grouping"]) == (
+        "my-jobs", "CleanupJob", "my-jobs")
+    ok(site, "enable", "my-jobs.CleanupJob")
+    ran = ok_json(site, "run", "my-jobs.CleanupJob")
+    assert (ran["status"], ran["result"], ran["error"]) == ("success", {"module": "my-jobs"}, None)
+    assert ok_json(site, "sync", "--full")["unchanged"] == 3
+
+
 def test_sync_offline_is_accepted(site):
     assert ok_json(site, "sync", "--offline")["created"] == [CLEANUP, CHECK]
 
@@ -599,7 +626,7 @@ def test_help_and_version(site):
         assert f"\n  {command}" in out
     assert ok(site, "list", "--help").stdout.startswith(
         "usage: jobreg [-c FILE] list [--installed yes|no|all] [--json]")
-    assert ok(site, "--version", config=None).stdout.startswith("jobreg 0.2.0")
+    assert ok(site, "--version", config=None).stdout.startswith("jobreg 0.3.0")
 
 
 # ---- configuration errors: exit 1, file:line:column and key, nothing on disk ----
@@ -683,6 +710,106 @@ def test_git_repository_that_cannot_be_fetched_fails_naming_it(site):
     assert "s3cret" not in proc.stderr + proc.stdout
     # The jobs root was still refreshed.
     assert set(records(site)) >= {CLEANUP, CHECK}
+
+
+def git_commit(path, message):
+    """Commit everything in the repository at `path`; its new head."""
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid")
+    subprocess.run(["git", "add", "-A"], cwd=path, env=env, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", message], cwd=path, env=env, check=True)
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+BROKEN_VLANS = textwrap.dedent("""\
+    from jobreg.jobs import Job, register_jobs
+
+    raise RuntimeError("the VLAN database is unreachable")
+""")
+
+
+def git_site(site, upstream, slug="net_jobs"):
+    (site / "jobreg.yaml").write_text(
+        "jobs_root: jobs\n"
+        "git_repositories:\n"
+        f"  - slug: {slug}\n"
+        f"    remote_url: file://{upstream}\n")
+    return site
+
+
+def test_a_git_failure_names_the_repository_once(site, tmp_path):
+    # A commit refused by the library (whose message names the repository)...
+    make_git_repo(tmp_path / "upstream", BROKEN_VLANS)
+    git_site(site, tmp_path / "upstream")
+    for args in (["sync"], ["sync", "--json"]):
+        proc = jobreg(site, *args)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.count("git repository 'net_jobs'") == 1, proc.stderr
+        assert "jobreg: git repository 'net_jobs': commit " in proc.stderr
+        assert "git repository 'net_jobs': git repository" not in proc.stdout + proc.stderr
+    for err in json.loads(proc.stdout)["errors"]:
+        assert err["message"].count("git repository 'net_jobs'") <= 1, err
+    # ...and a fetch that fails (whose message does not): named once either way.
+    (site / "jobreg.yaml").write_text(
+        "jobs_root: jobs\n"
+        "git_repositories:\n"
+        "  - slug: gone_jobs\n"
+        f"    remote_url: file://{tmp_path / 'nowhere'}\n")
+    proc = jobreg(site, "sync")
+    assert proc.returncode == 1
+    assert proc.stderr.count("git repository 'gone_jobs'") == 1, proc.stderr
+    assert "jobreg: git repository 'gone_jobs': " in proc.stderr
+
+
+def test_a_refused_first_clone_reports_the_load_errors_of_its_commit(site, tmp_path):
+    upstream = tmp_path / "upstream"
+    make_git_repo(upstream, BROKEN_VLANS)
+    git_site(site, upstream)
+    proc = jobreg(site, "sync", "--json")
+    assert proc.returncode == 1, proc.stderr
+    out = json.loads(proc.stdout)
+    assert list(out) == SYNC_KEYS
+    checkout = site / ".jobreg" / "git" / "net_jobs"
+    assert not checkout.exists()  # refused whole
+    by_module = {err["module"]: err for err in out["errors"]}
+    for err in out["errors"]:
+        assert list(err) == ERROR_KEYS
+        assert err["source"] == "net_jobs"
+    # The registry alone would only say "no checkout"; the refused commit's
+    # errors say why, with file, line and traceback.
+    assert "no checkout" in by_module["net_jobs"]["message"]
+    vlans = by_module["net_jobs.jobs.vlans"]
+    assert vlans["file"] == str(checkout / "jobs" / "vlans.py")
+    assert vlans["line"] == 3
+    assert vlans["type"] == "RuntimeError"
+    assert vlans["message"] == "the VLAN database is unreachable"
+    assert "vlans.py\", line 3" in vlans["traceback"]
+    assert "the VLAN database is unreachable" in vlans["traceback"]
+    assert by_module["net_jobs.jobs"]["file"] == str(checkout / "jobs" / "__init__.py")
+    # The same in words.
+    proc = jobreg(site, "sync")
+    assert proc.returncode == 1
+    assert "of git repository 'net_jobs' (refused, not loaded):\n" in proc.stdout
+    assert (f"  {checkout / 'jobs' / 'vlans.py'}:3: RuntimeError: the VLAN database is "
+            "unreachable (module net_jobs.jobs.vlans)\n") in proc.stdout
+
+    # Fixed upstream: it loads, and nothing refused is reported any more.
+    (upstream / "jobs" / "vlans.py").write_text(AUDIT_VLANS)
+    git_commit(upstream, "fixed")
+    out = ok_json(site, "sync")
+    assert out["created"] == ["net_jobs.jobs.vlans.AuditVlans"] and out["errors"] == []
+    # Broken again: refused, the loaded commit stays, the new one's errors are listed.
+    (upstream / "jobs" / "vlans.py").write_text("def broken(:\n")
+    bad = git_commit(upstream, "broken again")
+    proc = jobreg(site, "sync", "--json")
+    assert proc.returncode == 1
+    assert bad[:12] in proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["uninstalled"] == []
+    err, = [e for e in out["errors"] if e["module"] == "net_jobs.jobs.vlans"]
+    assert (err["type"], err["line"]) == ("SyntaxError", 1)
+    assert "net_jobs.jobs.vlans.AuditVlans" in records(site)
 
 
 def test_app_from_python_path_is_loaded(site):
@@ -770,7 +897,7 @@ def test_run_prints_the_result_and_logs_to_stderr(site):
     assert json.loads(proc.stdout) == {"doubled": 42}
     assert "INFO: doubling 21" in proc.stderr
     out = ok_json(site, "run", "runnable.Double", "--data", '{"value": 4}')
-    assert out == {"status": "success", "result": {"doubled": 8}, "error": None}
+    assert out == {"status": "success", "result": {"doubled": 8}, "error": None, "files": []}
 
 
 def test_run_of_a_failing_job_exits_1_with_the_error(site):
@@ -806,3 +933,109 @@ def test_run_before_any_sync_says_so(site):
 def test_run_needs_a_ref(site):
     proc = jobreg(site, "run")
     assert proc.returncode == 2
+
+
+FILE_JOBS = textwrap.dedent("""\
+    from jobreg.jobs import Job, StringVar, register_jobs
+
+    class Report(Job):
+        def run(self):
+            self.create_file("report.txt", "h\\u00e9llo")
+            self.create_file("blob.bin", b"a\\x00b\\x00\\xff")
+            return "made"
+
+    class Unsafe(Job):
+        name = StringVar()
+
+        def run(self, name):
+            self.create_file(name, "escaped?")
+            self.create_file("ok.txt", "fine")
+            return "made"
+
+    class FailsAfterAFile(Job):
+        def run(self):
+            self.create_file("partial.txt", "so far")
+            raise RuntimeError("the switch did not answer")
+
+    class Whoami(Job):
+        def run(self):
+            return {"user": self.user.username if self.user else None,
+                    "result": self.job_result.id, "model": self.job_model.name,
+                    "enabled": self.job_model.enabled}
+
+    register_jobs(Report, Unsafe, FailsAfterAFile, Whoami)
+""")
+
+
+def file_site(site):
+    (site / "jobs" / "filejobs.py").write_text(FILE_JOBS)
+    ok(site, "sync")
+    for job in ("Report", "Unsafe", "FailsAfterAFile", "Whoami"):
+        ok(site, "enable", f"filejobs.{job}")
+    return site
+
+
+def test_run_saves_created_files_into_the_files_folder(site):
+    file_site(site)
+    proc = ok(site, "run", "filejobs.Report", "--files", "out")
+    assert json.loads(proc.stdout) == "made"
+    assert (site / "out" / "report.txt").read_bytes() == "h\u00e9llo".encode()
+    assert (site / "out" / "blob.bin").read_bytes() == b"a\x00b\x00\xff"
+    assert "created file report.txt (6 bytes): saved as out/report.txt" in proc.stderr
+    assert "created file blob.bin (5 bytes): saved as out/blob.bin" in proc.stderr
+    out = ok_json(site, "run", "filejobs.Report", "--files", site / "out")
+    assert out["files"] == [{"name": "report.txt", "size": 6}, {"name": "blob.bin", "size": 5}]
+
+
+def test_run_without_files_names_each_created_file_on_stderr(site):
+    file_site(site)
+    before = sorted(p.name for p in site.iterdir())
+    proc = ok(site, "run", "filejobs.Report")
+    assert "created file report.txt (6 bytes; not saved, use --files DIR)" in proc.stderr
+    assert "created file blob.bin (5 bytes; not saved, use --files DIR)" in proc.stderr
+    assert sorted(p.name for p in site.iterdir()) == before
+
+
+@pytest.mark.parametrize("name", ["../escaped.txt", "sub/dir.txt", "..", ".", "line\nbreak"])
+def test_run_refuses_to_save_a_file_name_that_is_no_plain_name(site, name):
+    file_site(site)
+    proc = jobreg(site, "run", "filejobs.Unsafe", "--data", json.dumps({"name": name}),
+                  "--files", "out", "--json")
+    # The run succeeded and says so; the file it could not save fails the command.
+    assert proc.returncode == 1
+    out = json.loads(proc.stdout)
+    assert out["status"] == "success" and [f["name"] for f in out["files"]] == [name, "ok.txt"]
+    assert f"jobreg: created file '{name}' not saved: its name" in proc.stderr
+    assert "1 of the files the job created could not be saved" in proc.stderr
+    assert sorted(p.name for p in (site / "out").iterdir()) == ["ok.txt"]
+    assert not (site / "escaped.txt").exists()
+
+
+def test_run_saves_the_files_of_a_failed_run_too(site):
+    file_site(site)
+    proc = jobreg(site, "run", "filejobs.FailsAfterAFile", "--files", "out")
+    assert proc.returncode == 1
+    assert "the switch did not answer" in proc.stderr
+    assert (site / "out" / "partial.txt").read_text() == "so far"
+
+
+def test_run_gives_the_job_the_context(site):
+    file_site(site)
+    out = ok_json(site, "run", "filejobs.Whoami", "--context",
+                  '{"user": {"username": "alice"}, "job_result": {"id": "r-1"}}')
+    assert out["result"] == {"user": "alice", "result": "r-1", "model": "Whoami",
+                             "enabled": True}
+    proc = jobreg(site, "run", "filejobs.Whoami", "--context", "[1]")
+    assert proc.returncode == 1 and "context_json" in one_line_reason(proc)
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["run", "x", "--files"], "--files needs a folder"),
+    (["run", "x", "--files="], "--files needs a folder"),
+    (["run", "x", "--context"], "--context needs a JSON object"),
+    (["list", "--files", "out"], "unknown option '--files'"),
+])
+def test_run_options_need_their_values(site, args, needle):
+    proc = jobreg(site, *args)
+    assert proc.returncode == 2 and needle in proc.stderr
