@@ -71,7 +71,11 @@ static int add_sources(jobreg_registry *reg, const jobreg_config *cfg)
 		opts.credentials = give_token;
 		opts.payload = (void *)jobreg_config_git_repository_token_env(cfg, i);
 		src = NULL;
-		if (jobreg_source_git_new(&src, &opts) < 0 || jobreg_registry_add_source(reg, src) < 0)
+		/* The repository's own "1.x"/"2.x", or DEFAULT: as jobreg_init said. */
+		if (jobreg_source_git_new(&src, &opts) < 0 ||
+		    jobreg_source_set_nautobot_compat(
+		        src, jobreg_config_git_repository_nautobot_compat(cfg, i)) < 0 ||
+		    jobreg_registry_add_source(reg, src) < 0)
 			goto failed;
 	}
 	return 0;
@@ -159,8 +163,8 @@ int main(int argc, char **argv)
 		paths[i] = jobreg_config_python_path(cfg, i);
 	init.python_path = paths;
 	init.python_path_count = jobreg_config_python_path_count(cfg);
-	init.nautobot_compat = jobreg_config_nautobot_compat(cfg) ? JOBREG_COMPAT_AUTO
-	                                                          : JOBREG_COMPAT_OFF;
+	/* 0, 1 or JOBREG_COMPAT_1X: the very values of jobreg_init_options. */
+	init.nautobot_compat = jobreg_config_nautobot_compat(cfg);
 	if (jobreg_init(&init) < 0) {
 		free(paths);
 		jobreg_config_free(cfg);
