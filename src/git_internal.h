@@ -38,15 +38,19 @@ typedef struct jr_git_source {
 	pthread_mutex_t state_lock;
 	git_oid discovered;    /* HEAD seen by the current load's discovery */
 	int discovered_valid;
-	git_oid imported;      /* HEAD of the code the last import loaded */
+	git_oid imported;      /* HEAD of the registry's code (the last published import) */
 	int imported_valid;
-	/* A sync is moving the checkout in thread `mover`: loads started by
-	 * other threads meanwhile keep the imported head as fingerprint. */
+	/* An ensure-head without a registry is moving the checkout: loads of
+	 * the source's registry meanwhile keep the code they have. (A move
+	 * with a registry does it inside a load transaction: no load sees it.) */
 	int moving;
-	pthread_t mover;
 	/* A sync or ensure-head of this source holds (or is taking) the lock
 	 * file: a load must not wait for it, it may be that very move's. */
 	int move_holds_lock_file;
+	/* The shared lock on the lock file that a load holds from discovery
+	 * until it is done with the files (-1: none). Only the registry's load
+	 * transaction touches it. */
+	int load_lock_fd;
 	/* What the last move refused because its code failed to load: a
 	 * generation of that load's errors only (no jobs, so no Python), and
 	 * the commit; NULL when the last move was not refused for that.
@@ -54,14 +58,6 @@ typedef struct jr_git_source {
 	jobreg_snapshot *refused;
 	char refused_commit[JOBREG_GIT_HEAD_SIZE];
 } jr_git_source;
-
-/*
- * How many checkouts the calling thread holds the lock file of, as a mover
- * (git_sync.c). A load inside a move never waits for another checkout's
- * lock file: with two movers each waiting for the other's checkout, that
- * would be a deadlock across processes.
- */
-extern _Thread_local int jr_git_moves_held;
 
 static inline jr_git_source *jr_git_of(jobreg_source *src)
 {

@@ -1,14 +1,16 @@
 /*
  * git_sync.c: moving a git source's checkout, atomically (SPEC 1.2).
  *
- * A sync fetches (no GIL), resolves the branch, tag or commit, checks the
- * target out, and reloads this source alone through the registry with an
- * acceptance check: the new `<slug>` and `<slug>.jobs` must have imported.
- * Anything failing on the way puts the checkout back on the commit it was
- * at and brings the old code back, so the registry never serves code that
- * did not load. A first clone is made in a hidden folder next to the
- * checkout and renamed into place only once it is checked out, so a failed
- * first fetch leaves nothing behind.
+ * A sync fetches (no GIL), resolves the branch, tag or commit, then in one
+ * load transaction of the registry checks the target out, imports this
+ * source (and any the registry never imported), validates it (the new
+ * `<slug>` and `<slug>.jobs` must have imported) and publishes it; or puts
+ * the checkout back on the commit it was at, imports the old code again
+ * and publishes that. The registry never serves code that did not load,
+ * and no other load of it sees the checkout on a commit under trial. A
+ * first clone is made in a hidden folder next to the checkout and renamed
+ * into place only once it is checked out, so a failed first fetch leaves
+ * nothing behind.
  *
  * Ensure-head is the same move with a given commit, fetching only when the
  * commit is missing, and doing nothing at all when the checkout and the
@@ -16,11 +18,12 @@
  *
  * With a storage, a sync then stores the git state and refreshes the
  * source's records; when that fails, the state is put back and the move
- * undone like a refused load (the refresh rolls itself back).
+ * undone like a refused load, in a transaction of its own (the refresh
+ * rolls itself back).
  *
  * Locks, outermost first: the source's op_lock (one move at a time in this
  * process), the lock file <git_root>/.<slug>.lock (across processes), then
- * whatever the registry takes while loading.
+ * the registry's load transaction.
  */
 #define _GNU_SOURCE
 #define PY_SSIZE_T_CLEAN
@@ -38,13 +41,14 @@
 
 #include "error.h"
 #include "git_internal.h"
+#include "load_txn.h"
 #include "options.h"
-#include "registry_internal.h"
 #include "runtime.h"
 #include "util.h"
 
 /* One move of a checkout, from start to finish. */
 struct move {
+	const char *what; /* the public function, for errors */
 	jr_git_source *g;
 	jobreg_registry *reg; /* NULL: move the checkout, import nothing */
 	git_repository *repo;
@@ -186,21 +190,17 @@ static int loaded_at(jr_git_source *g, const git_oid *head)
 	return yes;
 }
 
-_Thread_local int jr_git_moves_held;
-
 static void set_holds_lock_file(jr_git_source *g, int holds)
 {
 	pthread_mutex_lock(&g->state_lock);
 	g->move_holds_lock_file = holds;
 	pthread_mutex_unlock(&g->state_lock);
-	jr_git_moves_held += holds ? 1 : -1;
 }
 
 static void set_moving(jr_git_source *g, int moving)
 {
 	pthread_mutex_lock(&g->state_lock);
 	g->moving = moving;
-	g->mover = pthread_self();
 	pthread_mutex_unlock(&g->state_lock);
 }
 
@@ -353,10 +353,10 @@ static void remember_refusal(jr_git_source *g, const jr_part *part, const char *
 		set_refused(g, snap, commit);
 }
 
-static int accept_new_code(jobreg_source *src, const jr_part *part, void *payload)
+/* 0 when the new code may be published; else the refusal (error set). */
+static int validate(struct move *m, const jr_part *part)
 {
-	struct move *m = payload;
-	jr_git_source *g = jr_git_of(src);
+	jr_git_source *g = m->g;
 	const jobreg_load_error *why;
 	char target[JOBREG_GIT_HEAD_SIZE], old[64], where[64] = "";
 
@@ -493,61 +493,112 @@ static int restore_error(struct saved_error *s)
 	return s->code;
 }
 
-/* Load this source alone, refusing code whose package or jobs fail. */
-static int load_accepted(struct move *m)
+/* A load transaction of the move's registry, that never waits for another process. */
+static int begin_load(jr_load_txn **txn, struct move *m)
 {
-	return jr_registry_load_source(m->reg, &m->g->base, accept_new_code, m);
+	int rc = jr_load_begin(txn, m->reg, m->what);
+
+	if (rc == 0)
+		jr_load_never_wait(*txn);
+	return rc;
+}
+
+/* Import this source from the checkout as it is now. */
+static int import_own(jr_load_txn *txn, struct move *m)
+{
+	size_t own = jr_load_index(txn, &m->g->base);
+	int rc = jr_load_discover(txn, own);
+
+	if (rc == 0) {
+		jr_load_select(txn, own);
+		rc = jr_load_import(txn);
+	}
+	return rc;
+}
+
+/* Import this source, and those the registry never imported (a first
+ * move brings the whole registry in), then validate this one. */
+static int import_trial(jr_load_txn *txn, struct move *m)
+{
+	size_t i, own = jr_load_index(txn, &m->g->base);
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < jr_load_count(txn); i++) {
+		if (i != own && !jr_load_has_code(txn, i) && (rc = jr_load_discover(txn, i)) == 0)
+			jr_load_select(txn, i);
+	}
+	if (rc == 0)
+		rc = import_own(txn, m);
+	return rc == 0 ? validate(m, jr_load_part(txn, own)) : rc;
 }
 
 /*
- * Undo a move: old files, and when the new code was imported (`reimport`),
- * the old code again. A failure here leaves the source to be imported
- * afresh by the next move or reload.
+ * Undo a move: the old files, and in `txn` (NULL: files only) the old code
+ * imported again and published, so that sys.modules holds the old modules
+ * again. A failure here leaves the source to be imported afresh by the
+ * next move or reload.
  */
-static void roll_back(struct move *m, int reimport)
+static void restore(struct move *m, jr_load_txn *txn)
 {
 	if (restore_files(m) < 0 ||
-	    (reimport && m->reg && jr_registry_load_source(m->reg, &m->g->base, NULL, NULL) < 0))
+	    (txn && (import_own(txn, m) < 0 || jr_load_publish(txn, 1) < 0)))
 		forget_imported(m->g);
 	m->moved = 0;
 }
 
-/* Check the target out and load it; on any failure, everything goes back. */
+/*
+ * Check the target out and, with a registry, import and validate it in one
+ * load transaction: published when it loads, else the old files and code
+ * back. Without a registry, loads of the source's own registry meanwhile
+ * keep their code (`moving`).
+ */
 static int switch_and_load(struct move *m)
 {
+	jr_load_txn *txn = NULL;
 	struct saved_error saved;
 	int rc, imported = 0;
 
-	/* No other load may import the commit while it is under trial. */
-	if (m->reg)
-		jr_registry_lock(m->reg);
-	set_moving(m->g, 1);
+	if (m->reg && (rc = begin_load(&txn, m)) < 0)
+		return rc;
+	if (!txn)
+		set_moving(m->g, 1);
 	rc = jr_git_checkout(m->repo, m->g, &m->target);
 	if (rc == 0 && m->clone_dir)
 		rc = put_clone_in_place(m);
 	if (rc == 0) {
 		m->moved = 1;
-		imported = m->reg != NULL;
-		if (m->reg)
-			rc = load_accepted(m);
+		imported = txn != NULL;
+		if (txn)
+			rc = import_trial(txn, m);
+		if (rc == 0 && txn)
+			rc = jr_load_publish(txn, 1);
 	}
 	if (rc < 0) {
 		save_error(&saved, rc);
-		roll_back(m, imported);
+		restore(m, imported ? txn : NULL);
 		rc = restore_error(&saved);
 	}
-	set_moving(m->g, 0);
-	if (m->reg)
-		jr_registry_unlock(m->reg);
+	if (!txn)
+		set_moving(m->g, 0);
+	jr_load_end(txn);
 	return rc;
 }
 
 /* The target is checked out already: import it unless it is loaded. */
 static int load_if_needed(struct move *m)
 {
+	jr_load_txn *txn;
+	int rc;
+
 	if (!m->reg || loaded_at(m->g, &m->target))
 		return 0;
-	return load_accepted(m);
+	if ((rc = begin_load(&txn, m)) < 0)
+		return rc;
+	rc = import_trial(txn, m);
+	if (rc == 0)
+		rc = jr_load_publish(txn, 1);
+	jr_load_end(txn);
+	return rc;
 }
 
 static int sync_locked(struct move *m)
@@ -715,6 +766,7 @@ static int run_locked(struct move *m, int (*step)(struct move *m, const char *ar
 
 static int sync_step(struct move *m, const char *unused)
 {
+	jr_load_txn *txn = NULL;
 	struct saved_error saved;
 	int rc = sync_locked(m);
 
@@ -725,10 +777,15 @@ static int sync_step(struct move *m, const char *unused)
 		return rc; /* nothing checked out: nothing to record */
 	rc = record_in_storage(m);
 	if (rc < 0 && m->moved) {
+		/* The move was published: a transaction of its own undoes it. */
 		save_error(&saved, rc);
-		set_moving(m->g, 1);
-		roll_back(m, 1);
+		if (begin_load(&txn, m) < 0) {
+			forget_imported(m->g); /* out of memory: the files alone go back */
+			set_moving(m->g, 1);
+		}
+		restore(m, txn);
 		set_moving(m->g, 0);
+		jr_load_end(txn);
 		rc = restore_error(&saved);
 	}
 	return rc;
@@ -765,6 +822,7 @@ int jobreg_git_sync(jobreg_git_sync_result *result, jobreg_registry *reg, jobreg
 	if (!belongs_to(reg, src))
 		return jr_error_set(JOBREG_EINVAL, "%s: the git source '%s' does not belong to this registry",
 		                    what, src->name);
+	m.what = what;
 	m.reg = reg;
 	m.st = st;
 	pthread_mutex_lock(&m.g->op_lock);
@@ -845,6 +903,7 @@ int jobreg_git_ensure_head(int *changed, jobreg_registry *reg, jobreg_source *sr
 	if (reg && !belongs_to(reg, src))
 		return jr_error_set(JOBREG_EINVAL, "%s: the git source '%s' does not belong to this registry",
 		                    what, src->name);
+	m.what = what;
 	m.reg = reg;
 	pthread_mutex_lock(&m.g->op_lock);
 	/* The common case, before any lock file or Python: nothing to do. */

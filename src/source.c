@@ -3,7 +3,6 @@
 #include <Python.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "error.h"
 #include "runtime.h"
@@ -169,18 +168,10 @@ int jr_plan_add_module(jr_load_plan *plan, const char *name, const char *path,
 	return 0;
 }
 
-void jr_plan_release_lock(jr_load_plan *plan)
-{
-	if (plan->holds_checkout_lock)
-		close(plan->checkout_lock_fd); /* releases the flock */
-	plan->holds_checkout_lock = 0;
-}
-
 void jr_plan_clear(jr_load_plan *plan)
 {
 	size_t i;
 
-	jr_plan_release_lock(plan);
 	for (i = 0; i < plan->module_count; i++) {
 		free(plan->modules[i].name);
 		free(plan->modules[i].path);

@@ -1,9 +1,12 @@
 /*
- * source.h: what every kind of source provides to the loader (internal).
+ * source.h: what every kind of source provides to a load (internal).
  *
- * A load runs in two steps per source: `discover` finds what to import with
- * no Python and no GIL (a file-system walk), then `import` runs the Python
- * side with the GIL held and fills the source's part of the generation.
+ * A load transaction (load_txn.h) asks each source it chooses to `discover`
+ * what it would import, with no Python and no GIL (a file-system walk),
+ * then to `import` it with the GIL held, filling the source's part of the
+ * generation. Two optional hooks let a source keep its own bookkeeping:
+ * `release` when the load is done with the source's files, `published`
+ * when what it imported became the registry's code.
  */
 #ifndef JR_SOURCE_H
 #define JR_SOURCE_H
@@ -27,21 +30,24 @@ typedef struct jr_load_plan {
 	jr_module_entry *modules;
 	size_t module_count, module_capacity;
 	uint64_t fingerprint; /* of every file and folder seen, for reloads */
-	int reimport;         /* this load imports the source */
 	int keep_loaded;      /* discovery says: keep the last import, read nothing */
 	double import_timeout; /* seconds per module, 0 = none */
 	/* Nautobot 1.x jobs in this load (the source's effective mode, read
 	 * once by jr_plan_read_nautobot_mode() right after discovery). */
 	int nautobot_1x;
-	/* A shared lock on a git checkout's lock file, held from discovery
-	 * until the import is done, so no other process moves it meanwhile. */
-	int holds_checkout_lock;
-	int checkout_lock_fd;
+	/* Set by the transaction: its owner holds a lock that another process
+	 * may be waiting for, so discovery must never wait for one. */
+	int never_wait;
 } jr_load_plan;
 
 struct jr_source_ops {
 	int (*discover)(jobreg_source *src, jr_load_plan *plan);
 	int (*import)(jobreg_source *src, jr_load_plan *plan); /* GIL held */
+	/* May be NULL. The load is done with the files (imported, kept or
+	 * abandoned); called at least once after every discover. */
+	void (*release)(jobreg_source *src);
+	/* May be NULL. The source's last import is now the registry's code. */
+	void (*published)(jobreg_source *src);
 	void (*free)(jobreg_source *src);
 };
 
@@ -62,7 +68,8 @@ struct jobreg_source {
 	/* jobreg_source_set_nautobot_compat()'s mode: any thread writes and
 	 * reads it, atomically (JOBREG_COMPAT_DEFAULT until set). */
 	int nautobot_compat;
-	/* What the last successful import produced, for reloads. */
+	/* What the last published import produced, for reloads (written by
+	 * the load transaction only). */
 	jr_part *loaded_part;
 	uint64_t loaded_fingerprint;
 	int loaded_nautobot_1x; /* the mode that import ran in (its plan's) */
@@ -89,9 +96,6 @@ int jr_dir_fingerprint(const char *root, uint64_t *out);
  * lends it to any thread.
  */
 int jr_source_set_root(jobreg_source *src, const char *root);
-
-/* Drop the plan's checkout lock, if it holds one (the load is done with the files). */
-void jr_plan_release_lock(jr_load_plan *plan);
 
 /* Allocate a source with the given type, name and root (copied). */
 int jr_source_new(jobreg_source **out, jobreg_source_t type, const char *name,

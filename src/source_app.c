@@ -106,9 +106,8 @@ static int app_import(jobreg_source *src, jr_load_plan *plan)
 }
 
 static const struct jr_source_ops app_ops = {
-	app_discover,
-	app_import,
-	NULL,
+	.discover = app_discover,
+	.import = app_import,
 };
 
 /* A dotted package name whose every part is a module name. */

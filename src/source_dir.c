@@ -270,9 +270,8 @@ static int dir_import(jobreg_source *src, jr_load_plan *plan)
 }
 
 static const struct jr_source_ops dir_ops = {
-	dir_discover,
-	dir_import,
-	NULL,
+	.discover = dir_discover,
+	.import = dir_import,
 };
 
 int jobreg_source_dir_new(jobreg_source **out, const char *root)

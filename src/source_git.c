@@ -4,10 +4,12 @@
  *
  * Discovery reads only the checkout's HEAD (no GIL, no network): the
  * commit is the source's reload fingerprint, so a registry reload
- * re-imports a git source exactly when its head moved. The import runs
+ * re-imports a git source exactly when its head moved. It holds the
+ * checkout's lock file shared until the load releases the source, so no
+ * other process moves the files under the load. The import runs
  * GitSource of jobreg._loader, which checks the layout and imports
- * `<slug>` and `<slug>.jobs`. Fetching and moving the checkout are in
- * git_sync.c.
+ * `<slug>` and `<slug>.jobs`; the head counts as loaded only once the
+ * load publishes it. Fetching and moving the checkout are in git_sync.c.
  */
 #define _GNU_SOURCE
 #define PY_SSIZE_T_CLEAN
@@ -252,14 +254,16 @@ static int move_in_this_process(jr_git_source *g)
 /*
  * Take a shared lock on the checkout's lock file for this load, so that no
  * other process moves the checkout while the load reads it (movers take it
- * exclusively). A load that has code already never waits: while another
- * process moves the checkout, it keeps that code (returns 1). A first load
- * waits for the move to end, unless it runs inside a move of another
- * checkout (jr_git_moves_held). A move of this very source in this process
- * holds the lock itself: then the load goes on without it (its own trial
- * load, or a load while it fetches and the files stand still).
+ * exclusively); git_release() drops it. While another process moves the
+ * checkout, a load that has code keeps it, at once (returns 1), and a
+ * first load waits for the move to end, unless its transaction may never
+ * wait: a move's own load, whose owner holds its own checkout's lock file
+ * (two movers each waiting for the other's checkout would wait forever).
+ * A move of this very source in this process holds the lock itself: the
+ * load goes on without it (the move's own load, or a load while the move
+ * fetches and the files stand still).
  */
-static int lock_for_load(jr_git_source *g, jr_load_plan *plan, int have_code)
+static int lock_for_load(jr_git_source *g, const jr_load_plan *plan, int have_code)
 {
 	int fd = open(g->lock_path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 
@@ -269,14 +273,12 @@ static int lock_for_load(jr_git_source *g, jr_load_plan *plan, int have_code)
 		return 0;
 	for (;;) {
 		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-			plan->holds_checkout_lock = 1;
-			plan->checkout_lock_fd = fd;
+			g->load_lock_fd = fd;
 			return 0;
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EWOULDBLOCK || move_in_this_process(g) ||
-		    (jr_git_moves_held > 0 && !have_code)) {
+		if (errno != EWOULDBLOCK || move_in_this_process(g) || (plan->never_wait && !have_code)) {
 			close(fd);
 			return 0;
 		}
@@ -307,9 +309,9 @@ static int git_discover(jobreg_source *src, jr_load_plan *plan)
 
 	pthread_mutex_lock(&g->state_lock);
 	have_code = g->imported_valid;
-	if (g->moving && !pthread_equal(g->mover, pthread_self()) && have_code) {
-		/* Half-way through a sync in another thread: what is on disk is
-		 * not accepted yet, so this load keeps what it has. */
+	if (g->moving && have_code) {
+		/* Half-way through an ensure-head in another thread: what is on
+		 * disk is not accepted yet, so this load keeps what it has. */
 		keep_imported(g, plan);
 		pthread_mutex_unlock(&g->state_lock);
 		return 0;
@@ -339,16 +341,27 @@ static int git_discover(jobreg_source *src, jr_load_plan *plan)
 
 static int git_import(jobreg_source *src, jr_load_plan *plan)
 {
-	jr_git_source *g = jr_git_of(src);
-	int rc = jr_source_import_python(src, plan, "GitSource", Py_None);
+	return jr_source_import_python(src, plan, "GitSource", Py_None);
+}
 
-	if (rc == 0) {
-		pthread_mutex_lock(&g->state_lock);
-		g->imported = g->discovered;
-		g->imported_valid = g->discovered_valid;
-		pthread_mutex_unlock(&g->state_lock);
-	}
-	return rc;
+static void git_release(jobreg_source *src)
+{
+	jr_git_source *g = jr_git_of(src);
+
+	if (g->load_lock_fd >= 0)
+		close(g->load_lock_fd); /* releases the flock */
+	g->load_lock_fd = -1;
+}
+
+/* The head discovery saw is now the registry's code (ensure-head asks). */
+static void git_published(jobreg_source *src)
+{
+	jr_git_source *g = jr_git_of(src);
+
+	pthread_mutex_lock(&g->state_lock);
+	g->imported = g->discovered;
+	g->imported_valid = g->discovered_valid;
+	pthread_mutex_unlock(&g->state_lock);
 }
 
 static void wipe_free(char *s)
@@ -371,15 +384,18 @@ static void git_free(jobreg_source *src)
 	free(g->git_root);
 	free(g->lock_path);
 	jr_generation_unref(g->refused);
+	git_release(src);
 	pthread_mutex_destroy(&g->op_lock);
 	pthread_mutex_destroy(&g->state_lock);
 	git_libgit2_shutdown();
 }
 
 static const struct jr_source_ops git_ops = {
-	git_discover,
-	git_import,
-	git_free,
+	.discover = git_discover,
+	.import = git_import,
+	.release = git_release,
+	.published = git_published,
+	.free = git_free,
 };
 
 /* A branch or tag name git would accept, or a commit id. */
@@ -475,6 +491,7 @@ int jobreg_source_git_new(jobreg_source **out, const jobreg_git_options *user_op
 	memset((char *)g + sizeof(g->base), 0, sizeof(*g) - sizeof(g->base));
 	pthread_mutex_init(&g->op_lock, NULL);
 	pthread_mutex_init(&g->state_lock, NULL);
+	g->load_lock_fd = -1;
 	rc = fill(g, &opts, git_root);
 	free(git_root);
 	free(root);

@@ -16,6 +16,11 @@
  * interpreter, same mode, and records exactly as the last refresh of that
  * source left them, so importing and refreshing it again could change
  * nothing.
+ *
+ * A sync is one load transaction of the registry (load_txn.h): begin,
+ * discover, select by stored state, import, publish, refresh, end. Holding
+ * it through the refresh means no other load comes between, so the states
+ * stored describe the parts refreshed.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,21 +30,20 @@
 
 #include "error.h"
 #include "jobreg/job.h"
+#include "jobreg/source.h"
 #include "jobreg/sync.h"
 #include "jobreg/version.h"
+#include "load_txn.h"
 #include "options.h"
 #include "record.h"
 #include "refresh.h"
-#include "registry_internal.h"
-#include "runtime.h"
-#include "source.h"
 #include "storage_internal.h"
 #include "util.h"
 
 /* What the sync knows about one source of the registry. */
 struct sync_source {
-	const jobreg_source *src;
 	const char *type;         /* as records store it */
+	const char *name;         /* the source's, borrowed */
 	char *stored;             /* the state the last sync stored, or NULL */
 	uint64_t records_digest;  /* of its records as read before the load */
 	size_t record_count, installed;
@@ -48,7 +52,8 @@ struct sync_source {
 };
 
 struct sync {
-	struct sync_source *sources;
+	jr_load_txn *txn;
+	struct sync_source *sources; /* in the transaction's order */
 	size_t count;
 	uint64_t env;
 	int keep_state;       /* the backend stores source state */
@@ -102,7 +107,7 @@ static uint64_t record_hash(const jobreg_record *rec)
 static int record_is_of(const jobreg_record *rec, const struct sync_source *ss)
 {
 	return strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE_TYPE), ss->type) == 0 &&
-	       strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE), ss->src->name) == 0;
+	       strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE), ss->name) == 0;
 }
 
 /* The sync's source that `rec` belongs to, or NULL. */
@@ -163,13 +168,12 @@ static const char *nautobot_kind(void)
 }
 
 /* What else decides what an import produces: versions, sys.path, time limit. */
-static int environment(uint64_t *out, unsigned int import_timeout_ms)
+static uint64_t environment(unsigned int import_timeout_ms)
 {
 	PyGILState_STATE gil = PyGILState_Ensure();
 	PyObject *path = PySys_GetObject("path"); /* borrowed */
 	uint64_t h = JR_FNV_OFFSET;
 	Py_ssize_t i;
-	int rc = 0;
 
 	fold_text(&h, jobreg_version(NULL, NULL, NULL));
 	fold_text(&h, Py_GetVersion());
@@ -187,8 +191,7 @@ static int environment(uint64_t *out, unsigned int import_timeout_ms)
 	fold_text(&h, nautobot_kind());
 	PyErr_Clear();
 	PyGILState_Release(gil);
-	*out = h;
-	return rc;
+	return h;
 }
 
 static void sync_free(struct sync *s)
@@ -200,27 +203,31 @@ static void sync_free(struct sync *s)
 	free(s->sources);
 }
 
-static int sync_init(struct sync *s, jobreg_registry *reg, jobreg_storage *st)
+/* The sync's view of the transaction's sources; `count` stays 0 until
+ * they are all there, so sync_free() and the counts never read past them. */
+static int sync_init(struct sync *s, jr_load_txn *txn, jobreg_storage *st)
 {
-	size_t i, j;
+	size_t i, j, n = jr_load_count(txn);
 
 	memset(s, 0, sizeof(*s));
+	s->txn = txn;
 	s->keep_state = jr_storage_keeps_source_state(st);
-	s->count = jobreg_registry_source_count(reg);
-	s->sources = calloc(s->count ? s->count : 1, sizeof(*s->sources));
+	s->sources = calloc(n ? n : 1, sizeof(*s->sources));
 	if (!s->sources)
 		return jr_error_oom();
-	for (i = 0; i < s->count; i++) {
+	for (i = 0; i < n; i++) {
 		struct sync_source *ss = &s->sources[i];
+		const jobreg_source *src = jr_load_source(txn, i);
 
-		ss->src = jobreg_registry_source(reg, i);
-		ss->type = jobreg_source_type_name(ss->src->type);
+		ss->type = jobreg_source_type_name(jobreg_source_type(src));
+		ss->name = jobreg_source_name(src);
 		for (j = 0; j < i; j++) {
 			if (strcmp(s->sources[j].type, ss->type) == 0 &&
-			    strcmp(s->sources[j].src->name, ss->src->name) == 0)
+			    strcmp(s->sources[j].name, ss->name) == 0)
 				ss->shared_key = s->sources[j].shared_key = 1;
 		}
 	}
+	s->count = n;
 	return 0;
 }
 
@@ -238,7 +245,7 @@ static int read_states(struct sync *s, jobreg_storage *st)
 		struct sync_source *ss = &s->sources[i];
 
 		if (!ss->shared_key)
-			rc = jr_storage_source_state_read(&ss->stored, st, ss->type, ss->src->name);
+			rc = jr_storage_source_state_read(&ss->stored, st, ss->type, ss->name);
 	}
 	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
 	if (rc == 0)
@@ -247,30 +254,42 @@ static int read_states(struct sync *s, jobreg_storage *st)
 	return rc;
 }
 
-static struct sync_source *find_source(struct sync *s, const jobreg_source *src)
+/* 1 when source `i`'s state now is the stored one: nothing to import. */
+static int unchanged_since_stored(const struct sync *s, size_t i, const jr_load_found *found)
+{
+	const struct sync_source *ss = &s->sources[i];
+	char *now;
+	int same;
+
+	if (!ss->stored || ss->shared_key || !found->fingerprint)
+		return 0;
+	if (!(now = state_text(found->fingerprint, s->env, found->nautobot_1x, ss)))
+		return 0; /* out of memory: importing is always correct */
+	same = strcmp(now, ss->stored) == 0;
+	free(now);
+	return same;
+}
+
+/*
+ * What the sync imports: of the sources that discovery does not keep as
+ * they are, those whose stored state is unchanged are skipped, the others
+ * imported when they changed since their last import (all with `full`).
+ */
+static void select_sources(struct sync *s, int full)
 {
 	size_t i;
 
-	for (i = 0; i < s->count; i++)
-		if (s->sources[i].src == src)
-			return &s->sources[i];
-	return NULL;
-}
+	for (i = 0; i < s->count; i++) {
+		jr_load_found found;
 
-/* The load's question: leave `src` out? Only when its state is the stored one. */
-static int skip_unchanged(const jobreg_source *src, const jr_load_plan *plan, void *payload)
-{
-	struct sync *s = payload;
-	struct sync_source *ss = find_source(s, src);
-	char *now;
-
-	if (!ss || !ss->stored || ss->shared_key || !plan->fingerprint)
-		return 0;
-	if (!(now = state_text(plan->fingerprint, s->env, plan->nautobot_1x, ss)))
-		return 0; /* out of memory: importing is always correct */
-	ss->skipped = strcmp(now, ss->stored) == 0;
-	free(now);
-	return ss->skipped;
+		jr_load_get_found(&found, s->txn, i);
+		if (found.kept)
+			continue;
+		if (!full && (s->sources[i].skipped = unchanged_since_stored(s, i, &found)))
+			continue;
+		if (full || found.changed)
+			jr_load_select(s->txn, i);
+	}
 }
 
 static int skipped_key(const struct sync *s, const char *type, const char *name)
@@ -279,7 +298,7 @@ static int skipped_key(const struct sync *s, const char *type, const char *name)
 
 	for (i = 0; i < s->count; i++) {
 		const struct sync_source *ss = &s->sources[i];
-		if (ss->skipped && strcmp(ss->type, type) == 0 && strcmp(ss->src->name, name) == 0)
+		if (ss->skipped && strcmp(ss->type, type) == 0 && strcmp(ss->name, name) == 0)
 			return 1;
 	}
 	return 0;
@@ -313,15 +332,16 @@ static int store_states(jobreg_storage *st, const jobreg_record *const *records,
 	digest_records(s, records, n);
 	for (i = 0; rc == 0 && i < s->count; i++) {
 		struct sync_source *ss = &s->sources[i];
-		const jobreg_source *src = ss->src;
+		jr_load_result loaded;
 		char *state = NULL;
 
 		if (ss->skipped || ss->shared_key)
 			continue;
-		if (src->loaded_part && src->loaded_part->error_count == 0 && src->loaded_fingerprint &&
-		    !(state = state_text(src->loaded_fingerprint, s->env, src->loaded_nautobot_1x, ss)))
+		jr_load_get_result(&loaded, s->txn, i);
+		if (loaded.fingerprint && loaded.clean &&
+		    !(state = state_text(loaded.fingerprint, s->env, loaded.nautobot_1x, ss)))
 			return JOBREG_ENOMEM;
-		rc = jr_storage_source_state_write(st, ss->type, src->name, state);
+		rc = jr_storage_source_state_write(st, ss->type, ss->name, state);
 		free(state);
 	}
 	return rc;
@@ -339,16 +359,14 @@ int jobreg_sync_options_init(jobreg_sync_options *opts, unsigned int version)
 	                       JOBREG_SYNC_OPTIONS_VERSION, version, "jobreg_sync_options");
 }
 
-static int refresh_sources(jobreg_refresh_result **out, jobreg_registry *reg, jobreg_storage *st,
-                           struct sync *s)
+/* Refresh against what the transaction published (or kept). */
+static int refresh_sources(jobreg_refresh_result **out, jobreg_storage *st, struct sync *s)
 {
 	jr_refresh_scope scope = { record_not_skipped, s, store_states, s };
-	jobreg_snapshot *snap = NULL;
+	jobreg_snapshot *snap = jr_load_snapshot(s->txn);
 	jr_job_descs descs;
 	int rc;
 
-	if ((rc = jobreg_registry_snapshot(&snap, reg)) < 0)
-		return rc;
 	rc = jr_job_descs_from_snapshot(&descs, snap, job_not_skipped, s);
 	if (rc == 0) {
 		rc = jr_refresh_jobs(out, st, descs.items, descs.count, &scope);
@@ -363,6 +381,7 @@ int jobreg_registry_sync(jobreg_refresh_result **out, jobreg_registry *reg, jobr
 {
 	jobreg_sync_options o = JOBREG_SYNC_OPTIONS_INIT;
 	jobreg_refresh_result *res = NULL;
+	jr_load_txn *txn;
 	struct sync s;
 	size_t i, skipped = 0, unchanged = 0;
 	int rc;
@@ -374,18 +393,21 @@ int jobreg_registry_sync(jobreg_refresh_result **out, jobreg_registry *reg, jobr
 		                    reg ? "storage" : "registry");
 	rc = jr_options_read(&o, opts, sync_options_sizes, JOBREG_SYNC_OPTIONS_VERSION,
 	                     "jobreg_sync_options");
-	if (rc < 0 || (rc = jr_runtime_require("jobreg_registry_sync")) < 0)
+	if (rc < 0 || (rc = jr_load_begin(&txn, reg, "jobreg_registry_sync")) < 0)
 		return rc;
-	/* No other load of `reg` between this sync's load and its refresh: the
-	 * states stored must describe the parts that were refreshed. */
-	jr_registry_lock(reg);
-	rc = sync_init(&s, reg, st);
+	rc = sync_init(&s, txn, st);
 	if (rc == 0 && s.keep_state)
-		rc = environment(&s.env, jr_registry_import_timeout_ms(reg));
+		s.env = environment(jr_load_import_timeout_ms(txn));
 	if (rc == 0 && s.keep_state && !o.full)
 		rc = read_states(&s, st);
 	if (rc == 0)
-		rc = jr_registry_load_skipping(reg, o.full, skip_unchanged, &s, "jobreg_registry_sync");
+		rc = jr_load_discover_all(txn);
+	if (rc == 0) {
+		select_sources(&s, o.full);
+		rc = jr_load_import(txn);
+	}
+	if (rc == 0)
+		rc = jr_load_publish(txn, o.full);
 	for (i = 0; i < s.count; i++) {
 		if (s.sources[i].skipped) {
 			skipped++;
@@ -395,12 +417,12 @@ int jobreg_registry_sync(jobreg_refresh_result **out, jobreg_registry *reg, jobr
 	/* Everything skipped and no other record to uninstall: no write
 	 * transaction at all. */
 	if (rc == 0 && (skipped < s.count || s.foreign || s.count == 0))
-		rc = refresh_sources(&res, reg, st, &s);
+		rc = refresh_sources(&res, st, &s);
 	else if (rc == 0)
 		res = jr_refresh_result_new_empty();
 	if (rc == 0 && !res)
 		rc = jr_error_oom();
-	jr_registry_unlock(reg);
+	jr_load_end(txn);
 	if (rc == 0) {
 		jr_refresh_result_add_skipped(res, skipped, unchanged);
 		if (out)
