@@ -398,13 +398,23 @@ int jobreg_job_has_sensitive_variables(const jobreg_job *job) { return job->has_
 int jobreg_job_is_singleton(const jobreg_job *job) { return job->is_singleton; }
 double jobreg_job_soft_time_limit(const jobreg_job *job) { return job->soft_time_limit; }
 double jobreg_job_time_limit(const jobreg_job *job) { return job->time_limit; }
-size_t jobreg_job_task_queue_count(const jobreg_job *job) { return job->task_queue_count; }
 int jobreg_job_supports_dryrun(const jobreg_job *job) { return job->supports_dryrun; }
-const char *jobreg_job_variables_json(const jobreg_job *job) { return job->variables_json; }
+const char *jobreg_job_variables_json(const jobreg_job *job) { return job->variables; }
+
+/* NULL-terminated (a count per job would cost every job 8 bytes). */
+size_t jobreg_job_task_queue_count(const jobreg_job *job)
+{
+	size_t n = 0;
+
+	if (job->task_queues_items)
+		while (job->task_queues_items[n])
+			n++;
+	return n;
+}
 
 const char *jobreg_job_task_queue(const jobreg_job *job, size_t i)
 {
-	return i < job->task_queue_count ? job->task_queues[i] : NULL;
+	return i < jobreg_job_task_queue_count(job) ? job->task_queues_items[i] : NULL;
 }
 
 int jobreg_job_dup(jobreg_job **out, const jobreg_job *job)

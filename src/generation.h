@@ -15,30 +15,26 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "job_fields.h"
 #include "jobreg/registry.h"
 #include "strmap.h"
 
 typedef struct _object PyObject; /* as CPython declares it */
+
+/* For each LIST field of the metadata: its strings, NULL-terminated. */
+#define JR_JOB_LIST_ITEMS_(F, name, type, from, override, def)                 \
+	JR_IF_META_##from(JR_IF_LIST_##type(const char **name##_items;))
 
 struct jobreg_job {
 	struct jr_part *part;
 	const char *class_path;
 	const char *module_name;
 	const char *class_name;
-	const char *grouping;
-	const char *name;
-	const char *description;
-	const char *variables_json;
-	const char **task_queues;
-	size_t task_queue_count;
-	double soft_time_limit;
-	double time_limit;
-	unsigned char hidden;
-	unsigned char dryrun_default;
-	unsigned char approval_required;
-	unsigned char has_sensitive_variables;
-	unsigned char is_singleton;
-	unsigned char supports_dryrun;
+	/* Everything read from the class: src/job_fields.h's META fields, by
+	 * name (job->hidden, job->variables: JSON text) or whole (job->meta). */
+	JR_JOB_META;
+	/* task_queues_items: the queues of job->task_queues, one by one. */
+	JR_JOB_FIELDS(JR_JOB_LIST_ITEMS_)
 	PyObject *cls; /* strong reference, dropped under the GIL */
 };
 

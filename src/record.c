@@ -13,62 +13,36 @@
 #include "record.h"
 #include "util.h"
 
+/* Every field as JR_JOB_FIELDS (job_fields.h) lists it. */
 static const struct field_info {
 	const char *name;
 	jobreg_field_kind kind;
-	unsigned char slot; /* index in the array of its kind */
+	unsigned char type;      /* enum jr_field_type */
+	unsigned char slot;      /* index in the array of its kind */
 	signed char override_of; /* for a value field: its _override flag, or -1 */
 } fields[JR_FIELD_COUNT] = {
-	[JOBREG_FIELD_ID] = { "id", JOBREG_FIELD_KIND_TEXT, 0, -1 },
-	[JOBREG_FIELD_MODULE_NAME] = { "module_name", JOBREG_FIELD_KIND_TEXT, 1, -1 },
-	[JOBREG_FIELD_JOB_CLASS_NAME] = { "job_class_name", JOBREG_FIELD_KIND_TEXT, 2, -1 },
-	[JOBREG_FIELD_CLASS_PATH] = { "class_path", JOBREG_FIELD_KIND_TEXT, 3, -1 },
-	[JOBREG_FIELD_SOURCE_TYPE] = { "source_type", JOBREG_FIELD_KIND_TEXT, 4, -1 },
-	[JOBREG_FIELD_SOURCE] = { "source", JOBREG_FIELD_KIND_TEXT, 5, -1 },
-	[JOBREG_FIELD_GROUPING] = { "grouping", JOBREG_FIELD_KIND_TEXT, 6,
-	                            JOBREG_FIELD_GROUPING_OVERRIDE },
-	[JOBREG_FIELD_NAME] = { "name", JOBREG_FIELD_KIND_TEXT, 7, JOBREG_FIELD_NAME_OVERRIDE },
-	[JOBREG_FIELD_DESCRIPTION] = { "description", JOBREG_FIELD_KIND_TEXT, 8,
-	                               JOBREG_FIELD_DESCRIPTION_OVERRIDE },
-	[JOBREG_FIELD_INSTALLED] = { "installed", JOBREG_FIELD_KIND_BOOL, 0, -1 },
-	[JOBREG_FIELD_ENABLED] = { "enabled", JOBREG_FIELD_KIND_BOOL, 1, -1 },
-	[JOBREG_FIELD_HIDDEN] = { "hidden", JOBREG_FIELD_KIND_BOOL, 2, JOBREG_FIELD_HIDDEN_OVERRIDE },
-	[JOBREG_FIELD_DRYRUN_DEFAULT] = { "dryrun_default", JOBREG_FIELD_KIND_BOOL, 3,
-	                                  JOBREG_FIELD_DRYRUN_DEFAULT_OVERRIDE },
-	[JOBREG_FIELD_APPROVAL_REQUIRED] = { "approval_required", JOBREG_FIELD_KIND_BOOL, 4,
-	                                     JOBREG_FIELD_APPROVAL_REQUIRED_OVERRIDE },
-	[JOBREG_FIELD_HAS_SENSITIVE_VARIABLES] = { "has_sensitive_variables",
-	                                           JOBREG_FIELD_KIND_BOOL, 5,
-	                                           JOBREG_FIELD_HAS_SENSITIVE_VARIABLES_OVERRIDE },
-	[JOBREG_FIELD_SOFT_TIME_LIMIT] = { "soft_time_limit", JOBREG_FIELD_KIND_REAL, 0,
-	                                   JOBREG_FIELD_SOFT_TIME_LIMIT_OVERRIDE },
-	[JOBREG_FIELD_TIME_LIMIT] = { "time_limit", JOBREG_FIELD_KIND_REAL, 1,
-	                              JOBREG_FIELD_TIME_LIMIT_OVERRIDE },
-	[JOBREG_FIELD_TASK_QUEUES] = { "task_queues", JOBREG_FIELD_KIND_TEXT, 9, -1 },
-	[JOBREG_FIELD_IS_SINGLETON] = { "is_singleton", JOBREG_FIELD_KIND_BOOL, 6,
-	                                JOBREG_FIELD_IS_SINGLETON_OVERRIDE },
-	[JOBREG_FIELD_SUPPORTS_DRYRUN] = { "supports_dryrun", JOBREG_FIELD_KIND_BOOL, 7, -1 },
-	[JOBREG_FIELD_VARIABLES] = { "variables", JOBREG_FIELD_KIND_TEXT, 10, -1 },
-	[JOBREG_FIELD_GROUPING_OVERRIDE] = { "grouping_override", JOBREG_FIELD_KIND_BOOL, 8, -1 },
-	[JOBREG_FIELD_NAME_OVERRIDE] = { "name_override", JOBREG_FIELD_KIND_BOOL, 9, -1 },
-	[JOBREG_FIELD_DESCRIPTION_OVERRIDE] = { "description_override", JOBREG_FIELD_KIND_BOOL, 10, -1 },
-	[JOBREG_FIELD_HIDDEN_OVERRIDE] = { "hidden_override", JOBREG_FIELD_KIND_BOOL, 11, -1 },
-	[JOBREG_FIELD_DRYRUN_DEFAULT_OVERRIDE] = { "dryrun_default_override",
-	                                           JOBREG_FIELD_KIND_BOOL, 12, -1 },
-	[JOBREG_FIELD_APPROVAL_REQUIRED_OVERRIDE] = { "approval_required_override",
-	                                              JOBREG_FIELD_KIND_BOOL, 13, -1 },
-	[JOBREG_FIELD_HAS_SENSITIVE_VARIABLES_OVERRIDE] = { "has_sensitive_variables_override",
-	                                                    JOBREG_FIELD_KIND_BOOL, 14, -1 },
-	[JOBREG_FIELD_SOFT_TIME_LIMIT_OVERRIDE] = { "soft_time_limit_override",
-	                                            JOBREG_FIELD_KIND_BOOL, 15, -1 },
-	[JOBREG_FIELD_TIME_LIMIT_OVERRIDE] = { "time_limit_override", JOBREG_FIELD_KIND_BOOL, 16, -1 },
-	[JOBREG_FIELD_IS_SINGLETON_OVERRIDE] = { "is_singleton_override", JOBREG_FIELD_KIND_BOOL, 17, -1 },
+#define FIELD_INFO(F, name, type, from, override, def)                                          \
+	[JR_FIELD_##F] = { #name, JR_KIND_##type, JR_TYPE_##type, JR_SLOT_##F, JR_OVERRIDE_##override(F) },
+	JR_JOB_FIELDS(FIELD_INFO)
+#undef FIELD_INFO
 };
 
-/* Texts whose default is not "": shared constants, never freed. */
-static const char default_source_type[] = "local";
-static const char default_task_queues[] = "[]";
-static const char default_variables[] = "{}";
+/* Texts by default: "" for most (shared constants, never freed). */
+static const char *const default_texts[JR_FIELD_COUNT] = {
+#define DEFAULT_TEXT(F, name, type, from, override, def) JR_IF_TEXT_##type([JR_FIELD_##F] = def, )
+	JR_JOB_FIELDS(DEFAULT_TEXT)
+#undef DEFAULT_TEXT
+};
+
+/* A new record: every flag and real at its default, every text slot NULL. */
+static const jobreg_record blank = {
+#define DEFAULT_FLAG(F, name, type, from, override, def) JR_IF_BOOL_##type([JR_SLOT_##F] = def, )
+#define DEFAULT_REAL(F, name, type, from, override, def) JR_IF_REAL_##type([JR_SLOT_##F] = def, )
+	.flag = { JR_JOB_FIELDS(DEFAULT_FLAG) },
+	.real = { JR_JOB_FIELDS(DEFAULT_REAL) },
+#undef DEFAULT_FLAG
+#undef DEFAULT_REAL
+};
 
 static int known(jobreg_field field)
 {
@@ -89,12 +63,7 @@ int jr_field_override_of(jobreg_field field)
 
 static const char *default_text(jobreg_field field)
 {
-	switch (field) {
-	case JOBREG_FIELD_SOURCE_TYPE: return default_source_type;
-	case JOBREG_FIELD_TASK_QUEUES: return default_task_queues;
-	case JOBREG_FIELD_VARIABLES: return default_variables;
-	default: return "";
-	}
+	return default_texts[field];
 }
 
 const char *jr_record_text(const jobreg_record *rec, jobreg_field field)
@@ -141,13 +110,13 @@ int jr_record_set_text(jobreg_record *rec, jobreg_field field, const char *value
 
 jobreg_record *jr_record_new(void)
 {
-	jobreg_record *rec = calloc(1, sizeof(*rec));
+	jobreg_record *rec = malloc(sizeof(*rec));
 
 	if (!rec) {
 		jr_error_oom();
 		return NULL;
 	}
-	jr_record_set_flag(rec, JOBREG_FIELD_HAS_SENSITIVE_VARIABLES, 1);
+	*rec = blank;
 	return rec;
 }
 
@@ -211,7 +180,7 @@ void jr_record_write_json(jr_json *w, const jobreg_record *rec)
 		switch (fields[f].kind) {
 		case JOBREG_FIELD_KIND_TEXT:
 			/* The JSON fields were checked when set: embed them. */
-			if (f == JOBREG_FIELD_TASK_QUEUES || f == JOBREG_FIELD_VARIABLES)
+			if (fields[f].type == JR_TYPE_LIST || fields[f].type == JR_TYPE_OBJECT)
 				jr_json_raw(w, jr_record_text(rec, f));
 			else
 				jr_json_string(w, jr_record_text(rec, f));
@@ -407,32 +376,34 @@ double jobreg_record_real(const jobreg_record *rec, jobreg_field field)
 /* The checks of jobreg_record_set_text(): 0 or JOBREG_EINVAL with a message. */
 static int check_text(jobreg_field field, const char *value)
 {
+	const char *name = fields[field].name;
 	char why[128];
 	int kind, elements;
 
-	switch (field) {
-	case JOBREG_FIELD_SOURCE_TYPE:
+	if (field == JOBREG_FIELD_SOURCE_TYPE) {
 		if (strcmp(value, "local") && strcmp(value, "git") && strcmp(value, "app"))
 			return jr_error_set(JOBREG_EINVAL,
 			                    "record field \"source_type\": \"%.100s\" is not local, git or app",
 			                    value);
 		return 0;
-	case JOBREG_FIELD_TASK_QUEUES:
+	}
+	switch (fields[field].type) {
+	case JR_TYPE_LIST:
 		if (jr_json_check(value, &kind, &elements, why, sizeof(why)) < 0)
-			return jr_error_set(JOBREG_EINVAL, "record field \"task_queues\": invalid JSON (%s): %.100s",
-			                    why, value);
+			return jr_error_set(JOBREG_EINVAL, "record field \"%s\": invalid JSON (%s): %.100s",
+			                    name, why, value);
 		if (kind != JR_JSON_ARRAY || (elements & ~JR_JSON_STRING))
 			return jr_error_set(JOBREG_EINVAL,
-			                    "record field \"task_queues\" must be a JSON array of strings, not %.100s",
-			                    value);
+			                    "record field \"%s\" must be a JSON array of strings, not %.100s",
+			                    name, value);
 		return 0;
-	case JOBREG_FIELD_VARIABLES:
+	case JR_TYPE_OBJECT:
 		if (jr_json_check(value, &kind, NULL, why, sizeof(why)) < 0)
-			return jr_error_set(JOBREG_EINVAL, "record field \"variables\": invalid JSON (%s): %.100s",
-			                    why, value);
+			return jr_error_set(JOBREG_EINVAL, "record field \"%s\": invalid JSON (%s): %.100s",
+			                    name, why, value);
 		if (kind != JR_JSON_OBJECT)
 			return jr_error_set(JOBREG_EINVAL,
-			                    "record field \"variables\" must be a JSON object, not %.100s", value);
+			                    "record field \"%s\" must be a JSON object, not %.100s", name, value);
 		return 0;
 	default:
 		return 0;

@@ -2,18 +2,26 @@
 #ifndef JR_RECORD_H
 #define JR_RECORD_H
 
+#include "job_fields.h"
 #include "jobreg/records.h"
 #include "json.h"
 
-#define JR_FIELD_COUNT 31
-#define JR_TEXT_SLOTS 11
-#define JR_REAL_SLOTS 2
-#define JR_FLAG_SLOTS 18
+/* JR_SLOT_<FIELD>: a field's slot in the array of its kind (below). */
+#define JR_TEXT_SLOT_(F, name, type, from, override, def) JR_IF_TEXT_##type(JR_SLOT_##F, )
+#define JR_REAL_SLOT_(F, name, type, from, override, def) JR_IF_REAL_##type(JR_SLOT_##F, )
+#define JR_FLAG_SLOT_(F, name, type, from, override, def) JR_IF_BOOL_##type(JR_SLOT_##F, )
+enum { JR_JOB_FIELDS(JR_TEXT_SLOT_) JR_TEXT_SLOTS };
+enum { JR_JOB_FIELDS(JR_REAL_SLOT_) JR_REAL_SLOTS };
+enum { JR_JOB_FIELDS(JR_FLAG_SLOT_) JR_FLAG_SLOTS };
+#undef JR_TEXT_SLOT_
+#undef JR_REAL_SLOT_
+#undef JR_FLAG_SLOT_
 
 /*
  * Values live in one array per kind; a static table maps each field to its
- * slot. A NULL text slot means "" (most records read back have few
- * non-empty texts, and this saves an allocation each).
+ * slot (both made from JR_JOB_FIELDS). A NULL text slot means the field's
+ * default (most records read back have few non-empty texts, and this saves
+ * an allocation each).
  */
 struct jobreg_record {
 	char *text[JR_TEXT_SLOTS];

@@ -5,6 +5,7 @@
  * write lock before they read, so concurrent callers never lose an update.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,12 +175,19 @@ static int check_overridable(const char *function, jobreg_field field, jobreg_fi
 
 	if (!name)
 		return jr_error_set(JOBREG_EINVAL, "%s: unknown record field %d", function, (int)field);
-	if (jr_field_override_of(field) < 0)
+	if (jr_field_override_of(field) < 0) {
+		char these[512] = "";
+		size_t len = 0;
+		int f;
+
+		for (f = 0; f < JR_FIELD_COUNT; f++)
+			if (jr_field_override_of((jobreg_field)f) >= 0 && len < sizeof(these))
+				len += (size_t)snprintf(these + len, sizeof(these) - len, "%s%s",
+				                        len ? ", " : "", jobreg_record_field_name((jobreg_field)f));
 		return jr_error_set(JOBREG_EINVAL,
-		                    "%s: record field \"%s\" cannot be overridden (these can: grouping, "
-		                    "name, description, hidden, dryrun_default, approval_required, "
-		                    "has_sensitive_variables, soft_time_limit, time_limit, is_singleton)",
-		                    function, name);
+		                    "%s: record field \"%s\" cannot be overridden (these can: %s)",
+		                    function, name, these);
+	}
 	if (kind && jobreg_record_field_kind(field) != kind)
 		return jr_error_set(JOBREG_EINVAL, "%s: record field \"%s\" is not a %s field", function,
 		                    name, kind == JOBREG_FIELD_KIND_TEXT ? "text"

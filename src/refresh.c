@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "generation.h"
 #include "jobreg/job.h"
 #include "jobreg/registry.h"
 #include "jobreg/source.h"
@@ -95,11 +96,6 @@ static void set_real(jobreg_record *rec, jobreg_field field, double value, unsig
 	}
 }
 
-static int overridden(const jobreg_record *rec, jobreg_field field)
-{
-	return jr_record_flag(rec, jr_field_override_of(field));
-}
-
 /* A JSON field from a job: checked only when it differs from the stored one. */
 static int set_json(jobreg_record *rec, jobreg_field field, const char *value,
                     const jr_job_desc *job, unsigned char *changed)
@@ -115,6 +111,60 @@ static int set_json(jobreg_record *rec, jobreg_field field, const char *value,
 	return 0;
 }
 
+/*
+ * How a refresh copies one META field of src/job_fields.h, by its type:
+ * nothing for the name (made unique by assign_names()) or when the field's
+ * override flag (`override_of`, -1 for none) is set. Called with constants
+ * for all but the value, so each call compiles to what one would write out.
+ */
+static inline int copy_unless_overridden(const jobreg_record *rec, jobreg_field field, int override_of)
+{
+	return field != JOBREG_FIELD_NAME &&
+	       (override_of < 0 || !jr_record_flag(rec, (jobreg_field)override_of));
+}
+
+static inline int copy_TEXT(jobreg_record *rec, jobreg_field field, int override_of,
+                            const char *value, const jr_job_desc *job, unsigned char *changed)
+{
+	(void)job;
+	return copy_unless_overridden(rec, field, override_of) ? set_text(rec, field, value, changed) : 0;
+}
+
+static inline int copy_LIST(jobreg_record *rec, jobreg_field field, int override_of,
+                            const char *value, const jr_job_desc *job, unsigned char *changed)
+{
+	return copy_unless_overridden(rec, field, override_of) ? set_json(rec, field, value, job, changed)
+	                                                      : 0;
+}
+#define copy_OBJECT copy_LIST
+
+static inline int copy_BOOL(jobreg_record *rec, jobreg_field field, int override_of,
+                            unsigned char value, const jr_job_desc *job, unsigned char *changed)
+{
+	(void)job;
+	if (copy_unless_overridden(rec, field, override_of))
+		set_flag(rec, field, value, changed);
+	return 0;
+}
+
+static inline int copy_REAL(jobreg_record *rec, jobreg_field field, int override_of, double value,
+                            const jr_job_desc *job, unsigned char *changed)
+{
+	(void)job;
+	if (copy_unless_overridden(rec, field, override_of))
+		set_real(rec, field, value, changed);
+	return 0;
+}
+
+/* A record holds no negative or non-finite REAL. */
+static int check_real(const jr_job_desc *job, const char *name, double value)
+{
+	if (!isfinite(value) || value < 0)
+		return jr_error_set(JOBREG_EINVAL, "job %s: %s is negative or not finite (%g)",
+		                    job->class_path, name, value);
+	return 0;
+}
+
 /* Copy the job's values into `rec`, except its name and overridden fields. */
 static int apply_job(jobreg_record *rec, const jr_job_desc *job, unsigned char *changed)
 {
@@ -124,10 +174,11 @@ static int apply_job(jobreg_record *rec, const jr_job_desc *job, unsigned char *
 	if (strcmp(type, "unknown") == 0)
 		return jr_error_set(JOBREG_EINVAL, "job %s: unknown source type %d", job->class_path,
 		                    (int)job->source_type);
-	if (!isfinite(job->soft_time_limit) || job->soft_time_limit < 0 ||
-	    !isfinite(job->time_limit) || job->time_limit < 0)
-		return jr_error_set(JOBREG_EINVAL, "job %s: a time limit is negative or not finite",
-		                    job->class_path);
+	/* Checked first, overridden or not: a bad job changes nothing. */
+#define CHECK_REAL(F, name, type, from, override, def)                         \
+	JR_IF_META_##from(JR_IF_REAL_##type(if (rc == 0) rc = check_real(job, #name, job->name);))
+	JR_JOB_FIELDS(CHECK_REAL)
+#undef CHECK_REAL
 	if (rc == 0)
 		rc = set_text(rec, JOBREG_FIELD_MODULE_NAME, job->module_name, changed);
 	if (rc == 0)
@@ -138,31 +189,15 @@ static int apply_job(jobreg_record *rec, const jr_job_desc *job, unsigned char *
 		rc = set_text(rec, JOBREG_FIELD_SOURCE_TYPE, type, changed);
 	if (rc == 0)
 		rc = set_text(rec, JOBREG_FIELD_SOURCE, job->source_name, changed);
-	if (rc == 0 && !overridden(rec, JOBREG_FIELD_GROUPING))
-		rc = set_text(rec, JOBREG_FIELD_GROUPING, job->grouping, changed);
-	if (rc == 0 && !overridden(rec, JOBREG_FIELD_DESCRIPTION))
-		rc = set_text(rec, JOBREG_FIELD_DESCRIPTION, job->description, changed);
-	if (rc == 0)
-		rc = set_json(rec, JOBREG_FIELD_TASK_QUEUES, job->task_queues, job, changed);
-	if (rc == 0)
-		rc = set_json(rec, JOBREG_FIELD_VARIABLES, job->variables, job, changed);
+	/* Every META field: copy_<type>(rec, its field, its override flag, its value, ...). */
+#define COPY_META(F, name, type, from, override, def)                          \
+	JR_IF_META_##from(if (rc == 0) rc = copy_##type(rec, JOBREG_FIELD_##F,      \
+	                                               JR_OVERRIDE_##override(F), job->name, \
+	                                               job, changed);)
+	JR_JOB_FIELDS(COPY_META)
+#undef COPY_META
 	if (rc < 0)
 		return rc;
-	if (!overridden(rec, JOBREG_FIELD_HIDDEN))
-		set_flag(rec, JOBREG_FIELD_HIDDEN, job->hidden, changed);
-	if (!overridden(rec, JOBREG_FIELD_DRYRUN_DEFAULT))
-		set_flag(rec, JOBREG_FIELD_DRYRUN_DEFAULT, job->dryrun_default, changed);
-	if (!overridden(rec, JOBREG_FIELD_APPROVAL_REQUIRED))
-		set_flag(rec, JOBREG_FIELD_APPROVAL_REQUIRED, job->approval_required, changed);
-	if (!overridden(rec, JOBREG_FIELD_HAS_SENSITIVE_VARIABLES))
-		set_flag(rec, JOBREG_FIELD_HAS_SENSITIVE_VARIABLES, job->has_sensitive_variables, changed);
-	if (!overridden(rec, JOBREG_FIELD_IS_SINGLETON))
-		set_flag(rec, JOBREG_FIELD_IS_SINGLETON, job->is_singleton, changed);
-	if (!overridden(rec, JOBREG_FIELD_SOFT_TIME_LIMIT))
-		set_real(rec, JOBREG_FIELD_SOFT_TIME_LIMIT, job->soft_time_limit, changed);
-	if (!overridden(rec, JOBREG_FIELD_TIME_LIMIT))
-		set_real(rec, JOBREG_FIELD_TIME_LIMIT, job->time_limit, changed);
-	set_flag(rec, JOBREG_FIELD_SUPPORTS_DRYRUN, job->supports_dryrun, changed);
 	/* Loaded, so installed; `enabled` is the host's alone. */
 	set_flag(rec, JOBREG_FIELD_INSTALLED, 1, changed);
 	return 0;
@@ -514,33 +549,8 @@ int jobreg_refresh_options_init(jobreg_refresh_options *opts, unsigned int versi
 	                       JOBREG_REFRESH_OPTIONS_VERSION, version, "jobreg_refresh_options");
 }
 
-/* Meta.task_queues as the record's JSON text; "[]" needs no allocation. */
-static char *task_queues_json(const jobreg_job *job)
-{
-	size_t n = jobreg_job_task_queue_count(job), i;
-	jr_buf b = JR_BUF_INIT;
-	jr_json w;
-
-	jr_json_init(&w, &b);
-	jr_json_begin_array(&w);
-	for (i = 0; i < n; i++)
-		jr_json_string(&w, jobreg_job_task_queue(job, i));
-	jr_json_end_array(&w);
-	if (jr_json_status(&w) < 0) {
-		jr_buf_free(&b);
-		return NULL;
-	}
-	return jr_buf_detach(&b);
-}
-
 void jr_job_descs_free(jr_job_descs *descs)
 {
-	size_t i;
-
-	if (descs->queues)
-		for (i = 0; i < descs->count; i++)
-			free(descs->queues[i]);
-	free(descs->queues);
 	free(descs->items);
 	memset(descs, 0, sizeof(*descs));
 }
@@ -553,43 +563,20 @@ int jr_job_descs_from_snapshot(jr_job_descs *out, const jobreg_snapshot *snap,
 
 	memset(out, 0, sizeof(*out));
 	out->items = calloc(total ? total : 1, sizeof(*out->items));
-	out->queues = calloc(total ? total : 1, sizeof(*out->queues));
-	if (!out->items || !out->queues) {
-		jr_job_descs_free(out);
+	if (!out->items)
 		return jr_error_oom();
-	}
 	for (i = 0; i < total; i++) {
 		const jobreg_job *job = jobreg_snapshot_job(snap, i);
 		jr_job_desc *d = &out->items[out->count];
 
 		if (want && !want(job, ctx))
 			continue;
-		d->class_path = jobreg_job_class_path(job);
-		d->module_name = jobreg_job_module_name(job);
-		d->class_name = jobreg_job_class_name(job);
-		d->source_type = jobreg_job_source_type(job);
-		d->source_name = jobreg_job_source_name(job);
-		d->grouping = jobreg_job_grouping(job);
-		d->name = jobreg_job_name(job);
-		d->description = jobreg_job_description(job);
-		d->variables = jobreg_job_variables_json(job);
-		d->soft_time_limit = jobreg_job_soft_time_limit(job);
-		d->time_limit = jobreg_job_time_limit(job);
-		d->hidden = (unsigned char)!!jobreg_job_hidden(job);
-		d->dryrun_default = (unsigned char)!!jobreg_job_dryrun_default(job);
-		d->approval_required = (unsigned char)!!jobreg_job_approval_required(job);
-		d->has_sensitive_variables = (unsigned char)!!jobreg_job_has_sensitive_variables(job);
-		d->is_singleton = (unsigned char)!!jobreg_job_is_singleton(job);
-		d->supports_dryrun = (unsigned char)!!jobreg_job_supports_dryrun(job);
-		d->task_queues = "[]";
-		if (jobreg_job_task_queue_count(job) > 0) {
-			if (!(out->queues[out->count] = task_queues_json(job))) {
-				out->count++;
-				jr_job_descs_free(out);
-				return JOBREG_ENOMEM;
-			}
-			d->task_queues = out->queues[out->count];
-		}
+		d->class_path = job->class_path;
+		d->module_name = job->module_name;
+		d->class_name = job->class_name;
+		d->source_type = job->part->source_type;
+		d->source_name = job->part->source_name;
+		d->meta = job->meta;
 		out->count++;
 	}
 	return 0;

@@ -8,6 +8,7 @@
 #ifndef JR_REFRESH_H
 #define JR_REFRESH_H
 
+#include "job_fields.h"
 #include "jobreg/records.h"
 
 typedef struct jr_job_desc {
@@ -16,19 +17,9 @@ typedef struct jr_job_desc {
 	const char *class_name;
 	jobreg_source_t source_type;
 	const char *source_name;
-	const char *grouping;
-	const char *name;
-	const char *description;
-	const char *task_queues; /* a JSON array of strings */
-	const char *variables;   /* a JSON object */
-	double soft_time_limit;
-	double time_limit;
-	unsigned char hidden;
-	unsigned char dryrun_default;
-	unsigned char approval_required;
-	unsigned char has_sensitive_variables;
-	unsigned char is_singleton;
-	unsigned char supports_dryrun;
+	/* The META fields of src/job_fields.h, by name (d.hidden; task_queues
+	 * and variables as JSON text) or whole (d.meta = job->meta). */
+	JR_JOB_META;
 } jr_job_desc;
 
 /*
@@ -63,7 +54,6 @@ void jr_refresh_result_add_skipped(jobreg_refresh_result *res, size_t sources,
  * (all when NULL). Free with jr_job_descs_free(). */
 typedef struct jr_job_descs {
 	jr_job_desc *items;
-	char **queues; /* owned JSON texts, per item (NULL: "[]") */
 	size_t count;
 } jr_job_descs;
 int jr_job_descs_from_snapshot(jr_job_descs *out, const jobreg_snapshot *snap,

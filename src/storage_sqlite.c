@@ -3,9 +3,12 @@
  *
  * The schema is this file's: tables jobreg_records, jobreg_git_state and
  * (schema 2) jobreg_source_state, versioned with PRAGMA user_version. Each
- * schema is written out literally below (not generated from the record's
- * field table), so that a field appended to records later needs an
- * explicit migration. A file of an older schema is migrated when opened.
+ * schema is written out literally below, as the history it is (not made
+ * from src/job_fields.h), so that a field appended to records later needs
+ * an explicit migration. A file of an older schema is migrated when opened.
+ * The statements that read and write records name their columns from
+ * src/job_fields.h (every column quoted); tests/c/test_storage_sqlite.c
+ * checks that the schema a new file gets has those very columns, in order.
  *
  * Concurrency: WAL mode (readers never block the writer), a busy timeout,
  * and write transactions that take the write lock at BEGIN (IMMEDIATE), so
@@ -24,18 +27,16 @@
 
 #define SCHEMA_VERSION 2
 
+/* A field added after 0.1 needs its column added by a migration below (and a
+ * test that the migrated schema has it): docs/job-fields.md. */
 _Static_assert(JR_FIELD_COUNT == 31, "schema 1 stores exactly the 31 fields of 0.1");
 
-/* Schema 1's columns of jobreg_records, in jobreg_field order. */
+/* The columns of jobreg_records that hold the fields, in jobreg_field order:
+ * each field's column is its name (src/job_fields.h). */
 static const char *const record_columns[JR_FIELD_COUNT] = {
-	"id", "module_name", "job_class_name", "class_path", "source_type", "source",
-	"\"grouping\"", "name", "description", "installed", "enabled", "hidden",
-	"dryrun_default", "approval_required", "has_sensitive_variables", "soft_time_limit",
-	"time_limit", "task_queues", "is_singleton", "supports_dryrun", "variables",
-	"grouping_override", "name_override", "description_override", "hidden_override",
-	"dryrun_default_override", "approval_required_override",
-	"has_sensitive_variables_override", "soft_time_limit_override", "time_limit_override",
-	"is_singleton_override",
+#define COLUMN(F, name, type, from, override, def) "\"" #name "\"",
+	JR_JOB_FIELDS(COLUMN)
+#undef COLUMN
 };
 
 static const char schema_1[] =

@@ -452,6 +452,11 @@ static void test_override_refuses_fields_that_cannot_be_overridden(void)
 	fake_reset_counts(&f);
 	CHECK_INT(jobreg_storage_override_bool(st, "id-c", JOBREG_FIELD_ENABLED, 1), JOBREG_EINVAL);
 	CHECK_CONTAINS(jobreg_error_last()->message, "\"enabled\" cannot be overridden");
+	/* The fields that can, named from the field list (src/job_fields.h). */
+	CHECK_CONTAINS(jobreg_error_last()->message,
+	               "(these can: grouping, name, description, hidden, dryrun_default, "
+	               "approval_required, has_sensitive_variables, soft_time_limit, time_limit, "
+	               "is_singleton)");
 	CHECK_INT(jobreg_storage_override_text(st, "id-c", JOBREG_FIELD_CLASS_PATH, "x.Y"), JOBREG_EINVAL);
 	CHECK_INT(jobreg_storage_override_bool(st, "id-c", JOBREG_FIELD_NAME, 1), JOBREG_EINVAL);
 	CHECK_CONTAINS(jobreg_error_last()->message, "\"name\" is not a bool field");

@@ -489,6 +489,45 @@ static void test_refresh_with_nothing_changed_writes_nothing(void)
 	jobreg_registry_free(reg);
 }
 
+/*
+ * task_queues (a LIST field of src/job_fields.h) is made JSON once, when the
+ * loader copies the job: the record gets that text, byte for byte what the
+ * job's getters read, and the next refresh finds nothing to write.
+ */
+static void test_refresh_stores_task_queues_as_the_jobs_getters_read_them(void)
+{
+	const char *dir = jr_tmpdir();
+	jobreg_registry *reg = NULL;
+	jobreg_snapshot *snap;
+	const jobreg_job *loaded = NULL;
+	jobreg_refresh_result *res;
+	jobreg_storage *st = NULL;
+
+	CHECK_OK(jobreg_storage_memory_new(&st));
+	write_module(dir, "tq_jobs", "A",
+	             job("A", "'A'", "        task_queues = ['say \"hi\"', 'caf\\u00e9', 'back\\\\slash', 'tab\\t']\n"),
+	             NULL);
+	snap = load(&reg, dir);
+	print_load_errors(snap);
+	CHECK_OK(jobreg_snapshot_resolve(&loaded, snap, "tq_jobs.A"));
+	if (loaded) {
+		CHECK_INT(jobreg_job_task_queue_count(loaded), 4);
+		CHECK_STR(jobreg_job_task_queue(loaded, 0), "say \"hi\"");
+		CHECK_STR(jobreg_job_task_queue(loaded, 1), "caf\xc3\xa9");
+		CHECK_STR(jobreg_job_task_queue(loaded, 3), "tab\t");
+		CHECK(jobreg_job_task_queue(loaded, 4) == NULL);
+	}
+	jobreg_refresh_result_free(refresh(st, snap));
+	CHECK_STR(text_of(st, "tq_jobs.A", JOBREG_FIELD_TASK_QUEUES),
+	          "[\"say \\\"hi\\\"\",\"caf\xc3\xa9\",\"back\\\\slash\",\"tab\\t\"]");
+	res = refresh(st, snap);
+	CHECK_INT(jobreg_refresh_result_writes(res), 0);
+	jobreg_refresh_result_free(res);
+	jobreg_snapshot_free(snap);
+	jobreg_storage_free(st);
+	jobreg_registry_free(reg);
+}
+
 static void test_refresh_of_one_changed_job_writes_exactly_one_record(void)
 {
 	const char *dir = jr_tmpdir();
@@ -760,6 +799,7 @@ static const struct jr_test tests[] = {
 	{ "test_refresh_keeps_an_existing_name_when_a_new_job_takes_it", test_refresh_keeps_an_existing_name_when_a_new_job_takes_it },
 	{ "test_refresh_keeps_the_name_of_an_uninstalled_record_taken", test_refresh_keeps_the_name_of_an_uninstalled_record_taken },
 	{ "test_refresh_with_nothing_changed_writes_nothing", test_refresh_with_nothing_changed_writes_nothing },
+	{ "test_refresh_stores_task_queues_as_the_jobs_getters_read_them", test_refresh_stores_task_queues_as_the_jobs_getters_read_them },
 	{ "test_refresh_of_one_changed_job_writes_exactly_one_record", test_refresh_of_one_changed_job_writes_exactly_one_record },
 	{ "test_refresh_of_10000_unchanged_records_writes_nothing", test_refresh_of_10000_unchanged_records_writes_nothing },
 	{ "test_refresh_failing_at_any_backend_call_leaves_the_records_as_before", test_refresh_failing_at_any_backend_call_leaves_the_records_as_before },

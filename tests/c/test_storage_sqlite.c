@@ -231,6 +231,41 @@ static void test_open_creates_the_schema_at_user_version_2_in_wal_mode(void)
 	CHECK_STR(sql_query(db, "PRAGMA user_version"), "2");
 }
 
+/*
+ * The columns of jobreg_records are schema 1's, as libjobreg 0.1 made them,
+ * and they are the record's fields in order (the fields come from the one
+ * list, src/job_fields.h; the schema is written out literally): a field
+ * added to the list without its migration fails here.
+ */
+static void test_the_record_columns_are_schema_1s_and_the_fields_in_order(void)
+{
+	static const char schema_1[] =
+		"id TEXT|module_name TEXT|job_class_name TEXT|class_path TEXT|source_type TEXT|"
+		"source TEXT|grouping TEXT|name TEXT|description TEXT|installed INTEGER|"
+		"enabled INTEGER|hidden INTEGER|dryrun_default INTEGER|approval_required INTEGER|"
+		"has_sensitive_variables INTEGER|soft_time_limit REAL|time_limit REAL|"
+		"task_queues TEXT|is_singleton INTEGER|supports_dryrun INTEGER|variables TEXT|"
+		"grouping_override INTEGER|name_override INTEGER|description_override INTEGER|"
+		"hidden_override INTEGER|dryrun_default_override INTEGER|"
+		"approval_required_override INTEGER|has_sensitive_variables_override INTEGER|"
+		"soft_time_limit_override INTEGER|time_limit_override INTEGER|"
+		"is_singleton_override INTEGER";
+	static const char *const sql_type[] = { "?", "TEXT", "INTEGER", "REAL" };
+	const char *db = db_path(), *columns;
+	char fields[4096] = "";
+	size_t len = 0, f;
+
+	jobreg_storage_free(open_db(db));
+	columns = sql_query(db, "SELECT name || ' ' || type "
+	                        "FROM pragma_table_info('jobreg_records') ORDER BY cid");
+	CHECK_STR(columns, schema_1);
+	for (f = 0; f < jobreg_record_field_count(); f++)
+		len += (size_t)snprintf(fields + len, sizeof(fields) - len, "%s%s %s", f ? "|" : "",
+		                        jobreg_record_field_name((jobreg_field)f),
+		                        sql_type[jobreg_record_field_kind((jobreg_field)f)]);
+	CHECK_STR(columns, fields);
+}
+
 /* The reopened storage holds what `before` (freed here) showed, and a
  * refresh of the same snapshot writes nothing. */
 static void expect_as_before(jobreg_storage *st, char *before, jobreg_snapshot *snap)
@@ -607,6 +642,7 @@ static void test_two_processes_enabling_and_refreshing_lose_no_update(void)
 
 static const struct jr_test tests[] = {
 	{ "test_open_creates_the_schema_at_user_version_2_in_wal_mode", test_open_creates_the_schema_at_user_version_2_in_wal_mode },
+	{ "test_the_record_columns_are_schema_1s_and_the_fields_in_order", test_the_record_columns_are_schema_1s_and_the_fields_in_order },
 	{ "test_a_schema_1_file_is_migrated_keeping_its_records", test_a_schema_1_file_is_migrated_keeping_its_records },
 	{ "test_reopening_keeps_records_ids_and_host_edits", test_reopening_keeps_records_ids_and_host_edits },
 	{ "test_a_newer_schema_is_refused_and_the_file_left_alone", test_a_newer_schema_is_refused_and_the_file_left_alone },

@@ -15,7 +15,7 @@
  * Lines that are not `key = literal` are skipped (the harness's business,
  * not the library's). A class is built from the settings, handed to
  * jobreg.jobs._job_metadata() and, as a load does, through
- * jobreg._loader's collect() into the tuples that src/loader.c copies.
+ * jobreg._loader's collect() into the dicts that src/loader.c copies.
  *
  * Promises checked:
  *  - a variable's constructor and _job_metadata() either succeed or raise a
@@ -23,9 +23,10 @@
  *  - what they accept is stored faithfully: each given Meta value comes
  *    back as given (float() of a number), the name is a non-empty string,
  *    the description is stripped;
- *  - every tuple the loader returns passes the very conversions of
- *    src/loader.c (no embedded NUL, valid UTF-8, finite limits >= 0), so
- *    one job's Meta can never fail a whole load;
+ *  - every job dict the loader returns passes the very conversions of
+ *    src/loader.c (its keys: the job's own and one per META field of
+ *    src/job_fields.h; no embedded NUL, valid UTF-8, finite limits >= 0),
+ *    so one job's Meta can never fail a whole load;
  *  - the variables schema is accepted by jobreg_record_set_text() (a
  *    strict JSON object), so one job can never fail a whole refresh.
  */
@@ -35,6 +36,7 @@
 
 #include <jobreg.h>
 
+#include "../../src/job_fields.h"
 #include "fuzz.h"
 
 /* Inputs beyond this are cut: deep literals only cost time. */
@@ -178,37 +180,90 @@ static void check_error(PyObject *item)
 	FUZZ_ASSERT(message[0] != '\0', "a load error (%s) without a message", type);
 }
 
-/* The checks of src/loader.c's add_job(), and of a refresh writing it. */
-static void check_job(PyObject *item)
+/* The META fields of src/job_fields.h: the keys src/loader.c reads by type. */
+static const struct {
+	const char *name;
+	int type;
+} meta_fields[] = {
+#define META_FIELD(F, name, type, from, override, def) JR_IF_META_##from({ #name, JR_TYPE_##type }, )
+	JR_JOB_FIELDS(META_FIELD)
+#undef META_FIELD
+};
+
+/* A job dict's value for `key`, as src/loader.c looks it up. */
+static PyObject *value_of(PyObject *job, const char *key)
 {
-	PyObject *cls, *queues;
-	const char *class_path, *module, *class_name, *grouping, *name, *description, *variables;
-	int hidden, dryrun_default, approval_required, sensitive, singleton, dryrun;
-	double soft_limit, limit;
-	Py_ssize_t i;
+	PyObject *value = PyDict_GetItemString(job, key); /* borrowed */
+
+	FUZZ_ASSERT(value != NULL, "a job from the loader has no \"%s\"", key);
+	return value;
+}
+
+/* The conversion of src/loader.c's text_of(): a str without NUL, as UTF-8. */
+static const char *text_of(PyObject *value, const char *key)
+{
+	Py_ssize_t n;
+	const char *s;
+
+	FUZZ_ASSERT(PyUnicode_Check(value), "\"%s\" is no str", key);
+	if (!(s = PyUnicode_AsUTF8AndSize(value, &n)))
+		loader_would_fail(key);
+	FUZZ_ASSERT(strlen(s) == (size_t)n, "\"%s\" holds a NUL: it would fail the load", key);
+	return s;
+}
+
+/* The checks of src/loader.c's add_job(), and of a refresh writing it. */
+static void check_job(PyObject *job)
+{
+	static const char *const own[] = { "class_path", "module_name", "job_class_name" };
+	size_t i, count = sizeof(meta_fields) / sizeof(meta_fields[0]);
 	jobreg_record *rec = NULL;
 
-	if (!PyArg_ParseTuple(item, "OssssssppppddO!pps", &cls, &class_path, &module, &class_name,
-	                      &grouping, &name, &description, &hidden, &dryrun_default,
-	                      &approval_required, &sensitive, &soft_limit, &limit, &PyTuple_Type,
-	                      &queues, &singleton, &dryrun, &variables))
-		loader_would_fail("a job");
-	FUZZ_ASSERT(isfinite(soft_limit) && soft_limit >= 0 && isfinite(limit) && limit >= 0,
-	            "time limits %g and %g", soft_limit, limit);
-	for (i = 0; i < PyTuple_GET_SIZE(queues); i++) {
-		Py_ssize_t n;
-		const char *q = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(queues, i), &n);
+	FUZZ_ASSERT(PyDict_Check(job), "a job from the loader is no dict");
+	FUZZ_ASSERT((size_t)PyDict_Size(job) == 4 + count,
+	            "a job from the loader has %zd keys, src/loader.c reads %zu", PyDict_Size(job),
+	            4 + count);
+	value_of(job, "class");
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		text_of(value_of(job, own[i]), own[i]);
+	for (i = 0; i < count; i++) {
+		const char *key = meta_fields[i].name;
+		PyObject *value = value_of(job, key);
+		double real;
+		Py_ssize_t q;
 
-		if (!q)
-			loader_would_fail("task_queues");
-		FUZZ_ASSERT(strlen(q) == (size_t)n, "task queue %zd holds a NUL: it would be cut short", i);
+		switch (meta_fields[i].type) {
+		case JR_TYPE_TEXT:
+		case JR_TYPE_OBJECT:
+			text_of(value, key);
+			break;
+		case JR_TYPE_BOOL:
+			FUZZ_ASSERT(PyBool_Check(value), "\"%s\" is no bool", key);
+			break;
+		case JR_TYPE_REAL:
+			real = PyFloat_AsDouble(value);
+			if (real == -1.0 && PyErr_Occurred())
+				loader_would_fail(key);
+			FUZZ_ASSERT(isfinite(real) && real >= 0, "\"%s\" is %g", key, real);
+			break;
+		case JR_TYPE_LIST:
+			FUZZ_ASSERT(PyTuple_Check(value), "\"%s\" is no tuple", key);
+			for (q = 0; q < PyTuple_GET_SIZE(value); q++)
+				text_of(PyTuple_GET_ITEM(value, q), key);
+			break;
+		default:
+			FUZZ_ASSERT(0, "\"%s\" has a type this harness does not know", key);
+		}
 	}
 	FUZZ_ASSERT(jobreg_record_new(&rec) == 0, "%s", jobreg_error_last()->message);
-	FUZZ_ASSERT(jobreg_record_set_text(rec, JOBREG_FIELD_VARIABLES, variables) == 0,
+	FUZZ_ASSERT(jobreg_record_set_text(rec, JOBREG_FIELD_VARIABLES,
+	                                   text_of(value_of(job, "variables"), "variables")) == 0,
 	            "a refresh would fail on this job's variables: %s", jobreg_error_last()->message);
-	FUZZ_ASSERT(jobreg_record_set_text(rec, JOBREG_FIELD_NAME, name) == 0 &&
-	            jobreg_record_set_text(rec, JOBREG_FIELD_DESCRIPTION, description) == 0 &&
-	            jobreg_record_set_text(rec, JOBREG_FIELD_GROUPING, grouping) == 0,
+	FUZZ_ASSERT(jobreg_record_set_text(rec, JOBREG_FIELD_NAME, text_of(value_of(job, "name"), "name")) == 0 &&
+	            jobreg_record_set_text(rec, JOBREG_FIELD_DESCRIPTION,
+	                                   text_of(value_of(job, "description"), "description")) == 0 &&
+	            jobreg_record_set_text(rec, JOBREG_FIELD_GROUPING,
+	                                   text_of(value_of(job, "grouping"), "grouping")) == 0,
 	            "%s", jobreg_error_last()->message);
 	jobreg_record_free(rec);
 }
