@@ -1,4 +1,4 @@
-"""Turn the library's Python modules into a C table (build step).
+"""Turn the author API (src/py/jobreg: the library's Python modules) into a C table (build step).
 
 usage: embed.py OUTPUT BASE_DIR embed.py MODULE.py...
 

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from jobreg import _compat, apps, jobs
+from jobreg import _compat, _context, _meta, apps, jobs
 from jobreg.jobs import (BooleanVar, ChoiceVar, DryRunVar, FileVar, IntegerVar, IPAddressVar,
                          IPAddressWithMaskVar, IPNetworkVar, Job, JSONVar, MultiChoiceVar,
                          MultiObjectVar, ObjectVar, StringVar, TextVar, ValidationError,
@@ -27,7 +27,7 @@ SRC_PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "s
 def fresh_state(monkeypatch):
     monkeypatch.setattr(jobs, "_unclaimed", [])
     monkeypatch.setattr(jobs, "_registrar", jobs._default_registrar)
-    monkeypatch.setattr(jobs, "_log_sink", None)
+    monkeypatch.setattr(_context, "log_sink", None)
     yield
     _compat.uninstall()
 
@@ -59,7 +59,7 @@ def job_class(name="Sample", meta=None, **variables):
 
 def errors_of(cls, data):
     with pytest.raises(ValidationError) as info:
-        jobs._validate_input(cls, data)
+        _meta.validate_input(cls, data)
     return info.value.errors
 
 
@@ -359,7 +359,7 @@ def test_object_var_model_from_a_class_and_query_params_kept():
 def test_string_var_validation():
     cls = job_class(name_=StringVar(min_length=2, max_length=4, regex=r"^R\d+$"),
                     note=TextVar(required=False))
-    assert jobs._validate_input(cls, {"name_": "R12"}) == {"name_": "R12", "note": None}
+    assert _meta.validate_input(cls, {"name_": "R12"}) == {"name_": "R12", "note": None}
     assert errors_of(cls, {}) == {"name_": "this field is required"}
     assert errors_of(cls, {"name_": ""}) == {"name_": "this field is required"}
     assert errors_of(cls, {"name_": "R"}) == {"name_": "must be at least 2 characters (got 1)"}
@@ -371,7 +371,7 @@ def test_string_var_validation():
 def test_integer_var_validation():
     cls = job_class(count=IntegerVar(min_value=1, max_value=10))
     for given, expected in ((3, 3), ("7", 7), (" 8 ", 8), ("+9", 9), (4.0, 4)):
-        assert jobs._validate_input(cls, {"count": given}) == {"count": expected}
+        assert _meta.validate_input(cls, {"count": given}) == {"count": expected}
     assert errors_of(cls, {"count": 12}) == {"count": "must be at most 10 (got 12)"}
     assert errors_of(cls, {"count": "0"}) == {"count": "must be at least 1 (got 0)"}
     for bad in ("abc", "1_0", "1.5", 2.5, True, [1], "9" * 5000, math.inf):
@@ -381,9 +381,9 @@ def test_integer_var_validation():
 
 def test_boolean_var_is_never_required():
     cls = job_class(loud=BooleanVar(), quiet=BooleanVar(default=True))
-    assert jobs._validate_input(cls, {}) == {"loud": False, "quiet": True}
-    assert jobs._validate_input(cls, {"loud": True, "quiet": False}) == {"loud": True, "quiet": False}
-    assert jobs._validate_input(cls, {"loud": "TRUE"})["loud"] is True
+    assert _meta.validate_input(cls, {}) == {"loud": False, "quiet": True}
+    assert _meta.validate_input(cls, {"loud": True, "quiet": False}) == {"loud": True, "quiet": False}
+    assert _meta.validate_input(cls, {"loud": "TRUE"})["loud"] is True
     assert errors_of(cls, {"loud": "yes", "quiet": 1}) == {
         "loud": "must be true or false (got 'yes')", "quiet": "must be true or false (got 1)"}
     assert BooleanVar(required=True).required is False
@@ -392,16 +392,16 @@ def test_boolean_var_is_never_required():
 def test_dry_run_var_follows_meta_dryrun_default_when_missing():
     cls = job_class(meta={"dryrun_default": True}, dryrun=DryRunVar())
     assert jobs._job_metadata(cls)["supports_dryrun"] is True
-    assert jobs._validate_input(cls, {}) == {"dryrun": True}
-    assert jobs._validate_input(cls, {"dryrun": False}) == {"dryrun": False}
-    assert jobs._validate_input(job_class(dryrun=DryRunVar()), {}) == {"dryrun": False}
+    assert _meta.validate_input(cls, {}) == {"dryrun": True}
+    assert _meta.validate_input(cls, {"dryrun": False}) == {"dryrun": False}
+    assert _meta.validate_input(job_class(dryrun=DryRunVar()), {}) == {"dryrun": False}
 
 
 def test_choice_var_validation():
     cls = job_class(colour=ChoiceVar(choices=[("r", "Red"), ("g", "Green")]),
                     size=ChoiceVar(choices=[1, 2, 3], required=False))
-    assert jobs._validate_input(cls, {"colour": "g", "size": "2"}) == {"colour": "g", "size": 2}
-    assert jobs._validate_input(cls, {"colour": "r"}) == {"colour": "r", "size": None}
+    assert _meta.validate_input(cls, {"colour": "g", "size": "2"}) == {"colour": "g", "size": 2}
+    assert _meta.validate_input(cls, {"colour": "r"}) == {"colour": "r", "size": None}
     errors = errors_of(cls, {"colour": "Red", "size": True})
     assert errors == {"colour": "'Red' is not one of the choices ('r', 'g')",
                       "size": "True is not one of the choices (1, 2, 3)"}
@@ -420,7 +420,7 @@ def test_choice_var_accepts_grouped_and_callable_choices():
 def test_multi_choice_var_validation():
     cls = job_class(tags=MultiChoiceVar(choices=["a", "b", "c"]),
                     extra=MultiChoiceVar(choices=["x"], required=False))
-    assert jobs._validate_input(cls, {"tags": ["c", "a"]}) == {"tags": ["c", "a"], "extra": []}
+    assert _meta.validate_input(cls, {"tags": ["c", "a"]}) == {"tags": ["c", "a"], "extra": []}
     assert errors_of(cls, {"tags": []}) == {"tags": "this field is required"}
     assert errors_of(cls, {"tags": "a"}) == {"tags": "must be a list of choices, not str"}
     assert errors_of(cls, {"tags": ["a", "z", "q"]}) == {
@@ -432,9 +432,9 @@ def test_object_and_file_vars_pass_values_through():
                     devices=MultiObjectVar(model="dcim.device", required=False),
                     upload=FileVar(required=False))
     data = {"device": {"id": 1}, "devices": ["a-uuid", 7], "upload": "file-key"}
-    assert jobs._validate_input(cls, data) == data
-    assert jobs._validate_input(cls, {"device": 5}) == {"device": 5, "devices": [], "upload": None}
-    assert jobs._validate_input(cls, {"device": "x", "upload": 17})["upload"] == 17  # an upload id
+    assert _meta.validate_input(cls, data) == data
+    assert _meta.validate_input(cls, {"device": 5}) == {"device": 5, "devices": [], "upload": None}
+    assert _meta.validate_input(cls, {"device": "x", "upload": 17})["upload"] == 17  # an upload id
     errors = errors_of(cls, {"device": True, "devices": "a-uuid", "upload": 1.5})
     assert set(errors) == {"device", "devices", "upload"}
     assert errors["devices"] == "must be a list of object ids, not str"
@@ -443,7 +443,7 @@ def test_object_and_file_vars_pass_values_through():
 def test_ip_vars_return_ipaddress_objects():
     cls = job_class(address=IPAddressVar(), interface=IPAddressWithMaskVar(),
                     network=IPNetworkVar(min_prefix_length=8, max_prefix_length=30))
-    cleaned = jobs._validate_input(cls, {"address": "2001:db8::1", "interface": "10.0.0.1/24",
+    cleaned = _meta.validate_input(cls, {"address": "2001:db8::1", "interface": "10.0.0.1/24",
                                          "network": "10.1.2.3/24"})
     assert cleaned == {"address": ipaddress.ip_address("2001:db8::1"),
                        "interface": ipaddress.ip_interface("10.0.0.1/24"),
@@ -461,9 +461,9 @@ def test_ip_vars_return_ipaddress_objects():
 
 def test_json_var_takes_a_value_or_a_json_text():
     cls = job_class(payload=JSONVar())
-    assert jobs._validate_input(cls, {"payload": {"a": [1]}}) == {"payload": {"a": [1]}}
-    assert jobs._validate_input(cls, {"payload": "[1, 2]"}) == {"payload": [1, 2]}
-    assert jobs._validate_input(cls, {"payload": '"text"'}) == {"payload": "text"}
+    assert _meta.validate_input(cls, {"payload": {"a": [1]}}) == {"payload": {"a": [1]}}
+    assert _meta.validate_input(cls, {"payload": "[1, 2]"}) == {"payload": [1, 2]}
+    assert _meta.validate_input(cls, {"payload": '"text"'}) == {"payload": "text"}
     assert errors_of(cls, {"payload": "{not json"})["payload"].startswith("is not valid JSON")
     assert errors_of(cls, {"payload": object()}) == {"payload": "must be a JSON value, not object"}
     assert "NaN is not a JSON number" in errors_of(cls, {"payload": "[NaN]"})["payload"]
@@ -475,7 +475,7 @@ def test_json_var_takes_a_value_or_a_json_text():
 def test_every_problem_is_reported_together():
     cls = job_class(count=IntegerVar(max_value=10), who=StringVar(), ok=StringVar(default="x"))
     with pytest.raises(ValidationError) as info:
-        jobs._validate_input(cls, {"count": 12, "colour": "red"})
+        _meta.validate_input(cls, {"count": 12, "colour": "red"})
     assert isinstance(info.value, ValueError)
     assert info.value.errors == {"count": "must be at most 10 (got 12)",
                                  "who": "this field is required",
@@ -489,7 +489,7 @@ def test_every_problem_is_reported_together():
 
 def test_validation_message_survives_a_lone_surrogate_in_the_input():
     with pytest.raises(ValidationError) as info:
-        jobs._validate_input(job_class(), {"bad\ud800key": 1})
+        _meta.validate_input(job_class(), {"bad\ud800key": 1})
     assert info.value.errors == {"bad\ud800key": "unknown variable"}
     assert str(info.value).encode("utf-8") == b"bad\\ud800key: unknown variable"
 
@@ -497,17 +497,17 @@ def test_validation_message_survives_a_lone_surrogate_in_the_input():
 def test_defaults_are_filled_in_and_never_shared_between_runs():
     cls = job_class(count=IntegerVar(default=3), options=JSONVar(default={"a": []}),
                     net=IPNetworkVar(default="10.0.0.0/8"))
-    first = jobs._validate_input(cls, {})
+    first = _meta.validate_input(cls, {})
     assert first == {"count": 3, "options": {"a": []}, "net": ipaddress.ip_network("10.0.0.0/8")}
     first["options"]["a"].append("changed by a run")
-    assert jobs._validate_input(cls, {})["options"] == {"a": []}
+    assert _meta.validate_input(cls, {})["options"] == {"a": []}
 
 
 def test_input_must_be_a_dict():
     with pytest.raises(ValidationError) as info:
-        jobs._validate_input(job_class(), [1, 2])
+        _meta.validate_input(job_class(), [1, 2])
     assert "(input)" in info.value.errors
-    assert jobs._validate_input(job_class(), None) == {}
+    assert _meta.validate_input(job_class(), None) == {}
 
 
 # --------------------------------------------------------------------------
@@ -523,14 +523,14 @@ def test_variables_of_base_classes_come_first_and_overrides_keep_their_place():
         c = StringVar()
         a = IntegerVar(default=1)  # redefined: most derived var, base's place
 
-    names = [name for name, _ in jobs._variables(Child)]
+    names = [name for name, _ in _meta.class_variables(Child)]
     assert names == ["a", "b", "c"]
-    assert isinstance(dict(jobs._variables(Child))["a"], IntegerVar)
+    assert isinstance(dict(_meta.class_variables(Child))["a"], IntegerVar)
 
     class Removes(Child):
         b = None  # no longer a variable
 
-    assert [name for name, _ in jobs._variables(Removes)] == ["a", "c"]
+    assert [name for name, _ in _meta.class_variables(Removes)] == ["a", "c"]
 
 
 def test_meta_field_order_moves_names_first():
@@ -543,13 +543,13 @@ def test_meta_field_order_moves_names_first():
         class Meta:
             field_order = ["c", "a"]
 
-    assert [name for name, _ in jobs._variables(Ordered)] == ["c", "a", "b", "d"]
+    assert [name for name, _ in _meta.class_variables(Ordered)] == ["c", "a", "b", "d"]
     assert json.loads(jobs._job_metadata(Ordered)["variables"])["order"] == ["c", "a", "b", "d"]
 
 
 def test_meta_field_order_ignores_unknown_and_repeated_names_as_nautobot_does():
     cls = job_class(meta={"field_order": ["zz", "b", "b", 3, "a"]}, a=StringVar(), b=StringVar())
-    assert [name for name, _ in jobs._variables(cls)] == ["b", "a"]
+    assert [name for name, _ in _meta.class_variables(cls)] == ["b", "a"]
     assert json.loads(jobs._job_metadata(cls)["variables"])["order"] == ["b", "a"]
 
 
@@ -636,7 +636,7 @@ class Chatty(Job):
 
 def test_logger_records_reach_the_sink_with_their_extra(caplog):
     received = []
-    jobs._log_sink = lambda *args: received.append(args)
+    _context.log_sink = lambda *args: received.append(args)
     caplog.set_level(logging.DEBUG)
     Chatty().run()
     assert received == [
@@ -657,31 +657,32 @@ def test_a_failing_sink_does_not_break_the_job(capsys):
     def broken(*args):
         raise RuntimeError("host went away")
 
-    jobs._log_sink = broken
+    _context.log_sink = broken
     Chatty().run()  # no exception
     assert "host went away" in capsys.readouterr().err
 
 
 def test_logging_follows_a_fresh_execution_of_the_module():
-    """A library restarted in a living interpreter runs jobs.py again: its sink wins."""
+    """A library restarted in a living interpreter runs its modules again, and
+    with them jobreg._context (where self.logger's handler lives): its sink wins."""
     import types
 
     Chatty().run()  # the current module's handler is in place
-    fresh = types.ModuleType("jobreg.jobs")
-    with open(os.path.join(SRC_PY, "jobreg", "jobs.py")) as f:
-        exec(compile(f.read(), "<jobreg>/jobreg/jobs.py", "exec"), vars(fresh))
+    fresh = types.ModuleType("jobreg._context")
+    with open(os.path.join(SRC_PY, "jobreg", "_context.py")) as f:
+        exec(compile(f.read(), "<jobreg>/jobreg/_context.py", "exec"), vars(fresh))
     old_records, new_records = [], []
-    jobs._log_sink = lambda *args: old_records.append(args)
-    fresh._log_sink = lambda *args: new_records.append(args)
+    _context.log_sink = lambda *args: old_records.append(args)
+    fresh.log_sink = lambda *args: new_records.append(args)
     try:
-        FreshJob = type("FreshJob", (fresh.Job,), {})
-        FreshJob().logger.warning("from the new module")
+        FreshJob = type("FreshJob", (Job,), {})
+        fresh.job_logger(FreshJob).warning("from the new module")
         assert [r[2] for r in new_records] == ["from the new module"]
         assert old_records == []
         handlers = logging.getLogger("jobreg.job").handlers
         assert len([h for h in handlers if hasattr(h, "_jobreg_token")]) == 1
     finally:
-        fresh._log_sink = None
+        fresh.log_sink = None
         Chatty().logger  # the module under test takes the handler back
     Chatty().run()
     assert [r[2] for r in old_records] == ["greeting R1", "details"]
@@ -849,6 +850,9 @@ def test_modules_run_from_source_text_without_heavy_imports():
         base, heavy = sys.argv[1], ("logging", "json", "re", "ipaddress", "textwrap", "inspect")
         already = {name for name in heavy if name in sys.modules}
         for name, rel, package in (("jobreg", "jobreg/__init__.py", True),
+                                   ("jobreg._variables", "jobreg/_variables.py", False),
+                                   ("jobreg._meta", "jobreg/_meta.py", False),
+                                   ("jobreg._context", "jobreg/_context.py", False),
                                    ("jobreg.jobs", "jobreg/jobs.py", False),
                                    ("jobreg.apps", "jobreg/apps.py", False),
                                    ("jobreg._compat", "jobreg/_compat.py", False)):
@@ -885,7 +889,7 @@ def test_a_default_that_is_no_valid_value_loads_as_in_nautobot_but_is_never_used
     assert var.is_required()
     cls = job_class(field=var)
     with pytest.raises(ValidationError) as info:
-        jobs._validate_input(cls, {})
+        _meta.validate_input(cls, {})
     assert info.value.errors["field"].startswith(f"this field is required ({reason}")
     var.required = False  # not required: left out, it is empty, as Nautobot's forms leave it
-    assert jobs._validate_input(cls, {})["field"] == var.empty_value()
+    assert _meta.validate_input(cls, {})["field"] == var.empty_value()

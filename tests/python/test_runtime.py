@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from jobreg import _runner, jobs
+from jobreg import _meta, _runner, jobs
 from jobreg.jobs import (Job, JobButtonReceiver, JobHookReceiver, GitRepositorySync,
                          GitRepositoryDryRun, StringVar)
 
@@ -241,15 +241,15 @@ def test_1x_style_is_decided_by_the_run_signature():
         def run(self, data):
             pass
 
-    assert jobs._runs_1x_style(Old) and not jobs._runs_1x_style(New)
-    jobs._mark_1x(Old)
-    jobs._mark_1x(New)
-    assert jobs._is_1x(Old) and not jobs._is_1x(New)
+    assert _meta.runs_1x_style(Old) and not _meta.runs_1x_style(New)
+    _meta.mark_1x(Old)
+    _meta.mark_1x(New)
+    assert _meta.is_1x(Old) and not _meta.is_1x(New)
 
     class Child(Old):
         pass
 
-    assert not jobs._is_1x(Child)  # marked per class, as each is loaded
+    assert not _meta.is_1x(Child)  # marked per class, as each is loaded
 
 
 def test_1x_jobs_list_wins_over_the_classes_defined_in_the_module():

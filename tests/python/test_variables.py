@@ -11,7 +11,7 @@ import types
 
 import pytest
 
-from jobreg import jobs
+from jobreg import _context, _meta, jobs
 from jobreg.jobs import (BooleanVar, ChoiceVar, DryRunVar, FileVar, IntegerVar, IPAddressVar,
                          IPAddressWithMaskVar, IPNetworkVar, Job, JSONVar, MultiChoiceVar,
                          MultiObjectVar, ObjectVar, StringVar, TextVar, ValidationError,
@@ -23,7 +23,7 @@ def job_with(**variables):
 
 
 def clean(var, value=None, present=True):
-    return jobs._validate_input(job_with(v=var), {"v": value} if present else {})["v"]
+    return _meta.validate_input(job_with(v=var), {"v": value} if present else {})["v"]
 
 
 def reason(var, value=None, present=True):
@@ -117,7 +117,7 @@ def test_required_default_and_optional():
 def test_every_bad_field_is_named_at_once_and_unknown_keys_too():
     cls = job_with(name=StringVar(max_length=3), count=IntegerVar(max_value=2))
     with pytest.raises(ValidationError) as info:
-        jobs._validate_input(cls, {"name": "toolong", "count": 9, "colour": "red"})
+        _meta.validate_input(cls, {"name": "toolong", "count": 9, "colour": "red"})
     assert set(info.value.errors) == {"name", "count", "colour"}
     assert info.value.errors["colour"] == "unknown variable"
     assert "name:" in str(info.value) and "count:" in str(info.value)
@@ -165,22 +165,22 @@ def test_field_order_base_first_most_derived_wins_and_meta_field_order():
         third = StringVar()
         second = StringVar(max_length=9)
 
-    order = [name for name, _ in jobs._variables(Derived)]
+    order = [name for name, _ in _meta.class_variables(Derived)]
     assert order == ["first", "second", "third"]
-    assert dict(jobs._variables(Derived))["second"].max_length == 9
+    assert dict(_meta.class_variables(Derived))["second"].max_length == 9
 
     class Ordered(Derived):
         class Meta:
             field_order = ["third", "first"]
 
-    assert [n for n, _ in jobs._variables(Ordered)] == ["third", "first", "second"]
+    assert [n for n, _ in _meta.class_variables(Ordered)] == ["third", "first", "second"]
 
     class Unknown(Derived):
         class Meta:
             field_order = ["nope"]
 
     # As Nautobot (Django's order_fields): a name that is no variable is ignored.
-    assert [n for n, _ in jobs._variables(Unknown)] == ["first", "second", "third"]
+    assert [n for n, _ in _meta.class_variables(Unknown)] == ["first", "second", "third"]
 
 
 def test_dryrun_var_marks_support():
@@ -253,13 +253,13 @@ def test_register_jobs_refuses_what_is_not_a_job_and_registers_nothing():
 
 def test_logger_records_reach_the_sink_with_extra():
     seen = []
-    jobs._log_sink = lambda *record: seen.append(record)
+    _context.log_sink = lambda *record: seen.append(record)
     try:
         job = job_with()()
         job.logger.info("hello %s", "r1", extra={"object": object, "count": 2})
         job.logger.debug("quiet")
     finally:
-        jobs._log_sink = None
+        _context.log_sink = None
     assert seen[0][:3] == (logging.INFO, "INFO", "hello r1")
     assert seen[0][3]["count"] == 2 and seen[0][3]["object"] == str(object)
     assert seen[1][:3] == (logging.DEBUG, "DEBUG", "quiet")

@@ -1,5 +1,10 @@
 """jobreg: libjobreg for Python (a cffi binding over the C library).
 
+This is the binding (``bindings/python/jobreg``): the host's API, in Python.
+It is not the author API (``src/py/jobreg``, compiled into the library),
+although both are the package ``jobreg`` in a Python host; docs/python.md,
+"One interpreter, one ``jobreg`` package", says how they share it.
+
 Install, load and register Jobs from a jobs root, git repositories and app
 packages; keep job records in step in a storage of your choice (in memory,
 SQLite, or your own written in Python); run jobs. See docs/python.md.
@@ -7,7 +12,7 @@ SQLite, or your own written in Python); run jobs. See docs/python.md.
 Importing this package opens libjobreg (``JOBREG_LIBRARY``, else
 ``libjobreg.so.0``) and calls ``jobreg_init()``, which borrows this
 interpreter (it is never finalized by the library) and installs the
-library's own Python modules as sub-modules of this package:
+author API's modules as sub-modules of this package (``LIBRARY_MODULES``):
 ``jobreg.jobs`` (what job authors import: ``Job``, ``register_jobs``, the
 variables), ``jobreg.apps``, and with Nautobot compatibility on,
 ``nautobot.apps.jobs`` (the very same objects). ``jobreg.Job`` is
@@ -25,9 +30,11 @@ import os as _os
 from . import _errors, _ffi
 from ._ffi import LIBRARY_PATH
 
-# The names of the library's own sub-modules: this package must not have
-# files of these names (the library installs them at jobreg_init()).
-LIBRARY_MODULES = ("jobs", "apps", "_compat", "_loader", "_runner", "_watchdog")
+# The sub-modules of the author API (src/py/jobreg/*.py and the built-in
+# _watchdog), which jobreg_init() installs into this package: the binding must
+# have no module of these names (tests/test_package.py checks both ways).
+LIBRARY_MODULES = ("jobs", "apps", "_variables", "_meta", "_context", "_compat", "_loader",
+                   "_runner", "_watchdog")
 
 
 def _start():

@@ -1,4 +1,4 @@
-"""Storage backends written in Python (include/jobreg/sys/storage.h).
+"""jobreg._backend (the binding): storage backends in Python (include/jobreg/sys/storage.h).
 
 A host that keeps its job records in its own database (its ORM, a REST
 service...) writes a class with these methods and hands an instance to

@@ -1,4 +1,4 @@
-"""The C declarations the binding sees: the public headers of libjobreg, for cffi.
+"""jobreg._cdef (the binding): the C declarations it sees: the public headers, for cffi.
 
 This is the one place the binding declares the C API. Prototypes and
 structures are copied from ``include/jobreg/*.h`` verbatim (comments left

@@ -1,4 +1,4 @@
-"""The ``jobreg.yaml`` configuration (include/jobreg/config.h), read by the library.
+"""jobreg._config (the binding): the ``jobreg.yaml`` configuration (include/jobreg/config.h).
 
 ``Config.load(path)`` or ``Config.parse(text, base_dir=...)``; a bad file
 raises ConfigError whose message is "FILE:LINE:COLUMN: ...". Paths come

@@ -1,4 +1,4 @@
-"""Exceptions carrying the library's error, and the check after every C call.
+"""jobreg._errors (the binding): exceptions carrying the library's error; check().
 
 Every C function that fails returns a negative ``JOBREG_E*`` code and leaves
 a message in the calling thread's last error. ``check()`` turns that into an

@@ -1,4 +1,4 @@
-"""Finding and opening libjobreg (cffi ABI mode: no compile step).
+"""jobreg._ffi (the binding): finding and opening libjobreg (cffi ABI mode: no compile step).
 
 Where the library comes from, first match wins:
 

@@ -1,4 +1,4 @@
-"""Git repositories as sources of jobs (include/jobreg/git.h).
+"""jobreg._git (the binding): git repositories as sources of jobs (include/jobreg/git.h).
 
 ``GitSource(slug, remote_url, git_root, branch, credentials=, progress=)``;
 after ``registry.add_source(src)``: ``src.sync(storage)``,

@@ -1,4 +1,4 @@
-"""Job records (SPEC 4) as Python objects: Record, RecordList, RefreshResult.
+"""jobreg._records (the binding): job records (SPEC 4): Record, RecordList, RefreshResult.
 
 A ``Record`` owns a C ``jobreg_record`` (freed by ``close()`` or by the
 garbage collector). It is a read-write mapping from field name to value, with

@@ -1,6 +1,6 @@
-"""Registry, snapshots, loaded jobs and load errors (include/jobreg/registry.h, job.h).
+"""jobreg._registry (the binding): registry, snapshots, loaded jobs, load errors.
 
-::
+Over include/jobreg/registry.h and job.h::
 
     with jobreg.Registry() as reg:
         reg.add_dir("/srv/jobs")
@@ -66,8 +66,8 @@ class LoadError(NamedTuple):
 class LoadedJob:
     """A job class as loaded, and the metadata read from it (jobreg_job).
 
-    It is not the class itself (that is the job-author ``jobreg.jobs.Job``
-    subclass): it is the library's record of it. Close it, or let the
+    It is not the class itself (a subclass of the author API's
+    ``jobreg.jobs.Job``): it is the library's record of it. Close it, or let the
     garbage collector release it.
     """
 
@@ -104,6 +104,9 @@ class LoadedJob:
         return LoadedJob._dup(self._c)
 
     # -- metadata ---------------------------------------------------------------
+    # The job's identity and source, then one property per META field of the
+    # library's list of job fields (src/job_fields.h; tests/test_job_fields.py
+    # checks that none is missing here, in to_dict() or in the cdef).
     class_path = property(lambda self: from_c(lib.jobreg_job_class_path(self._c)))
     module_name = property(lambda self: from_c(lib.jobreg_job_module_name(self._c)))
     class_name = property(lambda self: from_c(lib.jobreg_job_class_name(self._c)))

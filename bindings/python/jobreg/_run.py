@@ -1,4 +1,4 @@
-"""Running a job (include/jobreg/run.h): RunResult and the run's callbacks.
+"""jobreg._run (the binding): running a job (include/jobreg/run.h): RunResult, the callbacks.
 
 ``log(level, level_name, message, extra)`` receives every ``self.logger``
 record of the running job as it happens, on the running thread (``extra``:

@@ -1,4 +1,4 @@
-"""Sources of job code (include/jobreg/source.h): a jobs root and an app.
+"""jobreg._sources (the binding): sources (include/jobreg/source.h): a jobs root and an app.
 
 A source is made on its own, then added to a registry, which owns it from
 then on: the Python object stays usable as long as that registry is open

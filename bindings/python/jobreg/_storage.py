@@ -1,4 +1,4 @@
-"""Storage handles: where job records live (include/jobreg/records.h).
+"""jobreg._storage (the binding): storage handles (include/jobreg/records.h).
 
 ``Storage.memory()``, ``Storage.sqlite(path)`` and
 ``Storage.from_backend(obj)`` (a backend written in Python, see

@@ -70,6 +70,20 @@ def test_the_package_has_no_file_named_like_a_library_module():
         assert not (folder / name).exists()
 
 
+def test_library_modules_names_every_module_of_the_author_api():
+    """The binding's package and the author API share the name jobreg: each
+    author-API module (src/py/jobreg) must be known here, and installed."""
+    from conftest import SOURCE_ROOT
+
+    author_api = {p.stem for p in (SOURCE_ROOT / "src" / "py" / "jobreg").glob("*.py")}
+    assert author_api - {"__init__"} <= set(jobreg.LIBRARY_MODULES)
+    for name in jobreg.LIBRARY_MODULES:
+        module = sys.modules[f"jobreg.{name}"]
+        assert not hasattr(module, "__file__"), f"jobreg.{name} comes from a file, not the library"
+        if name in author_api:  # _watchdog is a built-in module: in sys.modules only
+            assert getattr(jobreg, name) is module
+
+
 def test_a_job_loaded_from_a_jobs_root_subclasses_the_same_job(registry, jobs_root):
     reg = registry(jobs_root)
     reg.load()

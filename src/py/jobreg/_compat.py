@@ -1,4 +1,4 @@
-"""jobreg._compat: the Nautobot compatibility modules (SPEC 2).
+"""jobreg._compat (the author API): the Nautobot compatibility modules (SPEC 2).
 
 ``install(True)`` provides the Nautobot import paths of the job API, holding
 the very objects of ``jobreg.jobs`` and ``jobreg.apps``, so job code written

@@ -1,13 +1,14 @@
-"""jobreg._loader: the Python side of a load (driven by src/loader.c).
+"""jobreg._loader (the author API): the Python side of a load (driven by src/loader.c).
 
 The C side creates one loader object per source and calls its ``load()``
 on every load; ``close()`` when the source goes away. ``load()`` returns
 ``(jobs, errors)``:
 
-- jobs: ``(cls, class_path, module, class_name, grouping, name, description,
-  hidden, dryrun_default, approval_required, has_sensitive_variables,
-  soft_time_limit, time_limit, task_queues, is_singleton, supports_dryrun,
-  variables_json)`` tuples, in that order;
+- jobs: one dict per job, read by key in C: the fields that
+  ``jobreg._meta.job_fields()`` reads from the class, one per META field of
+  ``src/job_fields.h`` (``"grouping"``, ``"name"``, ... ``"variables"``),
+  then ``"class"``, ``"class_path"``, ``"module_name"``, ``"job_class_name"``
+  (in this order, which src/loader.c reads fastest; any other works);
 - errors: ``(module, file, line, type, message, traceback)`` tuples.
 
 Imports go through a meta-path finder that knows exactly the modules of the
@@ -24,7 +25,7 @@ from importlib import import_module, invalidate_caches
 from importlib._bootstrap_external import spec_from_file_location
 from importlib.machinery import ModuleSpec, SourceFileLoader
 
-from jobreg import _watchdog
+from jobreg import _meta, _watchdog
 from jobreg import jobs as _jobs
 from jobreg._compat import find_spec
 
@@ -141,7 +142,7 @@ class _Load:
         """A module that registers nothing but defines 1.x-style jobs is an
         error that says how to load it, never a silent nothing."""
         for name, module in self._silent_modules(source):
-            old = [cls for cls in _jobs._jobs_1x_of(module) if _jobs._runs_1x_style(cls)]
+            old = [cls for cls in _jobs._jobs_1x_of(module) if _meta.runs_1x_style(cls)]
             if old:
                 file, line = _class_location(old[0])
                 self.errors.append((name, file, line, "UserWarning",
@@ -174,22 +175,28 @@ class _Load:
                                     f"another class (registered at {first[1]}:{first[2]}); "
                                     "the first one stays", ""))
         jobs = []
-        job_fields = _jobs._job_fields
+        # Every class here passed register_jobs()'s checks or is_job(): no
+        # second check (jobreg.jobs._job_metadata) for each at every load.
+        job_fields, mark_1x = _meta.job_fields, _meta.mark_1x
         one_x = getattr(source, "nautobot_1x", False)
         for class_path, (cls, _, _) in chosen.items():
             if one_x:
-                _jobs._mark_1x(cls)
+                mark_1x(cls)
             try:
-                fields = job_fields(cls)
+                job = job_fields(cls)
             except Exception as exc:
                 file, line = _class_location(cls)
                 self.errors.append((cls.__module__, file, line, type(exc).__name__, _message(exc),
                                     _format_traceback(exc)))
                 continue
-            # (grouping, name, ..., variables) in the order documented above.
-            jobs.append((cls, class_path, cls.__module__, cls.__name__) + fields)
+            # The job's own keys beside its fields (the module docstring).
+            job["class"] = cls
+            job["class_path"] = class_path
+            job["module_name"] = cls.__module__
+            job["job_class_name"] = cls.__name__
+            jobs.append(job)
         if source is not None:
-            _jobs._loaded[id(source)] = {job[1]: job[0] for job in jobs}
+            _jobs._loaded[id(source)] = {job["class_path"]: job["class"] for job in jobs}
         return jobs, self.errors
 
 

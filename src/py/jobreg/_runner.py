@@ -1,4 +1,7 @@
-"""jobreg._runner: running one job (driven by src/run.c; SPEC 5 and 2.1).
+"""jobreg._runner (the author API): running one job (driven by src/run.c; SPEC 5 and 2.1).
+
+Not the binding's ``jobreg._run`` (bindings/python/jobreg), which is the
+host's side of a run: ``jobreg_run()`` over cffi.
 
 ``run(cls, data_json, log, context_json, record_json, add_file, host_call)``
 returns ``("ok", result_json)`` or ``("failed", type, message, traceback,
@@ -21,7 +24,8 @@ its ``test_*`` methods and ``post_run()``, as Nautobot 1.x ran them.
 
 from _thread import _local as _thread_local  # threading.local, without importing threading
 
-from jobreg import jobs as _jobs
+from jobreg import _context, _meta
+from jobreg._variables import ValidationError
 
 # json, uuid, traceback are imported where needed: the library runs this
 # module at every start-up, and most processes (a sync) never run a job.
@@ -45,8 +49,8 @@ def _route(levelno, levelname, message, extra):
     return True
 
 
-_jobs._log_sink = _route
-_jobs._current_run = _current_run
+_context.log_sink = _route
+_context.current_run = _current_run
 
 
 class _Run:
@@ -72,9 +76,9 @@ class _Run:
         job_result.setdefault("id", self.task_id)
         if "user" in context:
             job_result.setdefault("user", context["user"])
-        self.job_result = _jobs._Record(job_result)
-        self.user = _jobs._as_record(context.get("user", job_result.get("user")))
-        self.request = _jobs._Record({"id": self.task_id, "user": context.get("user")})
+        self.job_result = _context._Record(job_result)
+        self.user = _context.as_record(context.get("user", job_result.get("user")))
+        self.request = _context._Record({"id": self.task_id, "user": context.get("user")})
 
     @property
     def job_model(self):
@@ -84,7 +88,7 @@ class _Run:
             model = self._context.get("job_model")
             if not isinstance(model, dict):
                 model = json.loads(self._record_json) if self._record_json else {}
-            self._job_model = _jobs._Record(model)
+            self._job_model = _context._Record(model)
         return self._job_model
 
     def log_record(self, levelno, levelname, message, extra):
@@ -97,7 +101,7 @@ class _Run:
     def call_host(self, operation, args):
         import json
 
-        reply = self.host_call(operation, json.dumps(args, default=_jobs._json_default,
+        reply = self.host_call(operation, json.dumps(args, default=_context.json_default,
                                                      sort_keys=True))
         return json.loads(reply) if reply else None
 
@@ -119,7 +123,7 @@ class _Run:
         self.files += 1
         logger.info("Created file %s (%d bytes)", filename, len(content),
                     extra={"grouping": "create_file", "file": filename})
-        return _jobs._Record({"name": filename, "size": len(content)})
+        return _context._Record({"name": filename, "size": len(content)})
 
 
 # --------------------------------------------------------------------------
@@ -193,7 +197,7 @@ def _failure(exc):
     if isinstance(exc, SystemExit):
         message = f"the job called sys.exit({exc.code!r})"
     else:
-        message = _jobs._text_of(exc) or repr(exc)
+        message = _context.text_of(exc) or repr(exc)
     return ("failed", type(exc).__name__, message, _format(exc), "null")
 
 
@@ -203,7 +207,7 @@ def _result_json(result):
 
     try:
         return ("ok", json.dumps(result, sort_keys=True, allow_nan=False,
-                                 default=_jobs._json_default))
+                                 default=_context.json_default))
     except (TypeError, ValueError, RecursionError) as exc:
         return ("failed", type(exc).__name__,
                 f"the job returned a value that is not JSON-serialisable: {exc}", "", "null")
@@ -222,20 +226,20 @@ def _parse(data_json):
     try:
         data = json.loads(data_json) if data_json else {}
     except ValueError as exc:
-        raise _jobs.ValidationError({"(input)": f"not valid JSON: {exc}"}) from None
+        raise ValidationError({"(input)": f"not valid JSON: {exc}"}) from None
     if not isinstance(data, dict):
-        raise _jobs.ValidationError({"(input)": "must be a JSON object of variable names to values"})
+        raise ValidationError({"(input)": "must be a JSON object of variable names to values"})
     return data
 
 
-def _context(context_json):
+def _parse_context(context_json):
     if not context_json:
         return {}
     import json
 
     context = json.loads(context_json)
     if not isinstance(context, dict):
-        raise _jobs.ValidationError({"(context)": "must be a JSON object"})
+        raise ValidationError({"(context)": "must be a JSON object"})
     return context
 
 
@@ -296,8 +300,8 @@ def _run_1x(job, kwargs):
 
 
 def run(cls, data_json, log, context_json=None, record_json=None, add_file=None, host_call=None):
-    kwargs = _jobs._validate_input(cls, _parse(data_json))
-    context = _context(context_json)
+    kwargs = _meta.validate_input(cls, _parse(data_json))
+    context = _parse_context(context_json)
     _route_print()
     previous = getattr(_local, "run", None)
     run = _local.run = _Run(cls, log, context, record_json, add_file, host_call)
@@ -306,7 +310,7 @@ def run(cls, data_json, log, context_json=None, record_json=None, add_file=None,
             job = cls()
         except BaseException as exc:
             return _failure(exc)
-        if _jobs._is_1x(cls):
+        if _meta.is_1x(cls):
             return _run_1x(job, kwargs)
         return _run_current(job, run.task_id, kwargs)
     finally:

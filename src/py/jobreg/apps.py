@@ -1,4 +1,4 @@
-"""jobreg.apps: the configuration of an app that ships jobs (SPEC 1.3).
+"""jobreg.apps (the author API): the configuration of an app that ships jobs (SPEC 1.3).
 
     from jobreg.apps import AppConfig            # or, with Nautobot compatibility:
     from nautobot.apps.apps import NautobotAppConfig
