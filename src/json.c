@@ -132,12 +132,6 @@ void jr_json_number(jr_json *w, double value)
 		jr_buf_puts(w->buf, text);
 }
 
-void jr_json_integer(jr_json *w, long long value)
-{
-	if (before_value(w))
-		jr_buf_printf(w->buf, "%lld", value);
-}
-
 void jr_json_null(jr_json *w)
 {
 	if (before_value(w))
@@ -148,30 +142,6 @@ void jr_json_raw(jr_json *w, const char *json)
 {
 	if (before_value(w))
 		jr_buf_puts(w->buf, json);
-}
-
-void jr_json_key_string(jr_json *w, const char *key, const char *s)
-{
-	jr_json_key(w, key);
-	jr_json_string(w, s);
-}
-
-void jr_json_key_bool(jr_json *w, const char *key, int value)
-{
-	jr_json_key(w, key);
-	jr_json_bool(w, value);
-}
-
-void jr_json_key_number(jr_json *w, const char *key, double value)
-{
-	jr_json_key(w, key);
-	jr_json_number(w, value);
-}
-
-void jr_json_key_integer(jr_json *w, const char *key, long long value)
-{
-	jr_json_key(w, key);
-	jr_json_integer(w, value);
 }
 
 /* ---- checking ---------------------------------------------------- */

@@ -9,7 +9,8 @@
  *	jr_json w;
  *	jr_json_init(&w, &b);
  *	jr_json_begin_object(&w);
- *	jr_json_key_string(&w, "status", "success");
+ *	jr_json_key(&w, "status");
+ *	jr_json_string(&w, "success");
  *	jr_json_key(&w, "created");
  *	jr_json_begin_array(&w);
  *	jr_json_string(&w, "a.B");
@@ -47,16 +48,9 @@ void jr_json_string(jr_json *w, const char *s); /* NULL writes null */
 void jr_json_bool(jr_json *w, int value);
 /* Shortest text that reads back as `value`; null for NaN and infinities. */
 void jr_json_number(jr_json *w, double value);
-void jr_json_integer(jr_json *w, long long value);
 void jr_json_null(jr_json *w);
 /* A JSON text written as it is (the caller vouches it is one valid value). */
 void jr_json_raw(jr_json *w, const char *json);
-
-/* Key and value in one call. */
-void jr_json_key_string(jr_json *w, const char *key, const char *s);
-void jr_json_key_bool(jr_json *w, const char *key, int value);
-void jr_json_key_number(jr_json *w, const char *key, double value);
-void jr_json_key_integer(jr_json *w, const char *key, long long value);
 
 /* The kinds of JSON value, as bits (for jr_json_check's element mask). */
 enum {

@@ -207,7 +207,12 @@ int jr_runtime_ready(void)
 
 int jr_runtime_python_alive(void)
 {
+	/* Py_IsFinalizing() is public since 3.13, which removed _Py_IsFinalizing(). */
+#if PY_VERSION_HEX >= 0x030D0000
+	return Py_IsInitialized() && !Py_IsFinalizing();
+#else
 	return Py_IsInitialized() && !_Py_IsFinalizing();
+#endif
 }
 
 int jr_runtime_require(const char *what)

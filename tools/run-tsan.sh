@@ -9,8 +9,10 @@
 #                      registries' import time limits at once
 #   run                jobs run from four threads at once
 #   storage_memory     one in-memory backend used from several threads
-#   git_sync           a reader takes snapshots while syncs (good and
+#   git_sync_atomic    a reader takes snapshots while syncs (good and
 #                      failing) move the checkout
+#   git_sync_locks     threads playing another process that holds a
+#                      checkout's lock while a load or a sync waits
 #   borrow_interpreter a host-started interpreter, a load from a 2nd thread
 #   error              the thread-local last error
 #   load_errors        the import watchdog thread interrupting a module
@@ -46,7 +48,7 @@ ninja -C "$build"
 
 # halt_on_error: the first report fails the test. second_deadlock_stack:
 # both stacks of a lock-order inversion. history_size=4: enough memory of
-# old accesses for the long tests (git_sync) to name both sides of a race.
+# old accesses for the long tests (git_sync_atomic) to name both sides of a race.
 export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1 history_size=4 ${TSAN_OPTIONS:-}"
 
 norandom=""
@@ -57,6 +59,6 @@ if [ "$bits" -gt 28 ]; then
 fi
 
 if [ $# -eq 0 ]; then
-	set -- threads run storage_memory git_sync borrow_interpreter error load_errors
+	set -- threads run storage_memory git_sync_atomic git_sync_locks borrow_interpreter error load_errors
 fi
 $norandom meson test -C "$build" --print-errorlogs --num-processes 2 --timeout-multiplier 4 "$@"

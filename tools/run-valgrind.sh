@@ -4,8 +4,8 @@
 #   tools/run-valgrind.sh [MESON_TEST_ARGUMENT...]
 #
 # Without arguments it runs the suite `unit` (every C test, one to two
-# minutes on two cores; git_sync and refresh are the slowest, under a
-# minute each). Any argument replaces that, e.g. `tools/run-valgrind.sh
+# minutes on two cores; git_sync_atomic and refresh are the slowest, under
+# a minute each). Any argument replaces that, e.g. `tools/run-valgrind.sh
 # threads run`. A test fails on any memory error or definite leak (the
 # `valgrind` test setup in tests/meson.build).
 #

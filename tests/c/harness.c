@@ -15,7 +15,9 @@ static char tmp_root[4096];
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st; (void)flag; (void)ftw;
+	(void)st;
+	(void)flag;
+	(void)ftw;
 	return remove(path);
 }
 
@@ -157,17 +159,26 @@ void jr_write_seed_jobs_root(const char *dir)
 	         "register_jobs(CheckInventory, AuditSerials)\n");
 }
 
-int jr_test_run(const struct jr_test *tests, size_t count, int argc, char **argv)
+int jr_suite_run(const struct jr_suite *suite, int argc, char **argv)
 {
 	size_t i;
 	int passed = 0, failed = 0;
 
-	for (i = 0; i < count; i++) {
-		if (argc > 1 && strcmp(argv[1], tests[i].name) != 0)
+	for (i = 0; i < suite->count; i++) {
+		const struct jr_test *t = &suite->tests[i];
+
+		if (argc > 1 && strcmp(argv[1], t->name) != 0)
 			continue;
 		jr_test_failed = 0;
-		tests[i].fn();
-		printf("%s %s\n", jr_test_failed ? "FAIL" : "ok  ", tests[i].name);
+		if (suite->setup)
+			suite->setup();
+		if (jr_test_failed)
+			fprintf(stderr, "%s: setup failed, test not run\n", t->name);
+		else
+			t->fn();
+		if (suite->teardown)
+			suite->teardown();
+		printf("%s %s\n", jr_test_failed ? "FAIL" : "ok  ", t->name);
 		fflush(stdout);
 		if (jr_test_failed)
 			failed++;
@@ -176,4 +187,11 @@ int jr_test_run(const struct jr_test *tests, size_t count, int argc, char **argv
 	}
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
+}
+
+int jr_test_run(const struct jr_test *tests, size_t count, int argc, char **argv)
+{
+	const struct jr_suite suite = { tests, count, NULL, NULL };
+
+	return jr_suite_run(&suite, argc, argv);
 }

@@ -2,7 +2,8 @@
  * test_git_source.c: git repositories as sources (SPEC 1.2): slug rules,
  * options, URL redaction, layout, what is imported, branch/tag/commit pins,
  * and the reload fingerprint. Upstreams are real repositories made by the
- * tests and fetched over file://; transports are in test_git_sync.c.
+ * tests and fetched over file://; transports are in
+ * test_git_sync_transports.c.
  */
 #include "../git/gitutil.h"
 #include "loadutil.h"
