@@ -6,7 +6,7 @@
 #include "error.h"
 
 /* A fixed buffer: recording an error must never need an allocation. */
-#define MESSAGE_MAX 4096
+#define MESSAGE_MAX JR_ERROR_MESSAGE_MAX
 
 static _Thread_local struct {
 	jobreg_error pub;
@@ -56,6 +56,36 @@ int jr_error_oom(void)
 int jr_error_code(void)
 {
 	return last.pub.code;
+}
+
+void jr_error_save(jr_saved_error *saved, int code)
+{
+	saved->code = code;
+	snprintf(saved->message, sizeof(saved->message), "%s",
+	         last.pub.code == code ? last.message : jobreg_strerror(code));
+}
+
+int jr_error_restore(const jr_saved_error *saved)
+{
+	last.pub.code = saved->code;
+	memcpy(last.message, saved->message, sizeof(last.message));
+	return saved->code;
+}
+
+int jr_error_wrap(int code, const char *fmt, ...)
+{
+	jr_saved_error cause; /* the message is rewritten from a copy, never in place */
+	size_t n;
+	va_list ap;
+
+	jr_error_save(&cause, last.pub.code);
+	va_start(ap, fmt);
+	vsnprintf(last.message, sizeof(last.message), fmt, ap);
+	va_end(ap);
+	n = strlen(last.message);
+	snprintf(last.message + n, sizeof(last.message) - n, "%s", cause.message);
+	last.pub.code = code;
+	return code;
 }
 
 const char *jobreg_strerror(int code)

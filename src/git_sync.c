@@ -473,26 +473,6 @@ static int restore_files(struct move *m)
 	return rc;
 }
 
-/* Keep the thread's error of a failure while undoing it. */
-struct saved_error {
-	int code;
-	char *message;
-};
-
-static void save_error(struct saved_error *s, int code)
-{
-	s->code = code;
-	s->message = jr_strdup(jobreg_error_last()->message);
-}
-
-static int restore_error(struct saved_error *s)
-{
-	if (s->message)
-		jr_error_set(s->code, "%s", s->message);
-	free(s->message);
-	return s->code;
-}
-
 /* A load transaction of the move's registry, that never waits for another process. */
 static int begin_load(jr_load_txn **txn, struct move *m)
 {
@@ -555,7 +535,7 @@ static void restore(struct move *m, jr_load_txn *txn)
 static int switch_and_load(struct move *m)
 {
 	jr_load_txn *txn = NULL;
-	struct saved_error saved;
+	jr_saved_error saved;
 	int rc, imported = 0;
 
 	if (m->reg && (rc = begin_load(&txn, m)) < 0)
@@ -574,9 +554,9 @@ static int switch_and_load(struct move *m)
 			rc = jr_load_publish(txn, 1);
 	}
 	if (rc < 0) {
-		save_error(&saved, rc);
+		jr_error_save(&saved, rc);
 		restore(m, imported ? txn : NULL);
-		rc = restore_error(&saved);
+		rc = jr_error_restore(&saved);
 	}
 	if (!txn)
 		set_moving(m->g, 0);
@@ -703,7 +683,7 @@ static int refresh_source(struct move *m)
 static int record_in_storage(struct move *m)
 {
 	struct stored_state before;
-	struct saved_error saved;
+	jr_saved_error saved;
 	char head[JOBREG_GIT_HEAD_SIZE];
 	int rc, wrote = 0;
 
@@ -714,14 +694,14 @@ static int record_in_storage(struct move *m)
 	if (rc == 0)
 		rc = refresh_source(m);
 	if (rc < 0 && wrote) {
-		save_error(&saved, rc);
+		jr_error_save(&saved, rc);
 		if (before.found)
 			jobreg_storage_git_state_set(m->st, m->g->base.name, before.remote_url,
 			                             before.branch, before.head);
 		else
 			jobreg_storage_git_state_set(m->st, m->g->base.name, m->g->remote_url_redacted,
 			                             m->g->branch, "");
-		rc = restore_error(&saved);
+		rc = jr_error_restore(&saved);
 	}
 	stored_state_free(&before);
 	return rc;
@@ -767,7 +747,7 @@ static int run_locked(struct move *m, int (*step)(struct move *m, const char *ar
 static int sync_step(struct move *m, const char *unused)
 {
 	jr_load_txn *txn = NULL;
-	struct saved_error saved;
+	jr_saved_error saved;
 	int rc = sync_locked(m);
 
 	(void)unused;
@@ -778,7 +758,7 @@ static int sync_step(struct move *m, const char *unused)
 	rc = record_in_storage(m);
 	if (rc < 0 && m->moved) {
 		/* The move was published: a transaction of its own undoes it. */
-		save_error(&saved, rc);
+		jr_error_save(&saved, rc);
 		if (begin_load(&txn, m) < 0) {
 			forget_imported(m->g); /* out of memory: the files alone go back */
 			set_moving(m->g, 1);
@@ -786,7 +766,7 @@ static int sync_step(struct move *m, const char *unused)
 		restore(m, txn);
 		set_moving(m->g, 0);
 		jr_load_end(txn);
-		rc = restore_error(&saved);
+		rc = jr_error_restore(&saved);
 	}
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "jobreg/source.h"
 #include "record.h"
 #include "util.h"
 
@@ -381,7 +382,7 @@ static int check_text(jobreg_field field, const char *value)
 	int kind, elements;
 
 	if (field == JOBREG_FIELD_SOURCE_TYPE) {
-		if (strcmp(value, "local") && strcmp(value, "git") && strcmp(value, "app"))
+		if (!jr_source_type_named(value))
 			return jr_error_set(JOBREG_EINVAL,
 			                    "record field \"source_type\": \"%.100s\" is not local, git or app",
 			                    value);
@@ -408,6 +409,21 @@ static int check_text(jobreg_field field, const char *value)
 	default:
 		return 0;
 	}
+}
+
+jobreg_source_t jr_source_type_named(const char *name)
+{
+	jobreg_source_t type;
+
+	for (type = JOBREG_SOURCE_LOCAL; type <= JOBREG_SOURCE_APP; type++)
+		if (strcmp(jobreg_source_type_name(type), name) == 0)
+			return type;
+	return 0;
+}
+
+jobreg_source_t jr_record_source_type(const jobreg_record *rec)
+{
+	return jr_source_type_named(jr_record_text(rec, JOBREG_FIELD_SOURCE_TYPE));
 }
 
 int jobreg_record_set_text(jobreg_record *rec, jobreg_field field, const char *value)

@@ -43,6 +43,10 @@ int jr_field_override_of(jobreg_field field);
 
 /* Unchecked access: the caller knows the field's kind. Never NULL. */
 const char *jr_record_text(const jobreg_record *rec, jobreg_field field);
+/* The source type a record's source_type text names, or 0 for none. */
+jobreg_source_t jr_record_source_type(const jobreg_record *rec);
+/* The source type called `name` ("local", "git", "app": jobreg_source_type_name()'s), or 0. */
+jobreg_source_t jr_source_type_named(const char *name);
 int jr_record_flag(const jobreg_record *rec, jobreg_field field);
 double jr_record_real(const jobreg_record *rec, jobreg_field field);
 void jr_record_set_flag(jobreg_record *rec, jobreg_field field, int value);

@@ -382,7 +382,7 @@ static int migrate(jr_records *all, jobreg_storage *st, const char *old_name,
 		int oom;
 
 		if (strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE), old_name) != 0 ||
-		    strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE_TYPE), "local") == 0)
+		    jr_record_source_type(rec) == JOBREG_SOURCE_LOCAL)
 			continue;
 		module = rebase_module(jr_record_text(rec, JOBREG_FIELD_MODULE_NAME), old_name, new_name, &oom);
 		if (oom) {

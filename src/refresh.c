@@ -102,11 +102,8 @@ static int set_json(jobreg_record *rec, jobreg_field field, const char *value,
 {
 	if (strcmp(jr_record_text(rec, field), value) == 0)
 		return 0;
-	if (jobreg_record_set_text(rec, field, value) < 0) {
-		char why[512]; /* the message is rewritten from a copy, never in place */
-		snprintf(why, sizeof(why), "%s", jobreg_error_last()->message);
-		return jr_error_set(JOBREG_EINVAL, "job %s: %s", job->class_path, why);
-	}
+	if (jobreg_record_set_text(rec, field, value) < 0)
+		return jr_error_wrap(JOBREG_EINVAL, "job %s: ", job->class_path);
 	*changed = 1;
 	return 0;
 }
@@ -171,7 +168,7 @@ static int apply_job(jobreg_record *rec, const jr_job_desc *job, unsigned char *
 	const char *type = jobreg_source_type_name(job->source_type);
 	int rc = 0;
 
-	if (strcmp(type, "unknown") == 0)
+	if (job->source_type < JOBREG_SOURCE_LOCAL || job->source_type > JOBREG_SOURCE_APP)
 		return jr_error_set(JOBREG_EINVAL, "job %s: unknown source type %d", job->class_path,
 		                    (int)job->source_type);
 	/* Checked first, overridden or not: a bad job changes nothing. */
@@ -621,7 +618,7 @@ int jobreg_refresh(jobreg_refresh_result **out, jobreg_storage *st, const jobreg
 	if (rc < 0)
 		return rc;
 	if (o.source_type != 0 &&
-	    strcmp(jobreg_source_type_name((jobreg_source_t)o.source_type), "unknown") == 0)
+	    (o.source_type < JOBREG_SOURCE_LOCAL || o.source_type > JOBREG_SOURCE_APP))
 		return jr_error_set(JOBREG_EINVAL, "jobreg_refresh_options: unknown source_type %d",
 		                    o.source_type);
 	one.type = (jobreg_source_t)o.source_type;

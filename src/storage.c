@@ -120,16 +120,12 @@ int jr_storage_begin(jobreg_storage *st, unsigned int flags)
 
 int jr_storage_rollback(jobreg_storage *st, int rc)
 {
-	const jobreg_error *last = jobreg_error_last();
-	char *saved = jr_strdup(last->code == rc ? last->message : jobreg_strerror(rc));
+	jr_saved_error cause;
 
 	/* The caller wants the error that caused the rollback, not the rollback's. */
+	jr_error_save(&cause, rc);
 	st->backend.rollback(st->payload);
-	if (saved)
-		jr_error_set(rc, "%s", saved);
-	else
-		jr_error_set(rc, "%s", jobreg_strerror(rc));
-	free(saved);
+	jr_error_restore(&cause);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }

@@ -338,12 +338,9 @@ static jobreg_record *row_to_record(struct store *s, sqlite3_stmt *stmt)
 		}
 	}
 	if (rc < 0) {
-		if (rc != JOBREG_ENOMEM) {
-			char why[512]; /* rewritten from a copy, never in place */
-			snprintf(why, sizeof(why), "%s", jobreg_error_last()->message);
-			jr_error_set(JOBREG_ESTORAGE, "sqlite database %s: record %s holds a bad value: %s",
-			             s->path, (const char *)sqlite3_column_text(stmt, 0), why);
-		}
+		if (rc != JOBREG_ENOMEM)
+			jr_error_wrap(JOBREG_ESTORAGE, "sqlite database %s: record %s holds a bad value: ",
+			              s->path, (const char *)sqlite3_column_text(stmt, 0));
 		jobreg_record_free(rec);
 		return NULL;
 	}

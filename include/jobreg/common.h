@@ -23,7 +23,10 @@ extern "C" {
 /**
  * Error codes. Every function that can fail returns 0 on success or one of
  * these negative values. The numbers are part of the ABI: never renumbered,
- * only appended.
+ * only appended. Two are reserved and returned by no function of this
+ * version: JOBREG_ETIMEOUT (an import past its time limit is a load error,
+ * not a return code; the code is kept for run time limits) and
+ * JOBREG_ITEROVER (no iterator API uses it).
  */
 #define JOBREG_ERROR_CODES(X)                                                  \
 	X(JOBREG_OK, 0, "success")                                                 \

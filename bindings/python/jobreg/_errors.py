@@ -91,7 +91,8 @@ StateError = _error_class("StateError", lib.JOBREG_ESTATE,
 LoadFailed = _error_class("LoadFailed", lib.JOBREG_ELOAD,
                           doc="JOBREG_ELOAD: new code of a source was refused (git sync).")
 TimeLimitExceeded = _error_class("TimeLimitExceeded", lib.JOBREG_ETIMEOUT,
-                                 doc="JOBREG_ETIMEOUT: a time limit was exceeded.")
+                                 doc="JOBREG_ETIMEOUT: reserved; no function of this version "
+                                     "returns it (an import past its limit is a load error).")
 Unsupported = _error_class("Unsupported", lib.JOBREG_EUNSUPPORTED,
                            doc="JOBREG_EUNSUPPORTED: e.g. a storage backend without git state.")
 JobFailed = _error_class("JobFailed", lib.JOBREG_EJOBFAILED,
