@@ -103,7 +103,10 @@ jobreg_registry_source(const jobreg_registry *reg, size_t i);
  * generation could be built (JOBREG_ENOMEM, JOBREG_EPYTHON, JOBREG_ESTATE);
  * the old generation then stays. Takes the GIL while importing and returns
  * without it. Loads of one registry are serialized: a second thread's load
- * waits for the first.
+ * waits for the first. A load (reload, sync, git sync) started from a
+ * callback of a load of the same registry on the same thread (a storage
+ * backend's callback during jobreg_registry_sync(), say) is refused with
+ * JOBREG_ESTATE rather than run nested (since 0.3.0).
  */
 JOBREG_EXTERN(int) jobreg_registry_load(jobreg_registry *reg);
 
