@@ -1,6 +1,7 @@
 /*
- * generation.c: parts, generations (snapshots), the job and load-error
- * getters, and resolving a reference within a generation.
+ * generation.c: what a load generates: parts, and the snapshot built over
+ * them with its indexes; resolving a reference within a snapshot. The
+ * public getters are in snapshot.c and job.c.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -9,7 +10,6 @@
 
 #include "error.h"
 #include "generation.h"
-#include "jobreg/job.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -145,39 +145,39 @@ static int has_short_form(const jr_part *part)
 	return part->source_type == JOBREG_SOURCE_GIT || part->source_type == JOBREG_SOURCE_APP;
 }
 
-static void generation_free(jobreg_snapshot *gen)
+static void snapshot_free(jobreg_snapshot *snap)
 {
 	size_t i;
 
-	for (i = 0; i < gen->part_count; i++)
-		jr_part_unref(gen->parts[i]);
-	jr_strmap_free(&gen->by_class_path);
-	jr_strmap_free(&gen->by_short_form);
-	free(gen->parts);
-	free(gen->jobs);
-	free(gen->errors);
-	free(gen);
+	for (i = 0; i < snap->part_count; i++)
+		jr_part_unref(snap->parts[i]);
+	jr_strmap_free(&snap->by_class_path);
+	jr_strmap_free(&snap->by_short_form);
+	free(snap->parts);
+	free(snap->jobs);
+	free(snap->errors);
+	free(snap);
 }
 
-/* Index the generation's jobs; the short-form keys live in `keys`. */
-static int index_jobs(jobreg_snapshot *gen, jr_arena *keys)
+/* Index the snapshot's jobs; the short-form keys live in `keys`. */
+static int index_jobs(jobreg_snapshot *snap, jr_arena *keys)
 {
 	size_t i;
 	int rc;
 
-	if ((rc = jr_strmap_init(&gen->by_class_path, gen->job_count)) < 0 ||
-	    (rc = jr_strmap_init(&gen->by_short_form, gen->job_count)) < 0)
+	if ((rc = jr_strmap_init(&snap->by_class_path, snap->job_count)) < 0 ||
+	    (rc = jr_strmap_init(&snap->by_short_form, snap->job_count)) < 0)
 		return rc;
-	for (i = 0; i < gen->job_count; i++) {
-		const jobreg_job *job = gen->jobs[i];
-		struct jr_strmap_slot *slot = jr_strmap_slot(&gen->by_class_path, job->class_path);
+	for (i = 0; i < snap->job_count; i++) {
+		const jobreg_job *job = snap->jobs[i];
+		struct jr_strmap_slot *slot = jr_strmap_slot(&snap->by_class_path, job->class_path);
 
 		/* A class path taken by an earlier source stays with it; the
 		 * loader has recorded the clash as a load error. */
 		if (!slot->key) {
 			slot->key = job->class_path;
 			slot->value = (void *)job;
-			jr_strmap_added(&gen->by_class_path);
+			jr_strmap_added(&snap->by_class_path);
 		}
 		if (has_short_form(job->part)) {
 			char *key = jr_asprintf("%s.jobs.%s", job->part->source_name, job->class_name);
@@ -186,93 +186,93 @@ static int index_jobs(jobreg_snapshot *gen, jr_arena *keys)
 			free(key);
 			if (!kept)
 				return JOBREG_ENOMEM;
-			slot = jr_strmap_slot(&gen->by_short_form, kept);
+			slot = jr_strmap_slot(&snap->by_short_form, kept);
 			if (slot->key) {
 				slot->value = AMBIGUOUS;
 			} else {
 				slot->key = kept;
 				slot->value = (void *)job;
-				jr_strmap_added(&gen->by_short_form);
+				jr_strmap_added(&snap->by_short_form);
 			}
 		}
 	}
 	return 0;
 }
 
-/* The short-form keys of every generation: kept for the generation's life. */
-struct generation_with_keys {
-	jobreg_snapshot gen;
+/* The short-form keys of every snapshot: kept for the snapshot's life. */
+struct snapshot_with_keys {
+	jobreg_snapshot snap;
 	jr_arena keys;
 };
 
-int jr_generation_new(jobreg_snapshot **out, uint64_t number, jr_part **parts, size_t count)
+int jr_snapshot_new(jobreg_snapshot **out, uint64_t number, jr_part **parts, size_t count)
 {
-	struct generation_with_keys *g = calloc(1, sizeof(*g));
-	jobreg_snapshot *gen;
+	struct snapshot_with_keys *sk = calloc(1, sizeof(*sk));
+	jobreg_snapshot *snap;
 	size_t i, j, jobs = 0, errors = 0;
 	int rc;
 
-	if (!g)
+	if (!sk)
 		return jr_error_oom();
-	gen = &g->gen;
-	atomic_init(&gen->refcount, 1);
-	gen->number = number;
+	snap = &sk->snap;
+	atomic_init(&snap->refcount, 1);
+	snap->number = number;
 	for (i = 0; i < count; i++) {
 		jobs += parts[i]->job_count;
 		errors += parts[i]->error_count;
 	}
-	gen->parts = calloc(count ? count : 1, sizeof(*gen->parts));
-	gen->jobs = calloc(jobs ? jobs : 1, sizeof(*gen->jobs));
-	gen->errors = calloc(errors ? errors : 1, sizeof(*gen->errors));
-	if (!gen->parts || !gen->jobs || !gen->errors) {
+	snap->parts = calloc(count ? count : 1, sizeof(*snap->parts));
+	snap->jobs = calloc(jobs ? jobs : 1, sizeof(*snap->jobs));
+	snap->errors = calloc(errors ? errors : 1, sizeof(*snap->errors));
+	if (!snap->parts || !snap->jobs || !snap->errors) {
 		rc = jr_error_oom();
 		goto fail;
 	}
 	for (i = 0; i < count; i++) {
 		jr_part_ref(parts[i]);
-		gen->parts[gen->part_count++] = parts[i];
+		snap->parts[snap->part_count++] = parts[i];
 		for (j = 0; j < parts[i]->job_count; j++)
-			gen->jobs[gen->job_count++] = &parts[i]->jobs[j];
+			snap->jobs[snap->job_count++] = &parts[i]->jobs[j];
 		for (j = 0; j < parts[i]->error_count; j++)
-			gen->errors[gen->error_count++] = &parts[i]->errors[j];
+			snap->errors[snap->error_count++] = &parts[i]->errors[j];
 	}
-	rc = index_jobs(gen, &g->keys);
+	rc = index_jobs(snap, &sk->keys);
 	if (rc < 0)
 		goto fail;
-	*out = gen;
+	*out = snap;
 	return 0;
 fail:
-	jr_arena_free(&g->keys);
-	generation_free(gen);
+	jr_arena_free(&sk->keys);
+	snapshot_free(snap);
 	return rc;
 }
 
-void jr_generation_ref(jobreg_snapshot *gen)
+void jr_snapshot_ref(jobreg_snapshot *snap)
 {
-	atomic_fetch_add_explicit(&gen->refcount, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&snap->refcount, 1, memory_order_relaxed);
 }
 
-void jr_generation_unref(jobreg_snapshot *gen)
+void jr_snapshot_unref(jobreg_snapshot *snap)
 {
-	struct generation_with_keys *g;
+	struct snapshot_with_keys *sk;
 
-	if (!gen || atomic_fetch_sub_explicit(&gen->refcount, 1, memory_order_acq_rel) != 1)
+	if (!snap || atomic_fetch_sub_explicit(&snap->refcount, 1, memory_order_acq_rel) != 1)
 		return;
-	g = (struct generation_with_keys *)gen;
-	jr_arena_free(&g->keys);
-	generation_free(gen);
+	sk = (struct snapshot_with_keys *)snap;
+	jr_arena_free(&sk->keys);
+	snapshot_free(snap);
 }
 
-size_t jr_generation_memory(const jobreg_snapshot *gen)
+size_t jr_snapshot_memory(const jobreg_snapshot *snap)
 {
-	const struct generation_with_keys *g = (const struct generation_with_keys *)gen;
-	size_t i, total = sizeof(*g) + jr_arena_size(&g->keys);
+	const struct snapshot_with_keys *sk = (const struct snapshot_with_keys *)snap;
+	size_t i, total = sizeof(*sk) + jr_arena_size(&sk->keys);
 
-	total += gen->part_count * sizeof(*gen->parts);
-	total += gen->job_count * sizeof(*gen->jobs) + gen->error_count * sizeof(*gen->errors);
-	total += (gen->by_class_path.capacity + gen->by_short_form.capacity) * sizeof(struct jr_strmap_slot);
-	for (i = 0; i < gen->part_count; i++) {
-		const jr_part *part = gen->parts[i];
+	total += snap->part_count * sizeof(*snap->parts);
+	total += snap->job_count * sizeof(*snap->jobs) + snap->error_count * sizeof(*snap->errors);
+	total += (snap->by_class_path.capacity + snap->by_short_form.capacity) * sizeof(struct jr_strmap_slot);
+	for (i = 0; i < snap->part_count; i++) {
+		const jr_part *part = snap->parts[i];
 		total += sizeof(*part) + jr_arena_size(&part->strings);
 		total += part->job_capacity * sizeof(*part->jobs);
 		total += part->error_capacity * sizeof(*part->errors);
@@ -283,14 +283,14 @@ size_t jr_generation_memory(const jobreg_snapshot *gen)
 /* Resolving a reference. */
 
 /* `ref` is `<source>.jobs.<class_name>`; its first `source_len` bytes name the source. */
-static int ambiguity_error(const jobreg_snapshot *gen, const char *ref, size_t source_len,
+static int ambiguity_error(const jobreg_snapshot *snap, const char *ref, size_t source_len,
                            const char *class_name)
 {
 	jr_buf list = JR_BUF_INIT;
 	size_t i;
 
-	for (i = 0; i < gen->job_count; i++) {
-		const jobreg_job *job = gen->jobs[i];
+	for (i = 0; i < snap->job_count; i++) {
+		const jobreg_job *job = snap->jobs[i];
 		const char *source = job->part->source_name;
 
 		if (has_short_form(job->part) && strlen(source) == source_len &&
@@ -303,16 +303,16 @@ static int ambiguity_error(const jobreg_snapshot *gen, const char *ref, size_t s
 	return JOBREG_EAMBIGUOUS;
 }
 
-int jr_generation_resolve(const jobreg_job **out, const jobreg_snapshot *gen, const char *ref)
+int jr_snapshot_resolve(const jobreg_job **out, const jobreg_snapshot *snap, const char *ref)
 {
 	const jobreg_job *job;
 	const char *marker;
 
-	if (!out || !gen || !ref)
+	if (!out || !snap || !ref)
 		return jr_error_set(JOBREG_EINVAL, "resolve: NULL argument");
-	job = jr_strmap_get(&gen->by_class_path, ref);
+	job = jr_strmap_get(&snap->by_class_path, ref);
 	if (!job)
-		job = jr_strmap_get(&gen->by_short_form, ref);
+		job = jr_strmap_get(&snap->by_short_form, ref);
 	if (job == AMBIGUOUS) {
 		const char *next;
 
@@ -320,114 +320,10 @@ int jr_generation_resolve(const jobreg_job **out, const jobreg_snapshot *gen, co
 		 * but an app's dotted package name may hold ".jobs." itself. */
 		for (marker = strstr(ref, ".jobs."); (next = strstr(marker + 1, ".jobs.")) != NULL;)
 			marker = next;
-		return ambiguity_error(gen, ref, (size_t)(marker - ref), marker + strlen(".jobs."));
+		return ambiguity_error(snap, ref, (size_t)(marker - ref), marker + strlen(".jobs."));
 	}
 	if (!job)
 		return jr_error_set(JOBREG_ENOTFOUND, "no job '%s' is loaded", ref);
 	*out = job;
 	return 0;
-}
-
-/* The public snapshot API. */
-
-uint64_t jobreg_snapshot_generation(const jobreg_snapshot *snap)
-{
-	return snap ? snap->number : 0;
-}
-
-size_t jobreg_snapshot_job_count(const jobreg_snapshot *snap)
-{
-	return snap ? snap->job_count : 0;
-}
-
-const jobreg_job *jobreg_snapshot_job(const jobreg_snapshot *snap, size_t i)
-{
-	return snap && i < snap->job_count ? snap->jobs[i] : NULL;
-}
-
-int jobreg_snapshot_resolve(const jobreg_job **out, const jobreg_snapshot *snap, const char *ref)
-{
-	return jr_generation_resolve(out, snap, ref);
-}
-
-size_t jobreg_snapshot_load_error_count(const jobreg_snapshot *snap)
-{
-	return snap ? snap->error_count : 0;
-}
-
-const jobreg_load_error *jobreg_snapshot_load_error(const jobreg_snapshot *snap, size_t i)
-{
-	return snap && i < snap->error_count ? snap->errors[i] : NULL;
-}
-
-size_t jobreg_snapshot_memory(const jobreg_snapshot *snap)
-{
-	return snap ? jr_generation_memory(snap) : 0;
-}
-
-void jobreg_snapshot_free(jobreg_snapshot *snap)
-{
-	jr_generation_unref(snap);
-}
-
-/* Load errors. */
-
-jobreg_source_t jobreg_load_error_source_type(const jobreg_load_error *err) { return err->part->source_type; }
-const char *jobreg_load_error_source(const jobreg_load_error *err) { return err->part->source_name; }
-const char *jobreg_load_error_module(const jobreg_load_error *err) { return err->module; }
-const char *jobreg_load_error_file(const jobreg_load_error *err) { return err->file; }
-int jobreg_load_error_line(const jobreg_load_error *err) { return err->line; }
-const char *jobreg_load_error_type(const jobreg_load_error *err) { return err->type; }
-const char *jobreg_load_error_message(const jobreg_load_error *err) { return err->message; }
-const char *jobreg_load_error_traceback(const jobreg_load_error *err) { return err->traceback; }
-
-/* Jobs. */
-
-const char *jobreg_job_class_path(const jobreg_job *job) { return job->class_path; }
-const char *jobreg_job_module_name(const jobreg_job *job) { return job->module_name; }
-const char *jobreg_job_class_name(const jobreg_job *job) { return job->class_name; }
-jobreg_source_t jobreg_job_source_type(const jobreg_job *job) { return job->part->source_type; }
-const char *jobreg_job_source_name(const jobreg_job *job) { return job->part->source_name; }
-const char *jobreg_job_grouping(const jobreg_job *job) { return job->grouping; }
-const char *jobreg_job_name(const jobreg_job *job) { return job->name; }
-const char *jobreg_job_description(const jobreg_job *job) { return job->description; }
-int jobreg_job_hidden(const jobreg_job *job) { return job->hidden; }
-int jobreg_job_dryrun_default(const jobreg_job *job) { return job->dryrun_default; }
-int jobreg_job_approval_required(const jobreg_job *job) { return job->approval_required; }
-int jobreg_job_has_sensitive_variables(const jobreg_job *job) { return job->has_sensitive_variables; }
-int jobreg_job_is_singleton(const jobreg_job *job) { return job->is_singleton; }
-double jobreg_job_soft_time_limit(const jobreg_job *job) { return job->soft_time_limit; }
-double jobreg_job_time_limit(const jobreg_job *job) { return job->time_limit; }
-int jobreg_job_supports_dryrun(const jobreg_job *job) { return job->supports_dryrun; }
-const char *jobreg_job_variables_json(const jobreg_job *job) { return job->variables; }
-
-/* NULL-terminated (a count per job would cost every job 8 bytes). */
-size_t jobreg_job_task_queue_count(const jobreg_job *job)
-{
-	size_t n = 0;
-
-	if (job->task_queues_items)
-		while (job->task_queues_items[n])
-			n++;
-	return n;
-}
-
-const char *jobreg_job_task_queue(const jobreg_job *job, size_t i)
-{
-	return i < jobreg_job_task_queue_count(job) ? job->task_queues_items[i] : NULL;
-}
-
-int jobreg_job_dup(jobreg_job **out, const jobreg_job *job)
-{
-	if (!out || !job)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_job_dup: NULL argument");
-	jr_part_ref(job->part);
-	*out = (jobreg_job *)job;
-	return 0;
-}
-
-void jobreg_job_free(jobreg_job *job)
-{
-	if (job)
-		jr_part_unref(job->part);
 }

@@ -1,12 +1,18 @@
 /*
- * generation.h: what a load produces (internal).
+ * generation.h: what a load generates (internal).
  *
  * A *part* is one source's share of a load: its jobs, its load errors, the
- * strings they point to and the Python classes they hold. A *generation*
- * (the public jobreg_snapshot) is a list of parts plus lookup tables. Both
- * are reference-counted and immutable once built, so a reload can carry an
- * unchanged source's part into the next generation as it is, and a job
- * reference (jobreg_job *) keeps just its part alive.
+ * strings they point to and the Python classes they hold. A *snapshot*
+ * (struct jobreg_snapshot) is what a publish builds over every source's
+ * part: the parts plus lookup tables, numbered by its generation (1, 2, ...:
+ * jobreg_snapshot_generation()). Both are reference-counted and immutable
+ * once built, so a reload can carry an unchanged source's part into the
+ * next snapshot as it is, and a job reference (jobreg_job *) keeps just its
+ * part alive. The registry holds a reference to its current snapshot; every
+ * snapshot a host takes is another.
+ *
+ * Built here (generation.c); the public getters are in snapshot.c
+ * (jobreg/snapshot.h) and job.c (jobreg/job.h).
  */
 #ifndef JR_GENERATION_H
 #define JR_GENERATION_H
@@ -16,7 +22,7 @@
 
 #include "arena.h"
 #include "job_fields.h"
-#include "jobreg/registry.h"
+#include "jobreg/snapshot.h"
 #include "strmap.h"
 
 typedef struct _object PyObject; /* as CPython declares it */
@@ -61,7 +67,7 @@ typedef struct jr_part {
 
 struct jobreg_snapshot {
 	atomic_size_t refcount;
-	uint64_t number;
+	uint64_t number; /* its generation: jobreg_snapshot_generation() */
 	jr_part **parts;
 	size_t part_count;
 	const jobreg_job **jobs; /* in source order, then class path */
@@ -93,14 +99,15 @@ void jr_part_finish(jr_part *part);
 void *jr_part_alloc(jr_part *part, size_t size);
 
 /* Find a job by class path or short form (SPEC 2); borrowed result. */
-int jr_generation_resolve(const jobreg_job **out, const jobreg_snapshot *gen, const char *ref);
+int jr_snapshot_resolve(const jobreg_job **out, const jobreg_snapshot *snap, const char *ref);
 
-/* Build a generation over `parts` (each referenced, not stolen). */
-int jr_generation_new(jobreg_snapshot **out, uint64_t number, jr_part **parts, size_t count);
-void jr_generation_ref(jobreg_snapshot *gen);
-void jr_generation_unref(jobreg_snapshot *gen);
+/* Build the snapshot of generation `number` over `parts` (each referenced,
+ * not stolen). */
+int jr_snapshot_new(jobreg_snapshot **out, uint64_t number, jr_part **parts, size_t count);
+void jr_snapshot_ref(jobreg_snapshot *snap);
+void jr_snapshot_unref(jobreg_snapshot *snap);
 
-/* Library-side bytes held by a generation (parts counted whole). */
-size_t jr_generation_memory(const jobreg_snapshot *gen);
+/* Library-side bytes held by a snapshot (parts counted whole). */
+size_t jr_snapshot_memory(const jobreg_snapshot *snap);
 
 #endif

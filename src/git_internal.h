@@ -52,7 +52,7 @@ typedef struct jr_git_source {
 	 * transaction touches it. */
 	int load_lock_fd;
 	/* What the last move refused because its code failed to load: a
-	 * generation of that load's errors only (no jobs, so no Python), and
+	 * snapshot of that load's errors only (no jobs, so no Python), and
 	 * the commit; NULL when the last move was not refused for that.
 	 * Under state_lock. */
 	jobreg_snapshot *refused;

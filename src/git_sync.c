@@ -41,6 +41,7 @@
 
 #include "error.h"
 #include "git_internal.h"
+#include "jobreg/registry.h"
 #include "load_txn.h"
 #include "options.h"
 #include "runtime.h"
@@ -316,7 +317,7 @@ static void set_refused(jr_git_source *g, jobreg_snapshot *snap, const char *com
 	g->refused = snap;
 	snprintf(g->refused_commit, sizeof(g->refused_commit), "%s", snap ? commit : "");
 	pthread_mutex_unlock(&g->state_lock);
-	jr_generation_unref(old); /* errors only: no GIL needed */
+	jr_snapshot_unref(old); /* errors only: no GIL needed */
 }
 
 /*
@@ -346,9 +347,9 @@ static void remember_refusal(jr_git_source *g, const jr_part *part, const char *
 		                       "the module did not load from the checkout", "");
 	}
 	if (rc == 0)
-		rc = jr_generation_new(&snap, 0, &copy, 1);
+		rc = jr_snapshot_new(&snap, 0, &copy, 1);
 	if (copy)
-		jr_part_unref(copy); /* the generation holds its own reference */
+		jr_part_unref(copy); /* the snapshot holds its own reference */
 	if (rc == 0)
 		set_refused(g, snap, commit);
 }
@@ -840,7 +841,7 @@ int jobreg_source_git_refused(jobreg_snapshot **out, char commit[JOBREG_GIT_HEAD
 	g = (jr_git_source *)src; /* the lock is no part of what const promises */
 	pthread_mutex_lock(&g->state_lock);
 	if (g->refused) {
-		jr_generation_ref(g->refused);
+		jr_snapshot_ref(g->refused);
 		*out = g->refused;
 		if (commit)
 			memcpy(commit, g->refused_commit, JOBREG_GIT_HEAD_SIZE);

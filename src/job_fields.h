@@ -22,7 +22,7 @@
  *
  * X(FIELD, name, type, from, override, default)
  *
- *   FIELD     its jobreg_field is JOBREG_FIELD_<FIELD> (include/jobreg/records.h)
+ *   FIELD     its jobreg_field is JOBREG_FIELD_<FIELD> (include/jobreg/record.h)
  *   name      the field's name: in SPEC 4, JSON and the binding, the SQLite
  *             column, the struct member and the loader's dict key
  *   type      TEXT; BOOL; REAL; LIST (text: a JSON array of strings, a
@@ -137,7 +137,7 @@ enum {
 #undef JR_FIELD_ENUM_
 
 /*
- * The public enum (include/jobreg/records.h) stays written out, with its
+ * The public enum (include/jobreg/record.h) stays written out, with its
  * documentation, as the ABI it is. Every field of the list must be there,
  * under its name, with its place as value: a row added to the list alone
  * does not compile. The list must end where the enum does (its last value
@@ -151,7 +151,7 @@ JR_JOB_FIELDS(JR_FIELD_CHECK_)
 #undef JR_FIELD_CHECK_
 _Static_assert(JR_FIELD_COUNT == (int)JOBREG_FIELD_IS_SINGLETON_OVERRIDE + 1,
                "the list's last field is the public jobreg_field enum's last value: "
-               "append a field to both (include/jobreg/records.h, docs/job-fields.md)");
+               "append a field to both (include/jobreg/record.h, docs/job-fields.md)");
 
 /* JR_META_<FIELD>: a META field's place among the META fields. */
 #define JR_META_ENUM_(F, name, type, from, override, def) JR_IF_META_##from(JR_META_##F, )

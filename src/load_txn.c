@@ -229,7 +229,7 @@ void jr_load_get_result(jr_load_result *out, const jr_load_txn *txn, size_t i)
 	out->clean = part && part->error_count == 0;
 }
 
-/* What source `i` brings to the generation: its import, or the part it has, or an empty one. */
+/* What source `i` brings to the snapshot: its import, or the part it has, or an empty one. */
 static jr_part *part_to_publish(struct entry *e)
 {
 	if (e->imported)
@@ -261,7 +261,7 @@ static void remember(struct entry *e)
 int jr_load_publish(jr_load_txn *txn, int even_if_unchanged)
 {
 	jobreg_registry *reg = txn->reg;
-	jobreg_snapshot *gen = NULL, *old;
+	jobreg_snapshot *snap = NULL, *old;
 	jr_part **parts;
 	size_t i;
 	int rc;
@@ -276,16 +276,16 @@ int jr_load_publish(jr_load_txn *txn, int even_if_unchanged)
 			return JOBREG_ENOMEM;
 		}
 	}
-	rc = jr_generation_new(&gen, reg->last_number + 1, parts, txn->count);
+	rc = jr_snapshot_new(&snap, reg->last_number + 1, parts, txn->count);
 	free(parts);
 	if (rc < 0)
 		return rc;
 	reg->last_number++;
 	pthread_rwlock_wrlock(&reg->current_lock);
 	old = reg->current;
-	reg->current = gen;
+	reg->current = snap;
 	pthread_rwlock_unlock(&reg->current_lock);
-	jr_generation_unref(old); /* outside the lock: it may take the GIL */
+	jr_snapshot_unref(old); /* outside the lock: it may take the GIL */
 	for (i = 0; i < txn->count; i++) {
 		if (txn->entries[i].imported)
 			remember(&txn->entries[i]);
@@ -299,7 +299,7 @@ jobreg_snapshot *jr_load_snapshot(jr_load_txn *txn)
 
 	pthread_rwlock_rdlock(&txn->reg->current_lock);
 	snap = txn->reg->current;
-	jr_generation_ref(snap);
+	jr_snapshot_ref(snap);
 	pthread_rwlock_unlock(&txn->reg->current_lock);
 	return snap;
 }

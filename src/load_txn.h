@@ -8,7 +8,7 @@
  *	jr_load_import()    the chosen sources import (GIL); the others keep
  *	                    the part they have (an empty one when none)
  *	jr_load_get_result() per source: fingerprint, mode, clean or not
- *	jr_load_publish()   a generation over the parts becomes the current one
+ *	jr_load_publish()   a snapshot over the parts becomes the current one
  *	jr_load_end()       unlock; whatever was not published is dropped
  *
  * Callers: registry.c (load, reload), sync.c (a sync), git_sync.c (a move
@@ -90,13 +90,13 @@ typedef struct jr_load_result {
 void jr_load_get_result(jr_load_result *out, const jr_load_txn *txn, size_t i);
 
 /*
- * Build a generation over every source's part and make it the registry's
+ * Build a snapshot over every source's part and make it the registry's
  * current one; the imported sources remember their part for reloads. With
  * nothing imported, nothing is built unless `even_if_unchanged` or the
  * registry has never published.
  */
 int jr_load_publish(jr_load_txn *txn, int even_if_unchanged);
-/* The registry's current generation (the one just published), referenced. */
+/* The registry's current snapshot (the one just published), referenced. */
 jobreg_snapshot *jr_load_snapshot(jr_load_txn *txn);
 
 #endif

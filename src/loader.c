@@ -1,6 +1,6 @@
 /*
  * loader.c: running a source's Python-side loader and turning what it
- * returns into the source's part of a generation (GIL held throughout).
+ * returns into the source's part of a load (GIL held throughout).
  *
  * The Python side (src/py/jobreg/_loader.py) imports the modules, captures
  * every failure and reads each registered class's Meta; this side copies the

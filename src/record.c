@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "jobreg/record.h"
 #include "jobreg/source.h"
 #include "record.h"
 #include "util.h"

@@ -12,9 +12,9 @@
 #include "error.h"
 #include "generation.h"
 #include "jobreg/job.h"
-#include "jobreg/registry.h"
+#include "jobreg/refresh.h"
+#include "jobreg/snapshot.h"
 #include "jobreg/source.h"
-#include "jobreg/sync.h"
 #include "json.h"
 #include "options.h"
 #include "record.h"
@@ -22,13 +22,6 @@
 #include "storage_internal.h"
 #include "strmap.h"
 #include "util.h"
-
-struct jobreg_refresh_result {
-	char **created, **updated, **uninstalled;
-	size_t created_count, updated_count, uninstalled_count;
-	size_t unchanged, writes;
-	size_t skipped; /* sources a sync did not import */
-};
 
 /* What the refresh knows about one stored record. */
 struct stored {
@@ -675,11 +668,6 @@ size_t jobreg_refresh_result_unchanged(const jobreg_refresh_result *res)
 size_t jobreg_refresh_result_writes(const jobreg_refresh_result *res)
 {
 	return res ? res->writes : 0;
-}
-
-size_t jobreg_refresh_result_skipped_count(const jobreg_refresh_result *res)
-{
-	return res ? res->skipped : 0;
 }
 
 jobreg_refresh_result *jr_refresh_result_new_empty(void)

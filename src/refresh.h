@@ -11,6 +11,14 @@
 #include "job_fields.h"
 #include "jobreg/records.h"
 
+/* What a refresh did; a sync adds the sources it skipped (sync.c). */
+struct jobreg_refresh_result {
+	char **created, **updated, **uninstalled;
+	size_t created_count, updated_count, uninstalled_count;
+	size_t unchanged, writes;
+	size_t skipped; /* sources a sync did not import */
+};
+
 typedef struct jr_job_desc {
 	const char *class_path; /* module_name "." class_name */
 	const char *module_name;

@@ -3,7 +3,7 @@
  *
  * Two locks with different jobs: `load_lock` serializes whatever changes the
  * registry (adding sources, load transactions: load_txn.c), and
- * `current_lock` guards only the pointer to the current generation, held
+ * `current_lock` guards only the pointer to the current snapshot, held
  * for a few instructions, so that resolves in other threads never wait for
  * an import. The GIL is taken only while importing, never while holding
  * `current_lock`.
@@ -69,11 +69,11 @@ int jobreg_registry_new(jobreg_registry **out, const jobreg_registry_options *op
 	rc = jr_options_read(&reg->opts, opts, registry_options_sizes,
 	                     JOBREG_REGISTRY_OPTIONS_VERSION, "jobreg_registry_options");
 	if (rc == 0)
-		rc = jr_generation_new(&reg->current, 0, NULL, 0);
+		rc = jr_snapshot_new(&reg->current, 0, NULL, 0);
 	if (rc == 0)
 		rc = init_locks(reg);
 	if (rc < 0) {
-		jr_generation_unref(reg->current);
+		jr_snapshot_unref(reg->current);
 		free(reg);
 		return rc;
 	}
@@ -87,7 +87,7 @@ void jobreg_registry_free(jobreg_registry *reg)
 
 	if (!reg)
 		return;
-	jr_generation_unref(reg->current);
+	jr_snapshot_unref(reg->current);
 	for (i = 0; i < reg->source_count; i++)
 		jr_source_destroy(reg->sources[i]);
 	free(reg->sources);
@@ -190,7 +190,7 @@ int jobreg_registry_snapshot(jobreg_snapshot **out, jobreg_registry *reg)
 	if (!out || !reg)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_registry_snapshot: NULL argument");
 	pthread_rwlock_rdlock(&reg->current_lock);
-	jr_generation_ref(reg->current);
+	jr_snapshot_ref(reg->current);
 	*out = reg->current;
 	pthread_rwlock_unlock(&reg->current_lock);
 	return 0;
@@ -204,7 +204,7 @@ int jobreg_registry_resolve(jobreg_job **out, jobreg_registry *reg, const char *
 	if (!out || !reg || !ref)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_registry_resolve: NULL argument");
 	pthread_rwlock_rdlock(&reg->current_lock);
-	rc = jr_generation_resolve(&job, reg->current, ref);
+	rc = jr_snapshot_resolve(&job, reg->current, ref);
 	if (rc == 0)
 		jr_part_ref(job->part);
 	pthread_rwlock_unlock(&reg->current_lock);

@@ -23,7 +23,7 @@ struct jobreg_registry {
 	 * for an import. */
 	pthread_rwlock_t current_lock;
 	jobreg_snapshot *current;
-	uint64_t last_number; /* of the last generation published */
+	uint64_t last_number; /* the generation of the last snapshot published */
 	jobreg_source **sources;
 	size_t source_count;
 	jobreg_registry_options opts;

@@ -4,7 +4,7 @@
  * A load transaction (load_txn.h) asks each source it chooses to `discover`
  * what it would import, with no Python and no GIL (a file-system walk),
  * then to `import` it with the GIL held, filling the source's part of the
- * generation. Two optional hooks let a source keep its own bookkeeping:
+ * next snapshot. Two optional hooks let a source keep its own bookkeeping:
  * `release` when the load is done with the source's files, `published`
  * when what it imported became the registry's code.
  */

@@ -383,7 +383,7 @@ static void git_free(jobreg_source *src)
 	free(g->branch);
 	free(g->git_root);
 	free(g->lock_path);
-	jr_generation_unref(g->refused);
+	jr_snapshot_unref(g->refused);
 	git_release(src);
 	pthread_mutex_destroy(&g->op_lock);
 	pthread_mutex_destroy(&g->state_lock);

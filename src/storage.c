@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "jobreg/git.h"
+#include "jobreg/storage.h"
 #include "options.h"
 #include "storage_internal.h"
 #include "util.h"
@@ -27,7 +27,7 @@ int jobreg_storage_error_set(int code, const char *message)
  * positive codes become JOBREG_ESTORAGE, and a failure the backend did not
  * explain gets a message naming the callback.
  */
-static int backend_result(int rc, const char *callback)
+int jr_storage_backend_result(int rc, const char *callback)
 {
 	if (rc == 0)
 		return 0;
@@ -112,7 +112,7 @@ int jr_storage_begin(jobreg_storage *st, unsigned int flags)
 		return jr_error_set(JOBREG_EINVAL, "storage handle is NULL");
 	pthread_mutex_lock(&st->lock);
 	jobreg_error_clear();
-	rc = backend_result(st->backend.begin(flags, st->payload), "begin");
+	rc = jr_storage_backend_result(st->backend.begin(flags, st->payload), "begin");
 	if (rc < 0)
 		pthread_mutex_unlock(&st->lock);
 	return rc;
@@ -135,7 +135,7 @@ int jr_storage_commit(jobreg_storage *st)
 	int rc;
 
 	jobreg_error_clear();
-	rc = backend_result(st->backend.commit(st->payload), "commit");
+	rc = jr_storage_backend_result(st->backend.commit(st->payload), "commit");
 	if (rc < 0)
 		return jr_storage_rollback(st, rc);
 	pthread_mutex_unlock(&st->lock);
@@ -154,19 +154,20 @@ static int collect(jobreg_record *rec, void *emit_payload)
 int jr_storage_read_all(jr_records *out, jobreg_storage *st)
 {
 	jobreg_error_clear();
-	return backend_result(st->backend.read_records(collect, out, st->payload), "read_records");
+	return jr_storage_backend_result(st->backend.read_records(collect, out, st->payload),
+	                                 "read_records");
 }
 
 int jr_storage_write(jobreg_storage *st, const jobreg_record *rec)
 {
 	jobreg_error_clear();
-	return backend_result(st->backend.write_record(rec, st->payload), "write_record");
+	return jr_storage_backend_result(st->backend.write_record(rec, st->payload), "write_record");
 }
 
 int jr_storage_delete(jobreg_storage *st, const char *id)
 {
 	jobreg_error_clear();
-	return backend_result(st->backend.delete_record(id, st->payload), "delete_record");
+	return jr_storage_backend_result(st->backend.delete_record(id, st->payload), "delete_record");
 }
 
 /* ---- source state ------------------------------------------------ */
@@ -187,7 +188,7 @@ int jr_storage_source_state_read(char **out, jobreg_storage *st, const char *sou
 	rc = st->backend.source_state_read(&state, source_type, source_name, st->payload);
 	if (rc == JOBREG_ENOTFOUND)
 		return 0;
-	if ((rc = backend_result(rc, "source_state_read")) < 0)
+	if ((rc = jr_storage_backend_result(rc, "source_state_read")) < 0)
 		return rc;
 	if (state && !(*out = jr_strdup(state)))
 		return JOBREG_ENOMEM;
@@ -198,86 +199,7 @@ int jr_storage_source_state_write(jobreg_storage *st, const char *source_type,
                                   const char *source_name, const char *state)
 {
 	jobreg_error_clear();
-	return backend_result(st->backend.source_state_write(source_type, source_name, state,
-	                                                     st->payload),
-	                      "source_state_write");
-}
-
-/* ---- git state --------------------------------------------------- */
-
-static int git_supported(jobreg_storage *st, const char *function)
-{
-	if (!st->backend.git_state_read || !st->backend.git_state_write)
-		return jr_error_set(JOBREG_EUNSUPPORTED,
-		                    "%s: this storage backend keeps no git repository state", function);
-	return 0;
-}
-
-int jobreg_storage_git_state_get(char **remote_url, char **branch, char **current_head,
-                                 jobreg_storage *st, const char *slug)
-{
-	const char *url = NULL, *br = NULL, *head = NULL;
-	char *copies[3] = { NULL, NULL, NULL };
-	int rc, i;
-
-	if (!st || !slug)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_git_state_get: NULL %s",
-		                    st ? "slug" : "storage");
-	if ((rc = git_supported(st, "jobreg_storage_git_state_get")) < 0)
-		return rc;
-	if ((rc = jr_storage_begin(st, 0)) < 0)
-		return rc;
-	rc = st->backend.git_state_read(&url, &br, &head, slug, st->payload);
-	if (rc == JOBREG_ENOTFOUND) {
-		rc = jr_error_set(JOBREG_ENOTFOUND, "no git state is stored for repository \"%s\"", slug);
-	} else if ((rc = backend_result(rc, "git_state_read")) == 0) {
-		copies[0] = jr_strdup(url ? url : "");
-		copies[1] = jr_strdup(br ? br : "");
-		copies[2] = jr_strdup(head ? head : "");
-		if (!copies[0] || !copies[1] || !copies[2])
-			rc = JOBREG_ENOMEM;
-	}
-	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
-	if (rc < 0) {
-		for (i = 0; i < 3; i++)
-			free(copies[i]);
-		return rc;
-	}
-	if (remote_url)
-		*remote_url = copies[0];
-	else
-		free(copies[0]);
-	if (branch)
-		*branch = copies[1];
-	else
-		free(copies[1]);
-	if (current_head)
-		*current_head = copies[2];
-	else
-		free(copies[2]);
-	return 0;
-}
-
-int jobreg_storage_git_state_set(jobreg_storage *st, const char *slug, const char *remote_url,
-                                 const char *branch, const char *current_head)
-{
-	char *redacted = NULL;
-	int rc;
-
-	if (!st || !slug || !remote_url || !branch || !current_head)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_git_state_set: NULL argument");
-	if ((rc = git_supported(st, "jobreg_storage_git_state_set")) < 0)
-		return rc;
-	/* Credentials never reach storage (SPEC 1.2). */
-	if ((rc = jobreg_git_redact_url(&redacted, remote_url)) < 0)
-		return rc;
-	if ((rc = jr_storage_begin(st, JOBREG_STORAGE_BEGIN_WRITE)) == 0) {
-		jobreg_error_clear();
-		rc = backend_result(st->backend.git_state_write(slug, redacted, branch, current_head,
-		                                                st->payload),
-		                    "git_state_write");
-		rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
-	}
-	free(redacted);
-	return rc;
+	return jr_storage_backend_result(st->backend.source_state_write(source_type, source_name, state,
+	                                                                st->payload),
+	                                 "source_state_write");
 }

@@ -24,6 +24,12 @@ struct jobreg_storage {
 	pthread_mutex_t lock;
 };
 
+/*
+ * What a backend callback returned, as the library's error (0 or a
+ * negative JOBREG_E* code with a message); `callback` names it.
+ */
+int jr_storage_backend_result(int rc, const char *callback);
+
 /* Start a transaction (flags as the backend's begin). */
 int jr_storage_begin(jobreg_storage *st, unsigned int flags);
 /* Commit; on failure roll back. Returns 0 or the error. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "jobreg/storage.h"
 #include "storage_internal.h"
 #include "strmap.h"
 #include "util.h"

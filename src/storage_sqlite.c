@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "jobreg/storage.h"
 #include "options.h"
 #include "storage_internal.h"
 #include "util.h"

@@ -433,3 +433,9 @@ int jobreg_registry_sync(jobreg_refresh_result **out, jobreg_registry *reg, jobr
 	sync_free(&s);
 	return rc;
 }
+
+/* A sync's own count in its refresh result (jobreg/sync.h; refresh.h has the struct). */
+size_t jobreg_refresh_result_skipped_count(const jobreg_refresh_result *res)
+{
+	return res ? res->skipped : 0;
+}

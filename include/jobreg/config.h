@@ -76,13 +76,11 @@
 #define JOBREG_CONFIG_H
 
 #include "common.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** A parsed `jobreg.yaml`. Opaque and immutable. */
-typedef struct jobreg_config jobreg_config;
 
 /** The default `git_root`, relative to the configuration file's folder. */
 #define JOBREG_CONFIG_DEFAULT_GIT_ROOT ".jobreg/git"

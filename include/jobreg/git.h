@@ -51,14 +51,6 @@ extern "C" {
 #define JOBREG_GIT_CREDENTIAL_USERNAME 0x4u
 
 /**
- * The answer a credentials callback fills in: an opaque handle owned by the
- * library, valid only during the callback. Fill it with one of the
- * jobreg_git_credential_set_*() functions; the strings are copied and wiped
- * from memory once the transfer has used them.
- */
-typedef struct jobreg_git_credential jobreg_git_credential;
-
-/**
  * Called when a server asks for credentials.
  *
  * `url` is the remote URL, redacted. `username_from_url` is the user name
@@ -267,7 +259,7 @@ typedef struct jobreg_git_sync_result {
 	int changed;
 	/**
 	 * With a storage: what the refresh of this source's records did
-	 * (jobreg/records.h). Owned by the caller: free it with
+	 * (jobreg/refresh.h). Owned by the caller: free it with
 	 * jobreg_refresh_result_free(). NULL without a storage or on error.
 	 */
 	jobreg_refresh_result *refresh;

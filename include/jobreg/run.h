@@ -69,12 +69,6 @@ typedef int (*jobreg_file_fn)(const char *name, const unsigned char *data, size_
                               void *payload);
 
 /**
- * Where a host operation's answer goes (since 0.3.0): handed to a
- * jobreg_host_fn, valid only during that call. Opaque.
- */
-typedef struct jobreg_host_reply jobreg_host_reply;
-
-/**
  * Performs one named *host operation* for the running job (since 0.3.0):
  * what the job-author API cannot do without the server around it. The
  * library's job API asks for these operations (the list, with their
@@ -172,9 +166,6 @@ typedef struct jobreg_run_options {
  * JOBREG_EINVAL for NULL. Thread-safe; needs no jobreg_init().
  */
 JOBREG_EXTERN(int) jobreg_run_options_init(jobreg_run_options *opts, unsigned int version);
-
-/** What a run produced. */
-typedef struct jobreg_run_result jobreg_run_result;
 
 /** The outcome of a run that took place. */
 typedef enum jobreg_run_status {

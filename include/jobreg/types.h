@@ -1,5 +1,12 @@
 /*
- * types.h: the opaque handles of libjobreg, declared once.
+ * types.h: the opaque handles of libjobreg, declared once, and the kinds of
+ * source.
+ *
+ * Every handle the API passes around is declared here and nowhere else
+ * (libgit2's git2/types.h), so a header that only passes a handle along
+ * needs no other header; its functions are in the header of its subject
+ * (docs/conventions.md). The layouts are the library's business: a host
+ * only ever holds pointers.
  */
 #ifndef JOBREG_TYPES_H
 #define JOBREG_TYPES_H
@@ -7,6 +14,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Loading: jobreg/registry.h, jobreg/source.h, jobreg/snapshot.h, jobreg/job.h */
 
 /** A set of sources and the generation of jobs last loaded from them. */
 typedef struct jobreg_registry jobreg_registry;
@@ -29,6 +38,46 @@ typedef enum jobreg_source_t {
 	JOBREG_SOURCE_GIT = 2,   /**< a git repository's checkout ("git"; name: the slug) */
 	JOBREG_SOURCE_APP = 3    /**< an app package ("app"; name: the package) */
 } jobreg_source_t;
+
+/* Git: jobreg/git.h */
+
+/**
+ * The answer a credentials callback fills in: an opaque handle owned by the
+ * library, valid only during the callback. Fill it with one of the
+ * jobreg_git_credential_set_*() functions; the strings are copied and wiped
+ * from memory once the transfer has used them.
+ */
+typedef struct jobreg_git_credential jobreg_git_credential;
+
+/* Records and storage: jobreg/records.h and the headers it includes */
+
+/** One job record, opaque: its fields are read and set through jobreg_field. */
+typedef struct jobreg_record jobreg_record;
+
+/** An ordered list of records owned by the caller. */
+typedef struct jobreg_record_list jobreg_record_list;
+
+/** A storage handle: a backend and its payload. */
+typedef struct jobreg_storage jobreg_storage;
+
+/** What a refresh did. */
+typedef struct jobreg_refresh_result jobreg_refresh_result;
+
+/* Running: jobreg/run.h */
+
+/**
+ * Where a host operation's answer goes (since 0.3.0): handed to a
+ * jobreg_host_fn, valid only during that call. Opaque.
+ */
+typedef struct jobreg_host_reply jobreg_host_reply;
+
+/** What a run produced. */
+typedef struct jobreg_run_result jobreg_run_result;
+
+/* Configuration: jobreg/config.h */
+
+/** A parsed `jobreg.yaml`. Opaque and immutable. */
+typedef struct jobreg_config jobreg_config;
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,7 @@ from jobreg.jobs import Job
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 FIELDS_HEADER = os.path.join(ROOT, "src", "job_fields.h")
-RECORDS_HEADER = os.path.join(ROOT, "include", "jobreg", "records.h")
+RECORD_HEADER = os.path.join(ROOT, "include", "jobreg", "record.h")
 
 
 def list_fields():
@@ -69,7 +69,7 @@ def test_the_public_enum_is_the_list_in_order():
     """The list makes the library's field table; the public enum stays written
     out (its values are ABI). The build checks each row against the enum; this
     checks that the enum has no value the list lacks."""
-    with open(RECORDS_HEADER) as f:
+    with open(RECORD_HEADER) as f:
         text = f.read()
     body = text[text.index("typedef enum jobreg_field {"):text.index("} jobreg_field;")]
     public = [(name, int(value)) for name, value in re.findall(r"JOBREG_FIELD_(\w+) = (\d+)", body)]

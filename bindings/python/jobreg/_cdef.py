@@ -89,6 +89,15 @@ typedef enum jobreg_source_t {
 	JOBREG_SOURCE_APP = 3
 } jobreg_source_t;
 
+typedef struct jobreg_git_credential jobreg_git_credential;
+typedef struct jobreg_record jobreg_record;
+typedef struct jobreg_record_list jobreg_record_list;
+typedef struct jobreg_storage jobreg_storage;
+typedef struct jobreg_refresh_result jobreg_refresh_result;
+typedef struct jobreg_host_reply jobreg_host_reply;
+typedef struct jobreg_run_result jobreg_run_result;
+typedef struct jobreg_config jobreg_config;
+
 /* ---- jobreg/source.h ---- */
 int jobreg_source_dir_new(jobreg_source **out, const char *root);
 int jobreg_source_app_new(jobreg_source **out, const char *package);
@@ -141,6 +150,8 @@ int jobreg_registry_load(jobreg_registry *reg);
 int jobreg_registry_reload(jobreg_registry *reg);
 int jobreg_registry_snapshot(jobreg_snapshot **out, jobreg_registry *reg);
 int jobreg_registry_resolve(jobreg_job **out, jobreg_registry *reg, const char *ref);
+
+/* ---- jobreg/snapshot.h ---- */
 uint64_t jobreg_snapshot_generation(const jobreg_snapshot *snap);
 size_t jobreg_snapshot_job_count(const jobreg_snapshot *snap);
 const jobreg_job *jobreg_snapshot_job(const jobreg_snapshot *snap, size_t i);
@@ -158,12 +169,7 @@ const char *jobreg_load_error_type(const jobreg_load_error *err);
 const char *jobreg_load_error_message(const jobreg_load_error *err);
 const char *jobreg_load_error_traceback(const jobreg_load_error *err);
 
-/* ---- jobreg/records.h ---- */
-typedef struct jobreg_record jobreg_record;
-typedef struct jobreg_record_list jobreg_record_list;
-typedef struct jobreg_storage jobreg_storage;
-typedef struct jobreg_refresh_result jobreg_refresh_result;
-
+/* ---- jobreg/record.h (jobreg/records.h includes it and the four below) ---- */
 typedef enum jobreg_field {
 	JOBREG_FIELD_ID = 0,
 	JOBREG_FIELD_MODULE_NAME = 1,
@@ -222,6 +228,8 @@ size_t jobreg_record_list_count(const jobreg_record_list *list);
 const jobreg_record *jobreg_record_list_get(const jobreg_record_list *list, size_t i);
 int jobreg_record_list_to_json(char **out, const jobreg_record_list *list);
 void jobreg_record_list_free(jobreg_record_list *list);
+
+/* ---- jobreg/storage.h ---- */
 int jobreg_storage_memory_new(jobreg_storage **out);
 
 typedef struct jobreg_sqlite_options {
@@ -235,6 +243,7 @@ int jobreg_sqlite_options_init(jobreg_sqlite_options *opts, unsigned int version
 int jobreg_storage_sqlite_open(jobreg_storage **out, const char *path, const jobreg_sqlite_options *opts);
 void jobreg_storage_free(jobreg_storage *st);
 
+/* ---- jobreg/refresh.h ---- */
 typedef struct jobreg_refresh_options {
 	unsigned int version;
 	int source_type;
@@ -255,6 +264,7 @@ size_t jobreg_refresh_result_unchanged(const jobreg_refresh_result *res);
 size_t jobreg_refresh_result_writes(const jobreg_refresh_result *res);
 void jobreg_refresh_result_free(jobreg_refresh_result *res);
 
+/* ---- jobreg/storage_ops.h ---- */
 typedef enum jobreg_installed_filter {
 	JOBREG_INSTALLED_ALL = 0,
 	JOBREG_INSTALLED_YES = 1,
@@ -270,6 +280,8 @@ int jobreg_storage_override_real(jobreg_storage *st, const char *id, jobreg_fiel
 int jobreg_storage_override_clear(jobreg_storage *st, const char *id, jobreg_field field);
 int jobreg_storage_delete(jobreg_storage *st, const char *id, int force);
 int jobreg_storage_migrate_source(size_t *migrated, jobreg_storage *st, const char *old_name, const char *new_name);
+
+/* ---- jobreg/storage_git_state.h ---- */
 int jobreg_storage_git_state_get(char **remote_url, char **branch, char **current_head, jobreg_storage *st, const char *slug);
 int jobreg_storage_git_state_set(jobreg_storage *st, const char *slug, const char *remote_url, const char *branch, const char *current_head);
 
@@ -327,8 +339,6 @@ typedef void (*jobreg_log_fn)(int level, const char *level_name, const char *mes
 typedef int (*jobreg_file_fn)(const char *name, const unsigned char *data, size_t size,
                               void *payload);
 
-typedef struct jobreg_host_reply jobreg_host_reply;
-
 typedef int (*jobreg_host_fn)(jobreg_host_reply *reply, const char *operation,
                               const char *args_json, void *payload);
 
@@ -350,8 +360,6 @@ typedef struct jobreg_run_options {
 #define JOBREG_RUN_OPTIONS_VERSION 2
 
 int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version);
-
-typedef struct jobreg_run_result jobreg_run_result;
 
 typedef enum jobreg_run_status {
 	JOBREG_RUN_SUCCESS = 1,
@@ -377,8 +385,6 @@ void jobreg_run_result_free(jobreg_run_result *res);
 #define JOBREG_GIT_CREDENTIAL_USERPASS 1
 #define JOBREG_GIT_CREDENTIAL_SSH_KEY 2
 #define JOBREG_GIT_CREDENTIAL_USERNAME 4
-
-typedef struct jobreg_git_credential jobreg_git_credential;
 
 typedef int (*jobreg_git_credentials_cb)(jobreg_git_credential *out, const char *url,
                                          const char *username_from_url,
@@ -444,8 +450,6 @@ int jobreg_git_ensure_recorded_head(int *changed, jobreg_registry *reg, jobreg_s
 int jobreg_git_redact_url(char **out, const char *url);
 
 /* ---- jobreg/config.h ---- */
-typedef struct jobreg_config jobreg_config;
-
 int jobreg_config_load(jobreg_config **out, const char *path);
 int jobreg_config_parse(jobreg_config **out, const char *text, size_t len, const char *base_dir, const char *name_for_errors);
 void jobreg_config_free(jobreg_config *cfg);

@@ -25,7 +25,7 @@ from ._ffi import ffi, from_c, lib, take_string, to_c
 TEXT, BOOL, REAL = "text", "bool", "real"
 _KINDS = {lib.JOBREG_FIELD_KIND_TEXT: TEXT, lib.JOBREG_FIELD_KIND_BOOL: BOOL,
           lib.JOBREG_FIELD_KIND_REAL: REAL}
-# Text fields that hold JSON (include/jobreg/records.h), each encoded from a
+# Text fields that hold JSON (include/jobreg/record.h), each encoded from a
 # Python value exactly as the library writes it: refresh compares texts, so
 # a record that goes through a dict and back must come back byte for byte.
 _JSON_ENCODERS = {

@@ -1,6 +1,6 @@
 """jobreg._registry (the binding): registry, snapshots, loaded jobs, load errors.
 
-Over include/jobreg/registry.h and job.h::
+Over include/jobreg/registry.h, snapshot.h and job.h::
 
     with jobreg.Registry() as reg:
         reg.add_dir("/srv/jobs")

@@ -1,4 +1,5 @@
-"""jobreg._storage (the binding): storage handles (include/jobreg/records.h).
+"""jobreg._storage (the binding): storage handles (include/jobreg/records.h:
+storage.h, refresh.h, storage_ops.h, storage_git_state.h).
 
 ``Storage.memory()``, ``Storage.sqlite(path)`` and
 ``Storage.from_backend(obj)`` (a backend written in Python, see

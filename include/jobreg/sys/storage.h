@@ -4,7 +4,7 @@
  * A host that keeps job records in its own database fills in a
  * jobreg_storage_backend table and hands it, with a `payload` pointer of
  * its own, to jobreg_storage_new(). The library ships two backends built
- * the same way: in-memory and SQLite (jobreg/records.h).
+ * the same way: in-memory and SQLite (jobreg/storage.h).
  *
  * How the library calls a backend:
  *  - Every other callback runs between `begin` and `commit`/`rollback`, on

@@ -1,8 +1,9 @@
 /*
- * record_ops.c: what hosts do with stored records: list, get, enable,
- * override, delete, and migrate a renamed source's records. Each call is
- * one transaction of the backend; the ones that change something take the
- * write lock before they read, so concurrent callers never lose an update.
+ * storage_ops.c: what hosts do with stored records (jobreg/storage_ops.h):
+ * list, get, enable, override, delete, and migrate a renamed source's
+ * records. Each call is one transaction of the backend; the ones that
+ * change something take the write lock before they read, so concurrent
+ * callers never lose an update.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "jobreg/storage_ops.h"
 #include "names.h"
 #include "record.h"
 #include "storage_internal.h"

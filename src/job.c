@@ -1,0 +1,59 @@
+/*
+ * job.c: the public job API (jobreg/job.h): a loaded job's getters, and
+ * taking and releasing a reference to it (which holds its part: see
+ * generation.h).
+ */
+#include "error.h"
+#include "generation.h"
+#include "jobreg/job.h"
+
+/* clang-format off */
+const char *jobreg_job_class_path(const jobreg_job *job) { return job->class_path; }
+const char *jobreg_job_module_name(const jobreg_job *job) { return job->module_name; }
+const char *jobreg_job_class_name(const jobreg_job *job) { return job->class_name; }
+jobreg_source_t jobreg_job_source_type(const jobreg_job *job) { return job->part->source_type; }
+const char *jobreg_job_source_name(const jobreg_job *job) { return job->part->source_name; }
+const char *jobreg_job_grouping(const jobreg_job *job) { return job->grouping; }
+const char *jobreg_job_name(const jobreg_job *job) { return job->name; }
+const char *jobreg_job_description(const jobreg_job *job) { return job->description; }
+int jobreg_job_hidden(const jobreg_job *job) { return job->hidden; }
+int jobreg_job_dryrun_default(const jobreg_job *job) { return job->dryrun_default; }
+int jobreg_job_approval_required(const jobreg_job *job) { return job->approval_required; }
+int jobreg_job_has_sensitive_variables(const jobreg_job *job) { return job->has_sensitive_variables; }
+int jobreg_job_is_singleton(const jobreg_job *job) { return job->is_singleton; }
+double jobreg_job_soft_time_limit(const jobreg_job *job) { return job->soft_time_limit; }
+double jobreg_job_time_limit(const jobreg_job *job) { return job->time_limit; }
+int jobreg_job_supports_dryrun(const jobreg_job *job) { return job->supports_dryrun; }
+const char *jobreg_job_variables_json(const jobreg_job *job) { return job->variables; }
+/* clang-format on */
+
+/* NULL-terminated (a count per job would cost every job 8 bytes). */
+size_t jobreg_job_task_queue_count(const jobreg_job *job)
+{
+	size_t n = 0;
+
+	if (job->task_queues_items)
+		while (job->task_queues_items[n])
+			n++;
+	return n;
+}
+
+const char *jobreg_job_task_queue(const jobreg_job *job, size_t i)
+{
+	return i < jobreg_job_task_queue_count(job) ? job->task_queues_items[i] : NULL;
+}
+
+int jobreg_job_dup(jobreg_job **out, const jobreg_job *job)
+{
+	if (!out || !job)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_job_dup: NULL argument");
+	jr_part_ref(job->part);
+	*out = (jobreg_job *)job;
+	return 0;
+}
+
+void jobreg_job_free(jobreg_job *job)
+{
+	if (job)
+		jr_part_unref(job->part);
+}
