@@ -9,7 +9,10 @@ typedef struct jr_arena {
 	size_t used; /* bytes used in head */
 } jr_arena;
 
-#define JR_ARENA_INIT { NULL, 0 }
+#define JR_ARENA_INIT \
+	{                 \
+		NULL, 0       \
+	}
 
 /* `size` bytes aligned for any scalar, or NULL when out of memory (error set). */
 void *jr_arena_alloc(jr_arena *arena, size_t size);

@@ -180,8 +180,7 @@ static int fail(struct reader *r, const jr_ynode *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	return jr_error_set(JOBREG_ECONFIG, "%s:%u:%u: %s", r->name, at->line, at->column,
-	                    message);
+	return jr_error_set(JOBREG_ECONFIG, "%s:%u:%u: %s", r->name, at->line, at->column, message);
 }
 
 static size_t edit_distance(const char *a, const char *b)
@@ -235,8 +234,8 @@ static int unknown_key(struct reader *r, const jr_ynode *key, const char *where,
 		return JOBREG_ENOMEM;
 	shown(key->text, text, sizeof(text));
 	if (best)
-		rc = fail(r, key, "unknown key '%s'%s%s (did you mean '%s'?)", text,
-		          where ? " in " : "", where ? where : "", best);
+		rc = fail(r, key, "unknown key '%s'%s%s (did you mean '%s'?)", text, where ? " in " : "",
+		          where ? where : "", best);
 	else
 		rc = fail(r, key, "unknown key '%s'%s%s (known keys: %s)", text, where ? " in " : "",
 		          where ? where : "", list.ptr);
@@ -367,8 +366,8 @@ static int read_mapping_keys(struct reader *r, const jr_ynode *map, const char *
 
 		if (key->kind != JR_YSCALAR)
 			return fail(r, key, "keys must be strings, not %s%s%s",
-			            key->kind == JR_YSEQ ? "a list" : "a mapping",
-			            prefix ? " in " : "", prefix ? prefix : "");
+			            key->kind == JR_YSEQ ? "a list" : "a mapping", prefix ? " in " : "",
+			            prefix ? prefix : "");
 		for (k = 0; known[k]; k++)
 			if (strlen(key->text) == key->len && strcmp(key->text, known[k]) == 0)
 				break;
@@ -378,8 +377,8 @@ static int read_mapping_keys(struct reader *r, const jr_ynode *map, const char *
 		if (!path)
 			return JOBREG_ENOMEM;
 		if (seen_keys[k]) {
-			rc = fail(r, key, "duplicate key '%s' (first given at %u:%u)", path,
-			          seen_keys[k]->line, seen_keys[k]->column);
+			rc = fail(r, key, "duplicate key '%s' (first given at %u:%u)", path, seen_keys[k]->line,
+			          seen_keys[k]->column);
 			free(path);
 			return rc;
 		}
@@ -398,8 +397,7 @@ static int read_mapping_keys(struct reader *r, const jr_ynode *map, const char *
  * (JOBREG_COMPAT_AUTO), and with `booleans` also true (JOBREG_COMPAT_AUTO)
  * or false (JOBREG_COMPAT_OFF). Null leaves `*out` as it is.
  */
-static int read_compat(int *out, struct reader *r, const char *key, const jr_ynode *n,
-                       int booleans)
+static int read_compat(int *out, struct reader *r, const char *key, const jr_ynode *n, int booleans)
 {
 	char kind[80];
 
@@ -452,8 +450,7 @@ static int read_repository(struct reader *r, struct repository *repo, const char
 		return rc;
 	for (k = REPO_SLUG; k <= REPO_REMOTE_URL; k++) {
 		if (!seen[k])
-			return fail(r, n, "'%s' is missing the required key '%s'", prefix,
-			            repository_keys[k]);
+			return fail(r, n, "'%s' is missing the required key '%s'", prefix, repository_keys[k]);
 		if (is_null(seen[k]))
 			return fail(r, seen[k], "'%s.%s' is required and must not be empty", prefix,
 			            repository_keys[k]);
@@ -547,9 +544,10 @@ enum top_key {
 	TOP_KEYS
 };
 
-static const char *const top_keys[] = { "jobs_root",       "git_root",       "database",
-	                                    "python_path",     "nautobot_compat", "import_timeout",
-	                                    "git_repositories", "apps",           NULL };
+static const char *const top_keys[] = {
+	"jobs_root",      "git_root",         "database", "python_path", "nautobot_compat",
+	"import_timeout", "git_repositories", "apps",     NULL
+};
 
 static int read_value(struct reader *r, int k, const jr_ynode *v)
 {
@@ -564,8 +562,8 @@ static int read_value(struct reader *r, int k, const jr_ynode *v)
 	case KEY_DATABASE:
 		return is_null(v) ? 0 : read_path(&cfg->database, r, key, v);
 	case KEY_PYTHON_PATH:
-		return read_string_list(&cfg->python_path, &cfg->python_path_count, r, key, v,
-		                        read_path, "lib");
+		return read_string_list(&cfg->python_path, &cfg->python_path_count, r, key, v, read_path,
+		                        "lib");
 	case KEY_NAUTOBOT_COMPAT:
 		return read_compat(&cfg->nautobot_compat, r, key, v, 1);
 	case KEY_IMPORT_TIMEOUT:
@@ -573,8 +571,7 @@ static int read_value(struct reader *r, int k, const jr_ynode *v)
 	case KEY_GIT_REPOSITORIES:
 		return read_repositories(r, v);
 	case KEY_APPS:
-		return read_string_list(&cfg->apps, &cfg->app_count, r, key, v, read_package,
-		                        "my_app");
+		return read_string_list(&cfg->apps, &cfg->app_count, r, key, v, read_package, "my_app");
 	}
 	return 0;
 }
@@ -608,9 +605,11 @@ static int read_document(struct reader *r, const jr_ydoc *doc)
 
 static int fill_defaults(jobreg_config *cfg)
 {
-	if (!cfg->git_root && !(cfg->git_root = absolute_path(cfg->dir, JOBREG_CONFIG_DEFAULT_GIT_ROOT)))
+	if (!cfg->git_root &&
+	    !(cfg->git_root = absolute_path(cfg->dir, JOBREG_CONFIG_DEFAULT_GIT_ROOT)))
 		return JOBREG_ENOMEM;
-	if (!cfg->database && !(cfg->database = absolute_path(cfg->dir, JOBREG_CONFIG_DEFAULT_DATABASE)))
+	if (!cfg->database &&
+	    !(cfg->database = absolute_path(cfg->dir, JOBREG_CONFIG_DEFAULT_DATABASE)))
 		return JOBREG_ENOMEM;
 	return 0;
 }

@@ -139,8 +139,8 @@ static int shown_len(const char *s, int max)
 }
 
 /* "NAME:L:C: WHAT in 'PATH': DETAIL" with the reader's position as PATH. */
-static int fail_at(struct reader *r, unsigned int line, unsigned int column,
-                   const char *what, const char *detail)
+static int fail_at(struct reader *r, unsigned int line, unsigned int column, const char *what,
+                   const char *detail)
 {
 	int after;
 	char *path = describe_position(&r->stack, &after);
@@ -148,18 +148,17 @@ static int fail_at(struct reader *r, unsigned int line, unsigned int column,
 	if (!path)
 		return JOBREG_ENOMEM;
 	if (*path)
-		jr_error_set(JOBREG_ECONFIG, "%s:%u:%u: %s %s '%s': %s", r->name, line, column,
-		             what, after ? "after" : "in", path, detail);
+		jr_error_set(JOBREG_ECONFIG, "%s:%u:%u: %s %s '%s': %s", r->name, line, column, what,
+		             after ? "after" : "in", path, detail);
 	else
-		jr_error_set(JOBREG_ECONFIG, "%s:%u:%u: %s: %s", r->name, line, column, what,
-		             detail);
+		jr_error_set(JOBREG_ECONFIG, "%s:%u:%u: %s: %s", r->name, line, column, what, detail);
 	free(path);
 	return JOBREG_ECONFIG;
 }
 
 /* A reader error carries only a byte offset: count lines and characters. */
-static void offset_to_position(const char *text, size_t len, size_t offset,
-                               unsigned int *line, unsigned int *column)
+static void offset_to_position(const char *text, size_t len, size_t offset, unsigned int *line,
+                               unsigned int *column)
 {
 	size_t i;
 
@@ -254,12 +253,11 @@ static int is_decimal_number(const char *s, int *is_int)
 static jr_ytype resolve_plain(jr_ynode *n)
 {
 	static const char *const nulls[] = { "", "~", "null", "Null", "NULL", NULL };
-	static const char *const trues[] = { "true", "True", "TRUE", "yes", "Yes", "YES",
-	                                     "on", "On", "ON", NULL };
-	static const char *const falses[] = { "false", "False", "FALSE", "no", "No", "NO",
-	                                      "off", "Off", "OFF", NULL };
-	static const char *const infs[] = { ".inf", ".Inf", ".INF", "+.inf", "+.Inf",
-	                                    "+.INF", NULL };
+	static const char *const trues[] = { "true", "True", "TRUE", "yes", "Yes",
+		                                 "YES",  "on",   "On",   "ON",  NULL };
+	static const char *const falses[] = { "false", "False", "FALSE", "no",  "No",
+		                                  "NO",    "off",   "Off",   "OFF", NULL };
+	static const char *const infs[] = { ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", NULL };
 	static const char *const minus_infs[] = { "-.inf", "-.Inf", "-.INF", NULL };
 	static const char *const nans[] = { ".nan", ".NaN", ".NAN", NULL };
 	int is_int;
@@ -300,8 +298,9 @@ static int resolve_scalar(struct reader *r, jr_ynode *n, const yaml_event_t *ev)
 	static const struct {
 		const char *name;
 		jr_ytype type;
-	} core[] = { { "null", JR_YNULL }, { "bool", JR_YBOOL }, { "int", JR_YINT },
-	             { "float", JR_YFLOAT } };
+	} core[] = {
+		{ "null", JR_YNULL }, { "bool", JR_YBOOL }, { "int", JR_YINT }, { "float", JR_YFLOAT }
+	};
 	size_t i;
 
 	if (!tag) {
@@ -326,17 +325,15 @@ static int resolve_scalar(struct reader *r, jr_ynode *n, const yaml_event_t *ev)
 				n->type = got;
 				return 0;
 			}
-			snprintf(detail, sizeof(detail), "'%.*s' is not a valid !!%s",
-			         shown_len(n->text, 60), n->text,
-			         core[i].name);
+			snprintf(detail, sizeof(detail), "'%.*s' is not a valid !!%s", shown_len(n->text, 60),
+			         n->text, core[i].name);
 			return fail_at(r, n->line, n->column, "bad value", detail);
 		}
 	}
 	{
 		char detail[200];
 
-		snprintf(detail, sizeof(detail), "unsupported YAML tag '%.*s'",
-		         shown_len(tag, 100), tag);
+		snprintf(detail, sizeof(detail), "unsupported YAML tag '%.*s'", shown_len(tag, 100), tag);
 		return fail_at(r, n->line, n->column, "bad value", detail);
 	}
 }
@@ -430,8 +427,7 @@ static int on_event(struct reader *r, const yaml_event_t *ev, int *documents, in
 	case YAML_DOCUMENT_START_EVENT:
 		if (++*documents > 1)
 			return fail_at(r, (unsigned int)ev->start_mark.line + 1,
-			               (unsigned int)ev->start_mark.column + 1,
-			               "a second YAML document",
+			               (unsigned int)ev->start_mark.column + 1, "a second YAML document",
 			               "the configuration must be a single document");
 		return 0;
 	case YAML_ALIAS_EVENT:
@@ -464,8 +460,8 @@ static int on_event(struct reader *r, const yaml_event_t *ev, int *documents, in
 	case YAML_MAPPING_START_EVENT: {
 		int seq = ev->type == YAML_SEQUENCE_START_EVENT;
 		const yaml_char_t *tag = seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag;
-		const yaml_char_t *anchor =
-			seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
+		const yaml_char_t *anchor = seq ? ev->data.sequence_start.anchor
+		                                : ev->data.mapping_start.anchor;
 
 		if ((rc = check_collection_tag(r, tag, seq ? "seq" : "map", ev->start_mark)) < 0)
 			return rc;

@@ -91,8 +91,8 @@ int jr_error_wrap(int code, const char *fmt, ...)
 const char *jobreg_strerror(int code)
 {
 	switch (code) {
-#define TEXT_CASE(name, value, text)                                           \
-	case value:                                                                \
+#define TEXT_CASE(name, value, text) \
+	case value:                      \
 		return text;
 		JOBREG_ERROR_CODES(TEXT_CASE)
 #undef TEXT_CASE
@@ -104,8 +104,8 @@ const char *jobreg_strerror(int code)
 const char *jobreg_error_name(int code)
 {
 	switch (code) {
-#define NAME_CASE(name, value, text)                                           \
-	case value:                                                                \
+#define NAME_CASE(name, value, text) \
+	case value:                      \
 		return #name;
 		JOBREG_ERROR_CODES(NAME_CASE)
 #undef NAME_CASE

@@ -109,14 +109,14 @@ int jr_part_add_error(jr_part *part, const char *module, const char *file, int l
 {
 	jobreg_load_error *err;
 
-	if (grow((void **)&part->errors, &part->error_capacity, part->error_count, sizeof(*part->errors)) < 0)
+	if (grow((void **)&part->errors, &part->error_capacity, part->error_count,
+	         sizeof(*part->errors)) < 0)
 		return JOBREG_ENOMEM;
 	err = &part->errors[part->error_count];
 	err->part = part;
 	err->line = line;
 	if (!(err->module = jr_part_strdup(part, module)) ||
-	    !(err->file = jr_part_strdup(part, file)) ||
-	    !(err->type = jr_part_strdup(part, type)) ||
+	    !(err->file = jr_part_strdup(part, file)) || !(err->type = jr_part_strdup(part, type)) ||
 	    !(err->message = jr_part_strdup(part, message)) ||
 	    !(err->traceback = jr_part_strdup(part, traceback)))
 		return JOBREG_ENOMEM;
@@ -270,7 +270,8 @@ size_t jr_snapshot_memory(const jobreg_snapshot *snap)
 
 	total += snap->part_count * sizeof(*snap->parts);
 	total += snap->job_count * sizeof(*snap->jobs) + snap->error_count * sizeof(*snap->errors);
-	total += (snap->by_class_path.capacity + snap->by_short_form.capacity) * sizeof(struct jr_strmap_slot);
+	total += (snap->by_class_path.capacity + snap->by_short_form.capacity) *
+	         sizeof(struct jr_strmap_slot);
 	for (i = 0; i < snap->part_count; i++) {
 		const jr_part *part = snap->parts[i];
 		total += sizeof(*part) + jr_arena_size(&part->strings);
@@ -297,8 +298,8 @@ static int ambiguity_error(const jobreg_snapshot *snap, const char *ref, size_t 
 		    memcmp(source, ref, source_len) == 0 && strcmp(job->class_name, class_name) == 0)
 			jr_buf_printf(&list, "%s%s", list.len ? ", " : "", job->class_path);
 	}
-	jr_error_set(JOBREG_EAMBIGUOUS, "job reference '%s' is ambiguous: it could be %s",
-	             ref, list.ptr ? list.ptr : "several jobs");
+	jr_error_set(JOBREG_EAMBIGUOUS, "job reference '%s' is ambiguous: it could be %s", ref,
+	             list.ptr ? list.ptr : "several jobs");
 	jr_buf_free(&list);
 	return JOBREG_EAMBIGUOUS;
 }

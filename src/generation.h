@@ -28,7 +28,7 @@
 typedef struct _object PyObject; /* as CPython declares it */
 
 /* For each LIST field of the metadata: its strings, NULL-terminated. */
-#define JR_JOB_LIST_ITEMS_(F, name, type, from, override, def)                 \
+#define JR_JOB_LIST_ITEMS_(F, name, type, from, override, def) \
 	JR_IF_META_##from(JR_IF_LIST_##type(const char **name##_items;))
 
 struct jobreg_job {

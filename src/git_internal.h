@@ -36,9 +36,9 @@ typedef struct jr_git_source {
 	/* Short lock over the heads below; taken inside loads (never held
 	 * while waiting for anything else). */
 	pthread_mutex_t state_lock;
-	git_oid discovered;    /* HEAD seen by the current load's discovery */
+	git_oid discovered; /* HEAD seen by the current load's discovery */
 	int discovered_valid;
-	git_oid imported;      /* HEAD of the registry's code (the last published import) */
+	git_oid imported; /* HEAD of the registry's code (the last published import) */
 	int imported_valid;
 	/* An ensure-head without a registry is moving the checkout: loads of
 	 * the source's registry meanwhile keep the code they have. (A move

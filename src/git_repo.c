@@ -118,8 +118,8 @@ static int check_allowed(const jobreg_git_credential *cred, unsigned int type, c
 	if (!(cred->allowed & type))
 		return jr_error_set(JOBREG_EINVAL,
 		                    "%s: the server does not accept this kind of credentials "
-		                    "(accepted: %s%s%s)", what,
-		                    cred->allowed & JOBREG_GIT_CREDENTIAL_USERPASS ? "userpass " : "",
+		                    "(accepted: %s%s%s)",
+		                    what, cred->allowed & JOBREG_GIT_CREDENTIAL_USERPASS ? "userpass " : "",
 		                    cred->allowed & JOBREG_GIT_CREDENTIAL_SSH_KEY ? "ssh_key " : "",
 		                    cred->allowed & JOBREG_GIT_CREDENTIAL_USERNAME ? "username" : "");
 	return 0;
@@ -152,7 +152,7 @@ int jobreg_git_credential_set_token(jobreg_git_credential *cred, const char *tok
 	if (!token)
 		return jr_error_set(JOBREG_EINVAL, "%s: token is NULL", what);
 	user = cred->username_from_url && *cred->username_from_url ? cred->username_from_url
-	                                                            : "x-access-token";
+	                                                           : "x-access-token";
 	rc = git_credential_userpass_plaintext_new(&made, user, token);
 	return offer(cred, JOBREG_GIT_CREDENTIAL_USERPASS, what, made, rc);
 }
@@ -277,11 +277,11 @@ static int transfer_progress(const git_indexer_progress *stats, void *payload)
 	int rc;
 
 	if (stats->total_deltas > 0 && stats->received_objects == stats->total_objects)
-		rc = report(t->g, JOBREG_GIT_STAGE_RESOLVING, stats->indexed_deltas,
-		            stats->total_deltas, stats->received_bytes);
+		rc = report(t->g, JOBREG_GIT_STAGE_RESOLVING, stats->indexed_deltas, stats->total_deltas,
+		            stats->received_bytes);
 	else
-		rc = report(t->g, JOBREG_GIT_STAGE_RECEIVING, stats->received_objects,
-		            stats->total_objects, stats->received_bytes);
+		rc = report(t->g, JOBREG_GIT_STAGE_RECEIVING, stats->received_objects, stats->total_objects,
+		            stats->received_bytes);
 	if (rc != 0) {
 		t->cancelled = 1;
 		return GIT_EUSER;
@@ -322,7 +322,8 @@ static int fetch_failed(jr_git_transfer *t, int rc)
 		return jr_git_fail(g, rc, "fetching");
 	return jr_git_error_set(g, JOBREG_EGIT, "fetching %s: %s", g->remote_url_redacted,
 	                        git_error_last() && git_error_last()->message
-	                                ? git_error_last()->message : "unknown libgit2 error");
+	                            ? git_error_last()->message
+	                            : "unknown libgit2 error");
 }
 
 int jr_git_fetch(git_repository *repo, jr_git_source *g)
@@ -400,7 +401,8 @@ int jr_git_find_commit(git_oid *out, git_repository *repo, const jr_git_source *
 		return jr_error_set(JOBREG_ENOTFOUND, "commit %s is not in the repository", hex);
 	}
 	if (rc == GIT_EAMBIGUOUS)
-		return jr_git_error_set(g, JOBREG_EAMBIGUOUS, "commit id %s is ambiguous: give more digits", hex);
+		return jr_git_error_set(g, JOBREG_EAMBIGUOUS, "commit id %s is ambiguous: give more digits",
+		                        hex);
 	if (rc < 0)
 		return jr_git_fail(g, rc, "looking up a commit");
 	git_oid_cpy(out, git_object_id(obj));

@@ -58,7 +58,7 @@ struct move {
 	git_oid old;
 	int had_old;
 	git_oid target;
-	int moved; /* the checkout is at target, and target != old */
+	int moved;          /* the checkout is at target, and target != old */
 	jobreg_storage *st; /* NULL: no records, no git state */
 	jobreg_refresh_result *refresh;
 };
@@ -78,8 +78,8 @@ static int make_dirs(const jr_git_source *g, const char *path)
 		char saved = *p;
 		*p = '\0';
 		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			rc = jr_git_error_set(g, JOBREG_EIO, "cannot create the git root folder %s: %s",
-			                      copy, strerror(errno));
+			rc = jr_git_error_set(g, JOBREG_EIO, "cannot create the git root folder %s: %s", copy,
+			                      strerror(errno));
 		*p = saved;
 		if (saved == '\0')
 			break;
@@ -246,17 +246,19 @@ static int check_slug_unique(jobreg_registry *reg, jr_git_source *g)
 			file[strlen(file) - 3] = '\0';
 			clash = clash || path_state(file) != 0;
 			if (clash)
-				jr_error_set(JOBREG_EINVAL, "git repository slug '%s' is refused: the jobs root %s "
-				                            "has a module of that name (%s)", slug,
-				             jobreg_source_root(other), file);
+				jr_error_set(JOBREG_EINVAL,
+				             "git repository slug '%s' is refused: the jobs root %s "
+				             "has a module of that name (%s)",
+				             slug, jobreg_source_root(other), file);
 			free(file);
 			if (clash)
 				return JOBREG_EINVAL;
 			break;
 		default:
 			if (strncmp(name, slug, len) == 0 && (name[len] == '\0' || name[len] == '.'))
-				return jr_error_set(JOBREG_EINVAL, "git repository slug '%s' is refused: the %s "
-				                                   "source '%s' has a module of that name",
+				return jr_error_set(JOBREG_EINVAL,
+				                    "git repository slug '%s' is refused: the %s "
+				                    "source '%s' has a module of that name",
 				                    slug, jobreg_source_type_name(jobreg_source_type(other)), name);
 		}
 	}
@@ -282,7 +284,8 @@ static int imported_from_checkout(jr_git_source *g)
 		text = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
 		if (text && realpath(text, real_file) && realpath(g->base.root, real_root)) {
 			size_t n = strlen(real_root);
-			ok = strncmp(real_file, real_root, n) == 0 && strcmp(real_file + n, "/__init__.py") == 0;
+			ok = strncmp(real_file, real_root, n) == 0 &&
+			     strcmp(real_file + n, "/__init__.py") == 0;
 		}
 		Py_XDECREF(file);
 	}
@@ -374,14 +377,15 @@ static int validate(struct move *m, const jr_part *part)
 	if (!why)
 		return jr_git_error_set(g, JOBREG_ELOAD,
 		                        "git repository '%s': commit %.12s was refused: %s.jobs did not "
-		                        "load; the source %s", g->base.name, target, g->base.name, old);
+		                        "load; the source %s",
+		                        g->base.name, target, g->base.name, old);
 	if (why->line > 0)
 		snprintf(where, sizeof(where), ", line %d", why->line);
 	return jr_git_error_set(g, JOBREG_ELOAD,
 	                        "git repository '%s': commit %.12s was refused because it fails to "
 	                        "load: %s: %s: %s (%s%s); the source %s",
-	                        g->base.name, target, why->module, why->type, why->message,
-	                        why->file, where, old);
+	                        g->base.name, target, why->module, why->type, why->message, why->file,
+	                        where, old);
 }
 
 /* ---- the move ---- */
@@ -417,7 +421,8 @@ static int open_or_start_clone(struct move *m)
 	if (state == 1)
 		return jr_git_error_set(g, JOBREG_EGIT,
 		                        "git repository '%s': %s exists and is not a git checkout; "
-		                        "move it away so that it can be cloned there", g->base.name, root);
+		                        "move it away so that it can be cloned there",
+		                        g->base.name, root);
 	m->clone_dir = jr_asprintf("%s/.%s.clone-XXXXXX", g->git_root, g->base.name);
 	if (!m->clone_dir)
 		return JOBREG_ENOMEM;
@@ -521,8 +526,7 @@ static int import_trial(jr_load_txn *txn, struct move *m)
  */
 static void restore(struct move *m, jr_load_txn *txn)
 {
-	if (restore_files(m) < 0 ||
-	    (txn && (import_own(txn, m) < 0 || jr_load_publish(txn, 1) < 0)))
+	if (restore_files(m) < 0 || (txn && (import_own(txn, m) < 0 || jr_load_publish(txn, 1) < 0)))
 		forget_imported(m->g);
 	m->moved = 0;
 }
@@ -609,8 +613,8 @@ static int ensure_locked(struct move *m, const char *commit)
 			rc = jr_git_find_commit(&m->target, m->repo, m->g, commit);
 		if (rc == JOBREG_ENOTFOUND)
 			rc = jr_git_error_set(m->g, JOBREG_ENOTFOUND,
-			                      "git repository '%s': commit %s is not in %s",
-			                      m->g->base.name, commit, m->g->remote_url_redacted);
+			                      "git repository '%s': commit %s is not in %s", m->g->base.name,
+			                      commit, m->g->remote_url_redacted);
 	}
 	if (rc < 0)
 		return rc;
@@ -697,8 +701,8 @@ static int record_in_storage(struct move *m)
 	if (rc < 0 && wrote) {
 		jr_error_save(&saved, rc);
 		if (before.found)
-			jobreg_storage_git_state_set(m->st, m->g->base.name, before.remote_url,
-			                             before.branch, before.head);
+			jobreg_storage_git_state_set(m->st, m->g->base.name, before.remote_url, before.branch,
+			                             before.head);
 		else
 			jobreg_storage_git_state_set(m->st, m->g->base.name, m->g->remote_url_redacted,
 			                             m->g->branch, "");
@@ -801,8 +805,9 @@ int jobreg_git_sync(jobreg_git_sync_result *result, jobreg_registry *reg, jobreg
 	if ((rc = jr_runtime_require(what)) < 0)
 		return rc;
 	if (!belongs_to(reg, src))
-		return jr_error_set(JOBREG_EINVAL, "%s: the git source '%s' does not belong to this registry",
-		                    what, src->name);
+		return jr_error_set(JOBREG_EINVAL,
+		                    "%s: the git source '%s' does not belong to this registry", what,
+		                    src->name);
 	m.what = what;
 	m.reg = reg;
 	m.st = st;
@@ -850,7 +855,8 @@ int jobreg_source_git_refused(jobreg_snapshot **out, char commit[JOBREG_GIT_HEAD
 	if (!*out)
 		return jr_error_set(JOBREG_ENOTFOUND,
 		                    "git repository '%s': its last sync or ensure-head refused no commit "
-		                    "for failing to load", src->name);
+		                    "for failing to load",
+		                    src->name);
 	return 0;
 }
 
@@ -879,11 +885,12 @@ int jobreg_git_ensure_head(int *changed, jobreg_registry *reg, jobreg_source *sr
 	if (!(m.g = git_source_of(src, what)))
 		return JOBREG_EINVAL;
 	if (!jr_git_is_commit_id(commit))
-		return jr_error_set(JOBREG_EINVAL, "%s: '%s' is not a commit id (4 to 40 hex digits)",
-		                    what, commit);
+		return jr_error_set(JOBREG_EINVAL, "%s: '%s' is not a commit id (4 to 40 hex digits)", what,
+		                    commit);
 	if (reg && !belongs_to(reg, src))
-		return jr_error_set(JOBREG_EINVAL, "%s: the git source '%s' does not belong to this registry",
-		                    what, src->name);
+		return jr_error_set(JOBREG_EINVAL,
+		                    "%s: the git source '%s' does not belong to this registry", what,
+		                    src->name);
 	m.what = what;
 	m.reg = reg;
 	pthread_mutex_lock(&m.g->op_lock);
@@ -943,8 +950,10 @@ int jobreg_git_ensure_recorded_head(int *changed, jobreg_registry *reg, jobreg_s
 	if ((rc = read_state(&state, st, g)) < 0)
 		return rc;
 	if (!state.found || !*state.head)
-		rc = jr_error_set(JOBREG_ENOTFOUND, "git repository '%s': no head is recorded yet "
-		                                    "(sync it first)", g->base.name);
+		rc = jr_error_set(JOBREG_ENOTFOUND,
+		                  "git repository '%s': no head is recorded yet "
+		                  "(sync it first)",
+		                  g->base.name);
 	else
 		rc = jobreg_git_ensure_head(changed, reg, src, state.head);
 	stored_state_free(&state);

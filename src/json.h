@@ -29,8 +29,8 @@ typedef struct jr_json {
 	jr_buf *buf;
 	unsigned int depth;
 	unsigned char has_member[JR_JSON_MAX_DEPTH + 1]; /* per open container */
-	unsigned char after_key; /* the next value follows a key: no comma */
-	int error;               /* sticky: 0 or a JOBREG_E* code */
+	unsigned char after_key;                         /* the next value follows a key: no comma */
+	int error;                                       /* sticky: 0 or a JOBREG_E* code */
 } jr_json;
 
 void jr_json_init(jr_json *w, jr_buf *buf);

@@ -38,7 +38,10 @@ static const char *const key_names[KEY_COUNT] = {
 #define META_KEY(F, name, type, from, override, def) JR_IF_META_##from(#name, )
 	JR_JOB_FIELDS(META_KEY)
 #undef META_KEY
-	"class", "class_path", "module_name", "job_class_name",
+		"class",
+	"class_path",
+	"module_name",
+	"job_class_name",
 };
 
 /* How each META field's value is copied: key_names[KEY_META + i]'s field. */
@@ -47,8 +50,8 @@ static const struct meta_copy {
 	unsigned short offset;       /* of its member in struct jr_job_meta */
 	unsigned short items_offset; /* LIST: of its `<name>_items` in struct jobreg_job */
 } meta_copies[JR_META_FIELD_COUNT] = {
-#define META_COPY(F, name, type, from, override, def)                          \
-	JR_IF_META_##from({ JR_TYPE_##type, offsetof(struct jr_job_meta, name),      \
+#define META_COPY(F, name, type, from, override, def)                       \
+	JR_IF_META_##from({ JR_TYPE_##type, offsetof(struct jr_job_meta, name), \
 	                    JR_IF_LIST_##type(offsetof(struct jobreg_job, name##_items)) + 0 }, )
 	JR_JOB_FIELDS(META_COPY)
 #undef META_COPY
@@ -259,7 +262,8 @@ static int add_job(jr_part *part, PyObject *item, PyObject *const *keys)
 		return rc;
 	for (k = KEY_CLASS_PATH; k < KEY_COUNT; k++) {
 		if (!(identity[k] = text_of(values[k])))
-			return field_error(k > KEY_CLASS_PATH ? identity[KEY_CLASS_PATH] : "(no class path)", k);
+			return field_error(k > KEY_CLASS_PATH ? identity[KEY_CLASS_PATH] : "(no class path)",
+			                   k);
 	}
 	Py_INCREF(values[KEY_CLASS]);
 	job = jr_part_add_job(part, values[KEY_CLASS]);
@@ -280,8 +284,8 @@ static int add_error(jr_part *part, PyObject *item)
 	const char *module, *file, *type, *message, *traceback;
 	int line;
 
-	if (!PyArg_ParseTuple(item, "ssisss;a load error from jobreg._loader", &module, &file,
-	                      &line, &type, &message, &traceback))
+	if (!PyArg_ParseTuple(item, "ssisss;a load error from jobreg._loader", &module, &file, &line,
+	                      &type, &message, &traceback))
 		return jr_error_from_python(JOBREG_EPYTHON, "reading a load error");
 	return jr_part_add_error(part, module, file, line, type, message, traceback);
 }
@@ -292,8 +296,8 @@ static int copy_results(jr_part *part, PyObject *result)
 	Py_ssize_t i;
 	int k, rc = 0;
 
-	if (!PyArg_ParseTuple(result, "O!O!;jobreg._loader result", &PyList_Type, &jobs,
-	                      &PyList_Type, &errors))
+	if (!PyArg_ParseTuple(result, "O!O!;jobreg._loader result", &PyList_Type, &jobs, &PyList_Type,
+	                      &errors))
 		return jr_error_from_python(JOBREG_EPYTHON, "reading the loader's result");
 	for (i = 0; rc == 0 && i < PyList_GET_SIZE(errors); i++)
 		rc = add_error(part, PyList_GET_ITEM(errors, i));
@@ -308,8 +312,8 @@ static int copy_results(jr_part *part, PyObject *result)
 	return rc;
 }
 
-int jr_source_import_python(jobreg_source *src, jr_load_plan *plan,
-                            const char *loader_class, PyObject *args)
+int jr_source_import_python(jobreg_source *src, jr_load_plan *plan, const char *loader_class,
+                            PyObject *args)
 {
 	PyObject *result;
 	int rc;
@@ -325,8 +329,8 @@ int jr_source_import_python(jobreg_source *src, jr_load_plan *plan,
 			return jr_error_from_python(JOBREG_EPYTHON, loader_class);
 	}
 	/* The mode of this load, read by the loader as `self.nautobot_1x`. */
-	if (PyObject_SetAttrString(src->state, "nautobot_1x",
-	                           plan->nautobot_1x ? Py_True : Py_False) < 0)
+	if (PyObject_SetAttrString(src->state, "nautobot_1x", plan->nautobot_1x ? Py_True : Py_False) <
+	    0)
 		return jr_error_from_python(JOBREG_EPYTHON, "setting the source's Nautobot mode");
 	result = PyObject_CallMethod(src->state, "load", "Od", args, plan->import_timeout);
 	if (!result)

@@ -14,8 +14,8 @@ int jr_options_read(void *dst, const void *src, const size_t *size_by_version,
 	memcpy(&version, src, sizeof(version));
 	if (version < 1 || version > versions)
 		return jr_error_set(JOBREG_EVERSION,
-		                    "%s: version %u is not supported (this library knows 1 to %u)",
-		                    what, version, versions);
+		                    "%s: version %u is not supported (this library knows 1 to %u)", what,
+		                    version, versions);
 	memcpy(dst, src, size_by_version[version - 1]);
 	/* The caller's own version stays visible to code that must know it. */
 	return 0;
@@ -28,8 +28,8 @@ int jr_options_init(void *opts, const void *defaults, const size_t *size_by_vers
 		return jr_error_set(JOBREG_EINVAL, "%s_init: opts is NULL", what);
 	if (version < 1 || version > versions)
 		return jr_error_set(JOBREG_EVERSION,
-		                    "%s: version %u is not supported (this library knows 1 to %u)",
-		                    what, version, versions);
+		                    "%s: version %u is not supported (this library knows 1 to %u)", what,
+		                    version, versions);
 	memcpy(opts, defaults, size_by_version[version - 1]);
 	memcpy(opts, &version, sizeof(version)); /* every struct begins with it */
 	return 0;

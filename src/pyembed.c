@@ -62,7 +62,7 @@ static PyObject *module_code(const struct jr_pymodule *m, int use_build_code)
 {
 	if (use_build_code) {
 		PyObject *code = PyMarshal_ReadObjectFromString((const char *)m->code,
-		                                                 (Py_ssize_t)m->code_size);
+		                                                (Py_ssize_t)m->code_size);
 
 		if (code && PyCode_Check(code))
 			return code;

@@ -23,8 +23,9 @@ static const struct field_info {
 	unsigned char slot;      /* index in the array of its kind */
 	signed char override_of; /* for a value field: its _override flag, or -1 */
 } fields[JR_FIELD_COUNT] = {
-#define FIELD_INFO(F, name, type, from, override, def)                                          \
-	[JR_FIELD_##F] = { #name, JR_KIND_##type, JR_TYPE_##type, JR_SLOT_##F, JR_OVERRIDE_##override(F) },
+#define FIELD_INFO(F, name, type, from, override, def) \
+	[JR_FIELD_##                                       \
+		F] = { #name, JR_KIND_##type, JR_TYPE_##type, JR_SLOT_##F, JR_OVERRIDE_##override(F) },
 	JR_JOB_FIELDS(FIELD_INFO)
 #undef FIELD_INFO
 };
@@ -405,7 +406,8 @@ static int check_text(jobreg_field field, const char *value)
 			                    name, why, value);
 		if (kind != JR_JSON_OBJECT)
 			return jr_error_set(JOBREG_EINVAL,
-			                    "record field \"%s\" must be a JSON object, not %.100s", name, value);
+			                    "record field \"%s\" must be a JSON object, not %.100s", name,
+			                    value);
 		return 0;
 	default:
 		return 0;

@@ -10,9 +10,15 @@
 #define JR_TEXT_SLOT_(F, name, type, from, override, def) JR_IF_TEXT_##type(JR_SLOT_##F, )
 #define JR_REAL_SLOT_(F, name, type, from, override, def) JR_IF_REAL_##type(JR_SLOT_##F, )
 #define JR_FLAG_SLOT_(F, name, type, from, override, def) JR_IF_BOOL_##type(JR_SLOT_##F, )
-enum { JR_JOB_FIELDS(JR_TEXT_SLOT_) JR_TEXT_SLOTS };
-enum { JR_JOB_FIELDS(JR_REAL_SLOT_) JR_REAL_SLOTS };
-enum { JR_JOB_FIELDS(JR_FLAG_SLOT_) JR_FLAG_SLOTS };
+enum {
+	JR_JOB_FIELDS(JR_TEXT_SLOT_) JR_TEXT_SLOTS
+};
+enum {
+	JR_JOB_FIELDS(JR_REAL_SLOT_) JR_REAL_SLOTS
+};
+enum {
+	JR_JOB_FIELDS(JR_FLAG_SLOT_) JR_FLAG_SLOTS
+};
 #undef JR_TEXT_SLOT_
 #undef JR_REAL_SLOT_
 #undef JR_FLAG_SLOT_

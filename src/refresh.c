@@ -25,7 +25,7 @@
 
 /* What the refresh knows about one stored record. */
 struct stored {
-	jobreg_record *rec; /* owned by `records` below, changed in place */
+	jobreg_record *rec;     /* owned by `records` below, changed in place */
 	const jr_job_desc *job; /* its job in this refresh, or NULL */
 	unsigned char in_scope;
 	unsigned char changed;
@@ -34,13 +34,13 @@ struct stored {
 struct refresh {
 	const jr_job_desc *jobs;
 	size_t job_count;
-	jr_records records;     /* as read */
-	struct stored *stored;  /* one per record */
-	size_t *record_of_job;  /* per job: index + 1 of its record, 0 when new */
+	jr_records records;      /* as read */
+	struct stored *stored;   /* one per record */
+	size_t *record_of_job;   /* per job: index + 1 of its record, 0 when new */
 	jobreg_record **created; /* per job: the new record, or NULL */
-	char **identities;      /* per record: "module_name.job_class_name" */
-	jr_strmap by_identity;  /* identity -> record index + 1, or a job's slot */
-	jr_strmap names;        /* names taken so far */
+	char **identities;       /* per record: "module_name.job_class_name" */
+	jr_strmap by_identity;   /* identity -> record index + 1, or a job's slot */
+	jr_strmap names;         /* names taken so far */
 };
 
 static void refresh_free(struct refresh *r)
@@ -107,7 +107,8 @@ static int set_json(jobreg_record *rec, jobreg_field field, const char *value,
  * override flag (`override_of`, -1 for none) is set. Called with constants
  * for all but the value, so each call compiles to what one would write out.
  */
-static inline int copy_unless_overridden(const jobreg_record *rec, jobreg_field field, int override_of)
+static inline int copy_unless_overridden(const jobreg_record *rec, jobreg_field field,
+                                         int override_of)
 {
 	return field != JOBREG_FIELD_NAME &&
 	       (override_of < 0 || !jr_record_flag(rec, (jobreg_field)override_of));
@@ -117,14 +118,16 @@ static inline int copy_TEXT(jobreg_record *rec, jobreg_field field, int override
                             const char *value, const jr_job_desc *job, unsigned char *changed)
 {
 	(void)job;
-	return copy_unless_overridden(rec, field, override_of) ? set_text(rec, field, value, changed) : 0;
+	return copy_unless_overridden(rec, field, override_of) ? set_text(rec, field, value, changed)
+	                                                       : 0;
 }
 
 static inline int copy_LIST(jobreg_record *rec, jobreg_field field, int override_of,
                             const char *value, const jr_job_desc *job, unsigned char *changed)
 {
-	return copy_unless_overridden(rec, field, override_of) ? set_json(rec, field, value, job, changed)
-	                                                      : 0;
+	return copy_unless_overridden(rec, field, override_of)
+	           ? set_json(rec, field, value, job, changed)
+	           : 0;
 }
 #define copy_OBJECT copy_LIST
 
@@ -164,8 +167,8 @@ static int apply_job(jobreg_record *rec, const jr_job_desc *job, unsigned char *
 	if (job->source_type < JOBREG_SOURCE_LOCAL || job->source_type > JOBREG_SOURCE_APP)
 		return jr_error_set(JOBREG_EINVAL, "job %s: unknown source type %d", job->class_path,
 		                    (int)job->source_type);
-	/* Checked first, overridden or not: a bad job changes nothing. */
-#define CHECK_REAL(F, name, type, from, override, def)                         \
+		/* Checked first, overridden or not: a bad job changes nothing. */
+#define CHECK_REAL(F, name, type, from, override, def) \
 	JR_IF_META_##from(JR_IF_REAL_##type(if (rc == 0) rc = check_real(job, #name, job->name);))
 	JR_JOB_FIELDS(CHECK_REAL)
 #undef CHECK_REAL
@@ -179,11 +182,11 @@ static int apply_job(jobreg_record *rec, const jr_job_desc *job, unsigned char *
 		rc = set_text(rec, JOBREG_FIELD_SOURCE_TYPE, type, changed);
 	if (rc == 0)
 		rc = set_text(rec, JOBREG_FIELD_SOURCE, job->source_name, changed);
-	/* Every META field: copy_<type>(rec, its field, its override flag, its value, ...). */
-#define COPY_META(F, name, type, from, override, def)                          \
-	JR_IF_META_##from(if (rc == 0) rc = copy_##type(rec, JOBREG_FIELD_##F,      \
-	                                               JR_OVERRIDE_##override(F), job->name, \
-	                                               job, changed);)
+		/* Every META field: copy_<type>(rec, its field, its override flag, its value, ...). */
+#define COPY_META(F, name, type, from, override, def)                                        \
+	JR_IF_META_##from(if (rc == 0)                                                           \
+	                      rc = copy_##type(rec, JOBREG_FIELD_##F, JR_OVERRIDE_##override(F), \
+	                                       job->name, job, changed);)
 	JR_JOB_FIELDS(COPY_META)
 #undef COPY_META
 	if (rc < 0)
@@ -240,8 +243,7 @@ static int match_jobs(struct refresh *r, const jr_refresh_scope *scope)
 		size_t at = (size_t)(uintptr_t)slot->value;
 
 		if (slot->key && (at > n || r->stored[at - 1].job))
-			return jr_error_set(JOBREG_EINVAL, "refresh: job %s is listed twice",
-			                    job->class_path);
+			return jr_error_set(JOBREG_EINVAL, "refresh: job %s is listed twice", job->class_path);
 		if (slot->key) {
 			r->stored[at - 1].job = job;
 			r->record_of_job[j] = at;
@@ -277,7 +279,8 @@ static int apply_jobs(struct refresh *r)
 				return JOBREG_ENOMEM;
 			r->created[j] = rec;
 			/* New: installed, never enabled by a refresh. */
-			if ((rc = jr_uuid4(id)) < 0 || (rc = jr_record_set_text(rec, JOBREG_FIELD_ID, id)) < 0 ||
+			if ((rc = jr_uuid4(id)) < 0 ||
+			    (rc = jr_record_set_text(rec, JOBREG_FIELD_ID, id)) < 0 ||
 			    (rc = apply_job(rec, job, &changed)) < 0)
 				return rc;
 			jr_record_set_flag(rec, JOBREG_FIELD_ENABLED, 0);
@@ -535,8 +538,8 @@ int jobreg_refresh_options_init(jobreg_refresh_options *opts, unsigned int versi
 {
 	static const jobreg_refresh_options defaults = JOBREG_REFRESH_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, refresh_options_sizes,
-	                       JOBREG_REFRESH_OPTIONS_VERSION, version, "jobreg_refresh_options");
+	return jr_options_init(opts, &defaults, refresh_options_sizes, JOBREG_REFRESH_OPTIONS_VERSION,
+	                       version, "jobreg_refresh_options");
 }
 
 void jr_job_descs_free(jr_job_descs *descs)
@@ -546,8 +549,7 @@ void jr_job_descs_free(jr_job_descs *descs)
 }
 
 int jr_job_descs_from_snapshot(jr_job_descs *out, const jobreg_snapshot *snap,
-                               int (*want)(const jobreg_job *job, const void *ctx),
-                               const void *ctx)
+                               int (*want)(const jobreg_job *job, const void *ctx), const void *ctx)
 {
 	size_t total = jobreg_snapshot_job_count(snap), i;
 

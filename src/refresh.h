@@ -39,8 +39,8 @@ typedef struct jr_refresh_scope {
 	const void *ctx;
 	/* Inside the transaction, after the writes: every record as it now is
 	 * (stored and created, `count` of them); a failure rolls back all. */
-	int (*before_commit)(jobreg_storage *st, const jobreg_record *const *records,
-	                     size_t count, void *hook_ctx);
+	int (*before_commit)(jobreg_storage *st, const jobreg_record *const *records, size_t count,
+	                     void *hook_ctx);
 	void *hook_ctx;
 } jr_refresh_scope;
 

@@ -28,8 +28,8 @@ int jobreg_registry_options_init(jobreg_registry_options *opts, unsigned int ver
 {
 	static const jobreg_registry_options defaults = JOBREG_REGISTRY_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, registry_options_sizes,
-	                       JOBREG_REGISTRY_OPTIONS_VERSION, version, "jobreg_registry_options");
+	return jr_options_init(opts, &defaults, registry_options_sizes, JOBREG_REGISTRY_OPTIONS_VERSION,
+	                       version, "jobreg_registry_options");
 }
 
 /* Error-checking, not recursive: nothing loads again while holding it. */
@@ -66,8 +66,8 @@ int jobreg_registry_new(jobreg_registry **out, const jobreg_registry_options *op
 	if (!reg)
 		return jr_error_oom();
 	reg->opts = (jobreg_registry_options)JOBREG_REGISTRY_OPTIONS_INIT;
-	rc = jr_options_read(&reg->opts, opts, registry_options_sizes,
-	                     JOBREG_REGISTRY_OPTIONS_VERSION, "jobreg_registry_options");
+	rc = jr_options_read(&reg->opts, opts, registry_options_sizes, JOBREG_REGISTRY_OPTIONS_VERSION,
+	                     "jobreg_registry_options");
 	if (rc == 0)
 		rc = jr_snapshot_new(&reg->current, 0, NULL, 0);
 	if (rc == 0)

@@ -63,8 +63,8 @@ int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version)
 {
 	static const jobreg_run_options defaults = JOBREG_RUN_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, run_options_sizes,
-	                       JOBREG_RUN_OPTIONS_VERSION, version, "jobreg_run_options");
+	return jr_options_init(opts, &defaults, run_options_sizes, JOBREG_RUN_OPTIONS_VERSION, version,
+	                       "jobreg_run_options");
 }
 
 /* Replace *slot with a copy of text (the host's reply setters). */
@@ -312,10 +312,12 @@ static int check_record(const jobreg_job *job, const jobreg_record *record)
 		return jr_error_set(JOBREG_EINVAL, "the record of '%s' does not belong to the job '%s'",
 		                    path ? path : "(none)", job->class_path);
 	if (!jobreg_record_bool(record, JOBREG_FIELD_INSTALLED))
-		return jr_error_set(JOBREG_ENOTINSTALLED, "job '%s' is not installed: its code is no longer loaded",
+		return jr_error_set(JOBREG_ENOTINSTALLED,
+		                    "job '%s' is not installed: its code is no longer loaded",
 		                    job->class_path);
 	if (!jobreg_record_bool(record, JOBREG_FIELD_ENABLED))
-		return jr_error_set(JOBREG_EDISABLED, "job '%s' is not enabled: enable it before running it",
+		return jr_error_set(JOBREG_EDISABLED,
+		                    "job '%s' is not enabled: enable it before running it",
 		                    job->class_path);
 	return 0;
 }
@@ -438,8 +440,8 @@ static int run_in_python(jobreg_run_result **out, const jobreg_job *job, struct 
 		host = PyCFunction_New(&host_def, capsule);
 	}
 	if (host)
-		outcome = PyObject_CallMethod(runner, "run", "OzOzsOO", job->cls, state->opts.data_json, log,
-		                              state->opts.context_json, record_json, add_file, host);
+		outcome = PyObject_CallMethod(runner, "run", "OzOzsOO", job->cls, state->opts.data_json,
+		                              log, state->opts.context_json, record_json, add_file, host);
 	if (outcome)
 		rc = make_result(out, outcome, state);
 	else if (host)
@@ -497,8 +499,8 @@ int jobreg_run(jobreg_run_result **out, jobreg_registry *reg, jobreg_storage *st
 		return rc;
 	rc = jobreg_storage_get(&record, st, job->class_path);
 	if (rc == JOBREG_ENOTFOUND)
-		rc = jr_error_set(JOBREG_ENOTINSTALLED, "job '%s' has no record yet: refresh the records first",
-		                  job->class_path);
+		rc = jr_error_set(JOBREG_ENOTINSTALLED,
+		                  "job '%s' has no record yet: refresh the records first", job->class_path);
 	if (rc == 0)
 		rc = jobreg_job_run(out, job, record, opts);
 	jobreg_record_free(record);
@@ -511,22 +513,35 @@ jobreg_run_status jobreg_run_result_status(const jobreg_run_result *res)
 	return res ? res->status : (jobreg_run_status)0;
 }
 
-const char *jobreg_run_result_json(const jobreg_run_result *res) { return res ? res->result_json : ""; }
-const char *jobreg_run_result_error_type(const jobreg_run_result *res) { return res ? res->error_type : ""; }
+const char *jobreg_run_result_json(const jobreg_run_result *res)
+{
+	return res ? res->result_json : "";
+}
+const char *jobreg_run_result_error_type(const jobreg_run_result *res)
+{
+	return res ? res->error_type : "";
+}
 const char *jobreg_run_result_error_message(const jobreg_run_result *res)
 {
 	return res ? res->error_message : "";
 }
-const char *jobreg_run_result_traceback(const jobreg_run_result *res) { return res ? res->traceback : ""; }
+const char *jobreg_run_result_traceback(const jobreg_run_result *res)
+{
+	return res ? res->traceback : "";
+}
 
-size_t jobreg_run_result_file_count(const jobreg_run_result *res) { return res ? res->file_count : 0; }
+size_t jobreg_run_result_file_count(const jobreg_run_result *res)
+{
+	return res ? res->file_count : 0;
+}
 
 const char *jobreg_run_result_file_name(const jobreg_run_result *res, size_t i)
 {
 	return res && i < res->file_count ? res->files[i].name : NULL;
 }
 
-const unsigned char *jobreg_run_result_file_data(const jobreg_run_result *res, size_t i, size_t *size)
+const unsigned char *jobreg_run_result_file_data(const jobreg_run_result *res, size_t i,
+                                                 size_t *size)
 {
 	int valid = res && i < res->file_count;
 

@@ -33,8 +33,8 @@ int jobreg_init_options_init(jobreg_init_options *opts, unsigned int version)
 {
 	static const jobreg_init_options defaults = JOBREG_INIT_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, init_options_sizes,
-	                       JOBREG_INIT_OPTIONS_VERSION, version, "jobreg_init_options");
+	return jr_options_init(opts, &defaults, init_options_sizes, JOBREG_INIT_OPTIONS_VERSION,
+	                       version, "jobreg_init_options");
 }
 
 static int python_status_error(PyStatus status)
@@ -116,7 +116,8 @@ static int install_modules(const jobreg_init_options *opts)
 	                             opts->nautobot_compat ? Py_True : Py_False);
 	Py_DECREF(compat);
 	if (!result)
-		return jr_error_from_python(JOBREG_EPYTHON, "installing the nautobot compatibility modules");
+		return jr_error_from_python(JOBREG_EPYTHON,
+		                            "installing the nautobot compatibility modules");
 	Py_DECREF(result);
 	return 0;
 }
@@ -137,8 +138,8 @@ int jobreg_init(const jobreg_init_options *user_opts)
 	PyGILState_STATE gil;
 	int rc, first;
 
-	rc = jr_options_read(&opts, user_opts, init_options_sizes,
-	                     JOBREG_INIT_OPTIONS_VERSION, "jobreg_init_options");
+	rc = jr_options_read(&opts, user_opts, init_options_sizes, JOBREG_INIT_OPTIONS_VERSION,
+	                     "jobreg_init_options");
 	if (rc < 0)
 		return rc;
 
@@ -167,8 +168,7 @@ int jobreg_init(const jobreg_init_options *user_opts)
 		goto out;
 	}
 	if (first)
-		__atomic_store_n(&nautobot_1x, opts.nautobot_compat == JOBREG_COMPAT_1X,
-		                 __ATOMIC_RELAXED);
+		__atomic_store_n(&nautobot_1x, opts.nautobot_compat == JOBREG_COMPAT_1X, __ATOMIC_RELAXED);
 	rc = ++refcount;
 out:
 	pthread_mutex_unlock(&lock);

@@ -9,8 +9,8 @@
 #include "source.h"
 #include "util.h"
 
-int jr_source_new(jobreg_source **out, jobreg_source_t type, const char *name,
-                  const char *root, const struct jr_source_ops *ops)
+int jr_source_new(jobreg_source **out, jobreg_source_t type, const char *name, const char *root,
+                  const struct jr_source_ops *ops)
 {
 	jobreg_source *src = calloc(1, sizeof(*src));
 
@@ -92,10 +92,14 @@ jobreg_source_t jobreg_source_type(const jobreg_source *src)
 const char *jobreg_source_type_name(jobreg_source_t type)
 {
 	switch (type) {
-	case JOBREG_SOURCE_LOCAL: return "local";
-	case JOBREG_SOURCE_GIT: return "git";
-	case JOBREG_SOURCE_APP: return "app";
-	default: return "unknown";
+	case JOBREG_SOURCE_LOCAL:
+		return "local";
+	case JOBREG_SOURCE_GIT:
+		return "git";
+	case JOBREG_SOURCE_APP:
+		return "app";
+	default:
+		return "unknown";
 	}
 }
 
@@ -124,8 +128,7 @@ int jobreg_source_set_nautobot_compat(jobreg_source *src, int mode)
 
 int jobreg_source_nautobot_compat(const jobreg_source *src)
 {
-	return src ? __atomic_load_n(&src->nautobot_compat, __ATOMIC_RELAXED)
-	           : JOBREG_COMPAT_DEFAULT;
+	return src ? __atomic_load_n(&src->nautobot_compat, __ATOMIC_RELAXED) : JOBREG_COMPAT_DEFAULT;
 }
 
 int jr_source_nautobot_1x(const jobreg_source *src)

@@ -16,7 +16,11 @@
 #include "generation.h"
 #include "jobreg/source.h"
 
-enum jr_module_kind { JR_MODULE_FILE, JR_MODULE_PACKAGE, JR_MODULE_NAMESPACE };
+enum jr_module_kind {
+	JR_MODULE_FILE,
+	JR_MODULE_PACKAGE,
+	JR_MODULE_NAMESPACE
+};
 
 typedef struct jr_module_entry {
 	char *name; /* "inventory.check_inventory" */
@@ -29,8 +33,8 @@ typedef struct jr_load_plan {
 	jr_part *part; /* receives discovery's errors now, jobs later */
 	jr_module_entry *modules;
 	size_t module_count, module_capacity;
-	uint64_t fingerprint; /* of every file and folder seen, for reloads */
-	int keep_loaded;      /* discovery says: keep the last import, read nothing */
+	uint64_t fingerprint;  /* of every file and folder seen, for reloads */
+	int keep_loaded;       /* discovery says: keep the last import, read nothing */
 	double import_timeout; /* seconds per module, 0 = none */
 	/* Nautobot 1.x jobs in this load (the source's effective mode, read
 	 * once by jr_plan_read_nautobot_mode() right after discovery). */
@@ -60,7 +64,7 @@ struct jr_retired_root {
 struct jobreg_source {
 	jobreg_source_t type;
 	char *name;
-	char *root; /* changed only by jr_source_set_root() */
+	char *root;                      /* changed only by jr_source_set_root() */
 	struct jr_retired_root *retired; /* earlier roots, freed with the source */
 	const struct jr_source_ops *ops;
 	PyObject *state; /* the Python-side loader object; GIL to touch */
@@ -98,8 +102,8 @@ int jr_dir_fingerprint(const char *root, uint64_t *out);
 int jr_source_set_root(jobreg_source *src, const char *root);
 
 /* Allocate a source with the given type, name and root (copied). */
-int jr_source_new(jobreg_source **out, jobreg_source_t type, const char *name,
-                  const char *root, const struct jr_source_ops *ops);
+int jr_source_new(jobreg_source **out, jobreg_source_t type, const char *name, const char *root,
+                  const struct jr_source_ops *ops);
 /* Free a source, whoever owns it (registries call this). */
 void jr_source_destroy(jobreg_source *src);
 
@@ -109,7 +113,7 @@ void jr_plan_clear(jr_load_plan *plan);
 
 /* Run the Python-side loader `loader_class` of jobreg._loader for this
  * source over `args` and move its jobs and errors into plan->part. */
-int jr_source_import_python(jobreg_source *src, jr_load_plan *plan,
-                            const char *loader_class, PyObject *args);
+int jr_source_import_python(jobreg_source *src, jr_load_plan *plan, const char *loader_class,
+                            PyObject *args);
 
 #endif

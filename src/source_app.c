@@ -41,8 +41,8 @@ static char *locate_package(const char *name)
 	if (origin && origin != Py_None && locations && PyList_Check(locations) &&
 	    PyList_GET_SIZE(locations) == 1) {
 		const char *text = PyUnicode_Check(PyList_GET_ITEM(locations, 0))
-		                           ? PyUnicode_AsUTF8(PyList_GET_ITEM(locations, 0))
-		                           : NULL;
+		                       ? PyUnicode_AsUTF8(PyList_GET_ITEM(locations, 0))
+		                       : NULL;
 		if (text)
 			found = jr_strdup(text);
 	}
@@ -130,6 +130,7 @@ int jobreg_source_app_new(jobreg_source **out, const char *package)
 	if (!out || !package)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_source_app_new: NULL argument");
 	if (!is_package_name(package))
-		return jr_error_set(JOBREG_EINVAL, "app package name '%s' is not a valid Python package name", package);
+		return jr_error_set(JOBREG_EINVAL,
+		                    "app package name '%s' is not a valid Python package name", package);
 	return jr_source_new(out, JOBREG_SOURCE_APP, package, "", &app_ops);
 }

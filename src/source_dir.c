@@ -75,8 +75,8 @@ static int is_walked_folder(const char *name)
 	return jr_is_module_name(name, strlen(name)) && strcmp(name, "__pycache__") != 0;
 }
 
-static int visit_folder(struct walk *w, const char *path, const char *name,
-                        const char *prefix, const struct stat *st)
+static int visit_folder(struct walk *w, const char *path, const char *name, const char *prefix,
+                        const struct stat *st)
 {
 	char module[PATH_MAX], init[PATH_MAX + 16];
 	struct stat init_st;
@@ -230,7 +230,8 @@ static int dir_discover(jobreg_source *src, jr_load_plan *plan)
 		jr_buf_printf(&why, "the jobs root %s is not a readable folder: %s", src->root,
 		              errno ? strerror(errno) : "not a folder");
 		rc = jr_buf_status(&why) ? JOBREG_ENOMEM
-		                         : jr_part_add_error(plan->part, "", src->root, 0, "FileNotFoundError", why.ptr, "");
+		                         : jr_part_add_error(plan->part, "", src->root, 0,
+		                                             "FileNotFoundError", why.ptr, "");
 		jr_buf_free(&why);
 		plan->fingerprint = 0;
 		return rc;

@@ -42,8 +42,8 @@ int jobreg_git_options_init(jobreg_git_options *opts, unsigned int version)
 {
 	static const jobreg_git_options defaults = JOBREG_GIT_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, git_options_sizes,
-	                       JOBREG_GIT_OPTIONS_VERSION, version, "jobreg_git_options");
+	return jr_options_init(opts, &defaults, git_options_sizes, JOBREG_GIT_OPTIONS_VERSION, version,
+	                       "jobreg_git_options");
 }
 
 /* ---- slug rules ---- */
@@ -68,7 +68,8 @@ static int check_slug_syntax(const char *slug)
 			shown--;
 		return jr_error_set(JOBREG_EINVAL,
 		                    "git repository slug '%.*s...' (%zu characters) is refused: "
-		                    "it is longer than %d characters", shown, slug, len, JOBREG_GIT_SLUG_MAX);
+		                    "it is longer than %d characters",
+		                    shown, slug, len, JOBREG_GIT_SLUG_MAX);
 	}
 	if (jr_is_keyword(slug, len))
 		return refuse_slug(slug, "it is a Python keyword");
@@ -415,8 +416,8 @@ static int check_branch(const char *branch)
 		valid = 0;
 	free(refname);
 	if (!valid)
-		return jr_error_set(JOBREG_EINVAL, "git branch '%s' is not a valid branch, tag or commit name",
-		                    branch);
+		return jr_error_set(JOBREG_EINVAL,
+		                    "git branch '%s' is not a valid branch, tag or commit name", branch);
 	return 0;
 }
 

@@ -32,8 +32,8 @@ int jr_storage_backend_result(int rc, const char *callback)
 	if (rc == 0)
 		return 0;
 	if (rc > 0 || strcmp(jobreg_error_name(rc), "JOBREG_UNKNOWN") == 0) {
-		return jr_error_set(JOBREG_ESTORAGE, "storage backend: %s failed with code %d",
-		                    callback, rc);
+		return jr_error_set(JOBREG_ESTORAGE, "storage backend: %s failed with code %d", callback,
+		                    rc);
 	}
 	if (jr_error_code() != rc)
 		jr_error_set(rc, "storage backend: %s failed: %s", callback, jobreg_strerror(rc));
@@ -59,8 +59,7 @@ int jobreg_storage_new(jobreg_storage **out, const jobreg_storage_backend *backe
 	int rc;
 
 	if (!out || !backend)
-		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_new: NULL %s",
-		                    out ? "backend" : "out");
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_new: NULL %s", out ? "backend" : "out");
 	*out = NULL;
 	if (backend->version == 0)
 		return jr_error_set(JOBREG_EVERSION,
@@ -68,7 +67,8 @@ int jobreg_storage_new(jobreg_storage **out, const jobreg_storage_backend *backe
 		                    JOBREG_STORAGE_BACKEND_VERSION);
 	memset(&table, 0, sizeof(table));
 	rc = jr_options_read(&table, backend, backend_sizes,
-	                     sizeof(backend_sizes) / sizeof(backend_sizes[0]), "jobreg_storage_backend");
+	                     sizeof(backend_sizes) / sizeof(backend_sizes[0]),
+	                     "jobreg_storage_backend");
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {

@@ -27,14 +27,18 @@ struct source_state {
 	char *key, *state;
 };
 
-enum undo_kind { UNDO_RECORD, UNDO_GIT, UNDO_SOURCE };
+enum undo_kind {
+	UNDO_RECORD,
+	UNDO_GIT,
+	UNDO_SOURCE
+};
 
 struct undo {
 	enum undo_kind kind;
-	char *key;              /* the record's id, the repository's slug, the source's key */
-	jobreg_record *record;  /* the record before the change, or NULL: absent */
-	struct git_state *git;  /* the git state before, or NULL: absent */
-	char *state;            /* the source state before, or NULL: absent */
+	char *key;             /* the record's id, the repository's slug, the source's key */
+	jobreg_record *record; /* the record before the change, or NULL: absent */
+	struct git_state *git; /* the git state before, or NULL: absent */
+	char *state;           /* the source state before, or NULL: absent */
 };
 
 struct memory {
@@ -308,8 +312,7 @@ static int undo_save(struct memory *m, enum undo_kind kind, const char *key)
 		struct git_state *g = git_find(m, key);
 		if (g) {
 			u.git = calloc(1, sizeof(*u.git));
-			if (!u.git || git_fill(u.git, g->slug, g->remote_url, g->branch,
-			                       g->current_head) < 0)
+			if (!u.git || git_fill(u.git, g->slug, g->remote_url, g->branch, g->current_head) < 0)
 				goto oom;
 		}
 	} else {

@@ -21,7 +21,7 @@
 static int compare_for_list(const void *pa, const void *pb)
 {
 	static const jobreg_field order[] = { JOBREG_FIELD_GROUPING, JOBREG_FIELD_NAME,
-	                                      JOBREG_FIELD_CLASS_PATH, JOBREG_FIELD_ID };
+		                                  JOBREG_FIELD_CLASS_PATH, JOBREG_FIELD_ID };
 	const jobreg_record *a = *(jobreg_record *const *)pa, *b = *(jobreg_record *const *)pb;
 	size_t i;
 
@@ -65,7 +65,8 @@ int jobreg_storage_list(jobreg_record_list **out, jobreg_storage *st, jobreg_ins
 
 	if (!out || !st)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_list: NULL %s", out ? "storage" : "out");
-	if (which != JOBREG_INSTALLED_ALL && which != JOBREG_INSTALLED_YES && which != JOBREG_INSTALLED_NO)
+	if (which != JOBREG_INSTALLED_ALL && which != JOBREG_INSTALLED_YES &&
+	    which != JOBREG_INSTALLED_NO)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_list: unknown filter %d", (int)which);
 	if (!(list = jr_records_new()))
 		return JOBREG_ENOMEM;
@@ -184,16 +185,18 @@ static int check_overridable(const char *function, jobreg_field field, jobreg_fi
 
 		for (f = 0; f < JR_FIELD_COUNT; f++)
 			if (jr_field_override_of((jobreg_field)f) >= 0 && len < sizeof(these))
-				len += (size_t)snprintf(these + len, sizeof(these) - len, "%s%s",
-				                        len ? ", " : "", jobreg_record_field_name((jobreg_field)f));
+				len += (size_t)snprintf(these + len, sizeof(these) - len, "%s%s", len ? ", " : "",
+				                        jobreg_record_field_name((jobreg_field)f));
 		return jr_error_set(JOBREG_EINVAL,
 		                    "%s: record field \"%s\" cannot be overridden (these can: %s)",
 		                    function, name, these);
 	}
 	if (kind && jobreg_record_field_kind(field) != kind)
 		return jr_error_set(JOBREG_EINVAL, "%s: record field \"%s\" is not a %s field", function,
-		                    name, kind == JOBREG_FIELD_KIND_TEXT ? "text"
-		                          : kind == JOBREG_FIELD_KIND_BOOL ? "bool" : "real");
+		                    name,
+		                    kind == JOBREG_FIELD_KIND_TEXT   ? "text"
+		                    : kind == JOBREG_FIELD_KIND_BOOL ? "bool"
+		                                                     : "real");
 	return 0;
 }
 
@@ -228,9 +231,8 @@ static int change_override(jobreg_record *rec, const jr_records *all, int *chang
 		for (i = 0; i < all->count; i++) {
 			const jobreg_record *other = all->items[i];
 			if (other != rec && strcmp(jr_record_text(other, JOBREG_FIELD_NAME), o->text) == 0) {
-				rc = jr_error_set(JOBREG_EEXISTS,
-				                  "the name \"%s\" is taken by job record %s (%s)", o->text,
-				                  jr_record_text(other, JOBREG_FIELD_ID),
+				rc = jr_error_set(JOBREG_EEXISTS, "the name \"%s\" is taken by job record %s (%s)",
+				                  o->text, jr_record_text(other, JOBREG_FIELD_ID),
 				                  jr_record_text(other, JOBREG_FIELD_CLASS_PATH));
 				break;
 			}
@@ -273,7 +275,8 @@ int jobreg_storage_override_bool(jobreg_storage *st, const char *id, jobreg_fiel
 	return override("jobreg_storage_override_bool", st, id, &o);
 }
 
-int jobreg_storage_override_real(jobreg_storage *st, const char *id, jobreg_field field, double value)
+int jobreg_storage_override_real(jobreg_storage *st, const char *id, jobreg_field field,
+                                 double value)
 {
 	struct override o = { field, JOBREG_FIELD_KIND_REAL, NULL, 0, value, 0 };
 	return override("jobreg_storage_override_real", st, id, &o);
@@ -348,8 +351,8 @@ static char *rebase_module(const char *module, const char *old, const char *new_
 	return out;
 }
 
-static int migrate(jr_records *all, jobreg_storage *st, const char *old_name,
-                   const char *new_name, size_t *moved)
+static int migrate(jr_records *all, jobreg_storage *st, const char *old_name, const char *new_name,
+                   size_t *moved)
 {
 	jr_strmap identities;
 	char **keys = calloc(all->count + 1, sizeof(char *));
@@ -386,7 +389,8 @@ static int migrate(jr_records *all, jobreg_storage *st, const char *old_name,
 		if (strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE), old_name) != 0 ||
 		    jr_record_source_type(rec) == JOBREG_SOURCE_LOCAL)
 			continue;
-		module = rebase_module(jr_record_text(rec, JOBREG_FIELD_MODULE_NAME), old_name, new_name, &oom);
+		module = rebase_module(jr_record_text(rec, JOBREG_FIELD_MODULE_NAME), old_name, new_name,
+		                       &oom);
 		if (oom) {
 			rc = JOBREG_ENOMEM;
 			break;

@@ -84,14 +84,13 @@ static const char schema_1[] =
 	"PRAGMA user_version = 1;\n";
 
 /* Schema 1 -> 2: what jobreg_registry_sync() keeps per source (0.2). */
-static const char schema_2[] =
-	"CREATE TABLE IF NOT EXISTS jobreg_source_state (\n"
-	"  source_type TEXT NOT NULL,\n"
-	"  source TEXT NOT NULL,\n"
-	"  state TEXT NOT NULL,\n"
-	"  PRIMARY KEY (source_type, source)\n"
-	");\n"
-	"PRAGMA user_version = 2;\n";
+static const char schema_2[] = "CREATE TABLE IF NOT EXISTS jobreg_source_state (\n"
+							   "  source_type TEXT NOT NULL,\n"
+							   "  source TEXT NOT NULL,\n"
+							   "  state TEXT NOT NULL,\n"
+							   "  PRIMARY KEY (source_type, source)\n"
+							   ");\n"
+							   "PRAGMA user_version = 2;\n";
 
 struct store {
 	sqlite3 *db;
@@ -233,8 +232,9 @@ static int prepare_all(struct store *s)
 	if (rc == 0)
 		rc = prepare(s, &s->delete_record, "DELETE FROM jobreg_records WHERE id = ?1");
 	if (rc == 0)
-		rc = prepare(s, &s->select_git,
-		             "SELECT remote_url, branch, current_head FROM jobreg_git_state WHERE slug = ?1");
+		rc = prepare(
+			s, &s->select_git,
+			"SELECT remote_url, branch, current_head FROM jobreg_git_state WHERE slug = ?1");
 	if (rc == 0)
 		rc = prepare(s, &s->upsert_git,
 		             "INSERT INTO jobreg_git_state (slug, remote_url, branch, current_head) "
@@ -242,8 +242,9 @@ static int prepare_all(struct store *s)
 		             "remote_url = excluded.remote_url, branch = excluded.branch, "
 		             "current_head = excluded.current_head");
 	if (rc == 0)
-		rc = prepare(s, &s->select_source,
-		             "SELECT state FROM jobreg_source_state WHERE source_type = ?1 AND source = ?2");
+		rc =
+			prepare(s, &s->select_source,
+		            "SELECT state FROM jobreg_source_state WHERE source_type = ?1 AND source = ?2");
 	if (rc == 0)
 		rc = prepare(s, &s->upsert_source,
 		             "INSERT INTO jobreg_source_state (source_type, source, state) "
@@ -340,8 +341,9 @@ static jobreg_record *row_to_record(struct store *s, sqlite3_stmt *stmt)
 	}
 	if (rc < 0) {
 		if (rc != JOBREG_ENOMEM)
-			jr_error_wrap(JOBREG_ESTORAGE, "sqlite database %s: record %s holds a bad value: ",
-			              s->path, (const char *)sqlite3_column_text(stmt, 0));
+			jr_error_wrap(JOBREG_ESTORAGE,
+			              "sqlite database %s: record %s holds a bad value: ", s->path,
+			              (const char *)sqlite3_column_text(stmt, 0));
 		jobreg_record_free(rec);
 		return NULL;
 	}
@@ -533,8 +535,8 @@ int jobreg_sqlite_options_init(jobreg_sqlite_options *opts, unsigned int version
 {
 	static const jobreg_sqlite_options defaults = JOBREG_SQLITE_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, sqlite_options_sizes,
-	                       JOBREG_SQLITE_OPTIONS_VERSION, version, "jobreg_sqlite_options");
+	return jr_options_init(opts, &defaults, sqlite_options_sizes, JOBREG_SQLITE_OPTIONS_VERSION,
+	                       version, "jobreg_sqlite_options");
 }
 
 int jobreg_storage_sqlite_open(jobreg_storage **out, const char *path,
@@ -548,8 +550,8 @@ int jobreg_storage_sqlite_open(jobreg_storage **out, const char *path,
 		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_sqlite_open: NULL %s",
 		                    out ? "path" : "out");
 	*out = NULL;
-	rc = jr_options_read(&o, opts, sqlite_options_sizes,
-	                     JOBREG_SQLITE_OPTIONS_VERSION, "jobreg_sqlite_options");
+	rc = jr_options_read(&o, opts, sqlite_options_sizes, JOBREG_SQLITE_OPTIONS_VERSION,
+	                     "jobreg_sqlite_options");
 	if (rc < 0)
 		return rc;
 	s = calloc(1, sizeof(*s));
@@ -560,7 +562,8 @@ int jobreg_storage_sqlite_open(jobreg_storage **out, const char *path,
 		free(s);
 		return JOBREG_ENOMEM;
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
 		rc = s->db ? jr_error_set(JOBREG_ESTORAGE, "cannot open sqlite database %s: %s", path,
 		                          sqlite3_errmsg(s->db))
 		           : jr_error_oom();
@@ -568,8 +571,8 @@ int jobreg_storage_sqlite_open(jobreg_storage **out, const char *path,
 		return rc;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, (int)(o.busy_timeout_ms > 0x7fffffff ? 0x7fffffff
-	                                                                  : o.busy_timeout_ms));
+	sqlite3_busy_timeout(s->db,
+	                     (int)(o.busy_timeout_ms > 0x7fffffff ? 0x7fffffff : o.busy_timeout_ms));
 	rc = ensure_schema(s);
 	if (rc == 0)
 		rc = set_wal(s);

@@ -8,7 +8,7 @@ typedef struct jr_strmap {
 	struct jr_strmap_slot {
 		const char *key; /* borrowed: must outlive the map */
 		void *value;
-	} *slots;
+	} * slots;
 	size_t capacity; /* a power of two, or 0 */
 	size_t count;
 } jr_strmap;

@@ -42,12 +42,12 @@
 
 /* What the sync knows about one source of the registry. */
 struct sync_source {
-	const char *type;         /* as records store it */
-	const char *name;         /* the source's, borrowed */
-	char *stored;             /* the state the last sync stored, or NULL */
-	uint64_t records_digest;  /* of its records as read before the load */
+	const char *type;        /* as records store it */
+	const char *name;        /* the source's, borrowed */
+	char *stored;            /* the state the last sync stored, or NULL */
+	uint64_t records_digest; /* of its records as read before the load */
 	size_t record_count, installed;
-	int shared_key;           /* another source has the same (type, name) */
+	int shared_key; /* another source has the same (type, name) */
 	int skipped;
 };
 
@@ -56,8 +56,8 @@ struct sync {
 	struct sync_source *sources; /* in the transaction's order */
 	size_t count;
 	uint64_t env;
-	int keep_state;       /* the backend stores source state */
-	size_t foreign;       /* records of no source of the registry */
+	int keep_state; /* the backend stores source state */
+	size_t foreign; /* records of no source of the registry */
 };
 
 static void fold_text(uint64_t *h, const char *text)
@@ -144,8 +144,7 @@ static void digest_records(struct sync *s, const jobreg_record *const *records, 
 	}
 }
 
-static char *state_text(uint64_t files, uint64_t env, int nautobot_1x,
-                        const struct sync_source *ss)
+static char *state_text(uint64_t files, uint64_t env, int nautobot_1x, const struct sync_source *ss)
 {
 	return jr_asprintf("sync-1 files=%016" PRIx64 " env=%016" PRIx64 " nautobot=%s"
 	                   " records=%016" PRIx64 "/%zu",
@@ -355,8 +354,8 @@ int jobreg_sync_options_init(jobreg_sync_options *opts, unsigned int version)
 {
 	static const jobreg_sync_options defaults = JOBREG_SYNC_OPTIONS_INIT;
 
-	return jr_options_init(opts, &defaults, sync_options_sizes,
-	                       JOBREG_SYNC_OPTIONS_VERSION, version, "jobreg_sync_options");
+	return jr_options_init(opts, &defaults, sync_options_sizes, JOBREG_SYNC_OPTIONS_VERSION,
+	                       version, "jobreg_sync_options");
 }
 
 /* Refresh against what the transaction published (or kept). */

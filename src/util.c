@@ -114,11 +114,21 @@ int jr_buf_put_json_string(jr_buf *b, const char *s)
 	jr_buf_putc(b, '"');
 	for (p = (const unsigned char *)s; *p; p++) {
 		switch (*p) {
-		case '"': jr_buf_puts(b, "\\\""); break;
-		case '\\': jr_buf_puts(b, "\\\\"); break;
-		case '\n': jr_buf_puts(b, "\\n"); break;
-		case '\r': jr_buf_puts(b, "\\r"); break;
-		case '\t': jr_buf_puts(b, "\\t"); break;
+		case '"':
+			jr_buf_puts(b, "\\\"");
+			break;
+		case '\\':
+			jr_buf_puts(b, "\\\\");
+			break;
+		case '\n':
+			jr_buf_puts(b, "\\n");
+			break;
+		case '\r':
+			jr_buf_puts(b, "\\r");
+			break;
+		case '\t':
+			jr_buf_puts(b, "\\t");
+			break;
 		default:
 			if (*p < 0x20)
 				jr_buf_printf(b, "\\u%04x", *p);

@@ -19,7 +19,10 @@ typedef struct jr_buf {
 	int failed; /* an allocation failed: contents are incomplete */
 } jr_buf;
 
-#define JR_BUF_INIT { NULL, 0, 0, 0 }
+#define JR_BUF_INIT   \
+	{                 \
+		NULL, 0, 0, 0 \
+	}
 
 int jr_buf_grow(jr_buf *b, size_t extra);
 int jr_buf_put(jr_buf *b, const char *data, size_t len);

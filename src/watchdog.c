@@ -196,14 +196,22 @@ static PyObject *disarm(PyObject *self, PyObject *unused)
 }
 
 static PyMethodDef methods[] = {
-	{ "arm", arm, METH_VARARGS, "arm(seconds, exception_type): interrupt this thread after seconds" },
+	{ "arm", arm, METH_VARARGS,
+	  "arm(seconds, exception_type): interrupt this thread after seconds" },
 	{ "disarm", disarm, METH_NOARGS, "disarm() -> bool: stop the clock; True if it had fired" },
 	{ NULL, NULL, 0, NULL },
 };
 
 static struct PyModuleDef module_def = {
-	PyModuleDef_HEAD_INIT, "jobreg._watchdog", "The import time limit of libjobreg.", -1, methods,
-	NULL, NULL, NULL, NULL,
+	PyModuleDef_HEAD_INIT,
+	"jobreg._watchdog",
+	"The import time limit of libjobreg.",
+	-1,
+	methods,
+	NULL,
+	NULL,
+	NULL,
+	NULL,
 };
 
 int jr_watchdog_install(void)

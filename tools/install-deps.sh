@@ -10,9 +10,13 @@
 # python3-yaml is PyYAML, which Job.load_yaml() uses as Nautobot does (the
 # library itself reads YAML with libyaml); the Nautobot compatibility tests
 # need it (docs/nautobot-compat.md).
+#
+# clang-format (14 on Debian 12) checks the layout of the C code against
+# .clang-format: the 'format' test (docs/conventions.md).
 set -eu
 packages="meson ninja-build pkg-config gcc g++ git libgit2-dev libyaml-dev python3-dev
-libsqlite3-dev python3-cffi python3-pytest python3-yaml abigail-tools doxygen"
+libsqlite3-dev python3-cffi python3-pytest python3-yaml abigail-tools doxygen
+clang-format"
 [ "${JOBREG_QUALITY_TOOLS:-0}" = 1 ] && packages="$packages clang valgrind libclang-rt-14-dev"
 
 missing=""

@@ -28,29 +28,29 @@ extern "C" {
  * not a return code; the code is kept for run time limits) and
  * JOBREG_ITEROVER (no iterator API uses it).
  */
-#define JOBREG_ERROR_CODES(X)                                                  \
-	X(JOBREG_OK, 0, "success")                                                 \
-	X(JOBREG_ERROR, -1, "generic error")                                       \
-	X(JOBREG_ENOMEM, -2, "out of memory")                                      \
-	X(JOBREG_EINVAL, -3, "invalid argument")                                   \
-	X(JOBREG_ENOTFOUND, -4, "not found")                                       \
-	X(JOBREG_EAMBIGUOUS, -5, "ambiguous reference")                            \
-	X(JOBREG_EEXISTS, -6, "already exists")                                    \
-	X(JOBREG_EPYTHON, -7, "Python error")                                      \
-	X(JOBREG_EIO, -8, "file system error")                                     \
-	X(JOBREG_ESTORAGE, -9, "storage backend error")                            \
-	X(JOBREG_ECONFIG, -10, "configuration error")                              \
-	X(JOBREG_EGIT, -11, "git error")                                           \
-	X(JOBREG_EAUTH, -12, "authentication failed")                              \
-	X(JOBREG_ENOTINSTALLED, -13, "job is not installed")                       \
-	X(JOBREG_EDISABLED, -14, "job is not enabled")                             \
-	X(JOBREG_EVALIDATION, -15, "invalid job input")                            \
-	X(JOBREG_EVERSION, -16, "unsupported structure version")                   \
-	X(JOBREG_ESTATE, -17, "library not initialized or wrong state")            \
-	X(JOBREG_ELOAD, -18, "source failed to load")                              \
-	X(JOBREG_ETIMEOUT, -19, "time limit exceeded")                             \
-	X(JOBREG_EUNSUPPORTED, -20, "not supported")                               \
-	X(JOBREG_EJOBFAILED, -21, "job failed")                                    \
+#define JOBREG_ERROR_CODES(X)                                       \
+	X(JOBREG_OK, 0, "success")                                      \
+	X(JOBREG_ERROR, -1, "generic error")                            \
+	X(JOBREG_ENOMEM, -2, "out of memory")                           \
+	X(JOBREG_EINVAL, -3, "invalid argument")                        \
+	X(JOBREG_ENOTFOUND, -4, "not found")                            \
+	X(JOBREG_EAMBIGUOUS, -5, "ambiguous reference")                 \
+	X(JOBREG_EEXISTS, -6, "already exists")                         \
+	X(JOBREG_EPYTHON, -7, "Python error")                           \
+	X(JOBREG_EIO, -8, "file system error")                          \
+	X(JOBREG_ESTORAGE, -9, "storage backend error")                 \
+	X(JOBREG_ECONFIG, -10, "configuration error")                   \
+	X(JOBREG_EGIT, -11, "git error")                                \
+	X(JOBREG_EAUTH, -12, "authentication failed")                   \
+	X(JOBREG_ENOTINSTALLED, -13, "job is not installed")            \
+	X(JOBREG_EDISABLED, -14, "job is not enabled")                  \
+	X(JOBREG_EVALIDATION, -15, "invalid job input")                 \
+	X(JOBREG_EVERSION, -16, "unsupported structure version")        \
+	X(JOBREG_ESTATE, -17, "library not initialized or wrong state") \
+	X(JOBREG_ELOAD, -18, "source failed to load")                   \
+	X(JOBREG_ETIMEOUT, -19, "time limit exceeded")                  \
+	X(JOBREG_EUNSUPPORTED, -20, "not supported")                    \
+	X(JOBREG_EJOBFAILED, -21, "job failed")                         \
 	X(JOBREG_ITEROVER, -31, "no more items")
 
 /** The error codes as an enum (values as in JOBREG_ERROR_CODES). */
@@ -166,8 +166,10 @@ typedef struct jobreg_init_options {
 /** The version of jobreg_init_options these headers describe. */
 #define JOBREG_INIT_OPTIONS_VERSION 1
 /** Static initializer of jobreg_init_options: this version, the defaults. */
-#define JOBREG_INIT_OPTIONS_INIT                                               \
-	{ JOBREG_INIT_OPTIONS_VERSION, NULL, 0, JOBREG_COMPAT_AUTO }
+#define JOBREG_INIT_OPTIONS_INIT                                 \
+	{                                                            \
+		JOBREG_INIT_OPTIONS_VERSION, NULL, 0, JOBREG_COMPAT_AUTO \
+	}
 
 /**
  * Fill `opts` with the defaults of structure version `version`.

@@ -64,8 +64,8 @@ extern "C" {
  * call back into this source.
  */
 typedef int (*jobreg_git_credentials_cb)(jobreg_git_credential *out, const char *url,
-                                         const char *username_from_url,
-                                         unsigned int allowed_types, void *payload);
+                                         const char *username_from_url, unsigned int allowed_types,
+                                         void *payload);
 
 /**
  * A user name and a password for HTTP(S) (or ssh password authentication).
@@ -179,7 +179,10 @@ typedef struct jobreg_git_options {
 /** The version of jobreg_git_options these headers describe. */
 #define JOBREG_GIT_OPTIONS_VERSION 1
 /** Static initializer of jobreg_git_options: this version, every field unset. */
-#define JOBREG_GIT_OPTIONS_INIT { JOBREG_GIT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define JOBREG_GIT_OPTIONS_INIT                                              \
+	{                                                                        \
+		JOBREG_GIT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+	}
 
 /**
  * Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown,
@@ -268,7 +271,10 @@ typedef struct jobreg_git_sync_result {
 /** The version of jobreg_git_sync_result these headers describe. */
 #define JOBREG_GIT_SYNC_RESULT_VERSION 1
 /** Static initializer of jobreg_git_sync_result: this version, nothing filled. */
-#define JOBREG_GIT_SYNC_RESULT_INIT { JOBREG_GIT_SYNC_RESULT_VERSION, "", "", 0, NULL }
+#define JOBREG_GIT_SYNC_RESULT_INIT                     \
+	{                                                   \
+		JOBREG_GIT_SYNC_RESULT_VERSION, "", "", 0, NULL \
+	}
 
 /**
  * Sync a git source of `reg`: fetch from its remote, move the checkout to

@@ -42,7 +42,10 @@ typedef struct jobreg_registry_options {
 /** The version of jobreg_registry_options these headers describe. */
 #define JOBREG_REGISTRY_OPTIONS_VERSION 1
 /** Static initializer of jobreg_registry_options: this version, the defaults. */
-#define JOBREG_REGISTRY_OPTIONS_INIT { JOBREG_REGISTRY_OPTIONS_VERSION, 0 }
+#define JOBREG_REGISTRY_OPTIONS_INIT       \
+	{                                      \
+		JOBREG_REGISTRY_OPTIONS_VERSION, 0 \
+	}
 
 /**
  * Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown,

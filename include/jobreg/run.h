@@ -158,8 +158,10 @@ typedef struct jobreg_run_options {
 /** The version of jobreg_run_options these headers describe. */
 #define JOBREG_RUN_OPTIONS_VERSION 2
 /** Static initializer of jobreg_run_options: this version, the defaults. */
-#define JOBREG_RUN_OPTIONS_INIT                                                \
-	{ JOBREG_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define JOBREG_RUN_OPTIONS_INIT                                                    \
+	{                                                                              \
+		JOBREG_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+	}
 
 /**
  * Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown,

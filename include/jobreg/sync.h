@@ -53,7 +53,10 @@ typedef struct jobreg_sync_options {
 /** The version of jobreg_sync_options these headers describe. */
 #define JOBREG_SYNC_OPTIONS_VERSION 1
 /** Static initializer of jobreg_sync_options: this version, the defaults. */
-#define JOBREG_SYNC_OPTIONS_INIT { JOBREG_SYNC_OPTIONS_VERSION, 0 }
+#define JOBREG_SYNC_OPTIONS_INIT       \
+	{                                  \
+		JOBREG_SYNC_OPTIONS_VERSION, 0 \
+	}
 
 /**
  * Fill `opts` with the defaults of `version`; JOBREG_EVERSION if unknown,

@@ -43,10 +43,14 @@ static int give_token(jobreg_git_credential *out, const char *url, const char *u
 static const char *stage_name(unsigned int stage)
 {
 	switch (stage) {
-	case JOBREG_GIT_STAGE_RECEIVING: return "receiving objects";
-	case JOBREG_GIT_STAGE_RESOLVING: return "resolving deltas";
-	case JOBREG_GIT_STAGE_CHECKOUT: return "checking out files";
-	default: return "working";
+	case JOBREG_GIT_STAGE_RECEIVING:
+		return "receiving objects";
+	case JOBREG_GIT_STAGE_RESOLVING:
+		return "resolving deltas";
+	case JOBREG_GIT_STAGE_CHECKOUT:
+		return "checking out files";
+	default:
+		return "working";
 	}
 }
 
@@ -98,8 +102,10 @@ static int add_one(struct repo *r, jobreg_registry *reg, const jobreg_config *cf
 	if (!offline && r->token_env && !(getenv(r->token_env) && *getenv(r->token_env))) {
 		char reason[256];
 
-		snprintf(reason, sizeof(reason), "the environment variable %s (the token of '%s') "
-		         "is not set", r->token_env, r->slug);
+		snprintf(reason, sizeof(reason),
+		         "the environment variable %s (the token of '%s') "
+		         "is not set",
+		         r->token_env, r->slug);
 		return fail_at(cfg, config_path, i, "token_env", reason);
 	}
 	opts.slug = r->slug;
@@ -112,13 +118,16 @@ static int add_one(struct repo *r, jobreg_registry *reg, const jobreg_config *cf
 	if (jobreg_source_git_new(&src, &opts) < 0) {
 		int code = jobreg_error_last()->code;
 
-		return fail_at(cfg, config_path, i, code == JOBREG_EINVAL &&
-		               strstr(jobreg_error_last()->message, "branch") ? "branch" : "slug",
+		return fail_at(cfg, config_path, i,
+		               code == JOBREG_EINVAL && strstr(jobreg_error_last()->message, "branch")
+		                   ? "branch"
+		                   : "slug",
 		               jobreg_error_last()->message);
 	}
 	/* The repository's own nautobot_compat, or the global one (DEFAULT). */
-	if (jobreg_source_set_nautobot_compat(
-	        src, jobreg_config_git_repository_nautobot_compat(cfg, i)) < 0 ||
+	if (jobreg_source_set_nautobot_compat(src,
+	                                      jobreg_config_git_repository_nautobot_compat(cfg, i)) <
+	        0 ||
 	    jobreg_registry_add_source(reg, src) < 0) {
 		jobreg_source_free(src);
 		return fail_at(cfg, config_path, i, "slug", jobreg_error_last()->message);

@@ -203,10 +203,8 @@ static int parse_options(struct cli_args *args, const struct command *cmd, int a
 		    ((value = option_value(argc, argv, i, "--installed", &missing)) || missing)) {
 			if (missing)
 				return cli_usage_error(name, "--installed needs yes, no or all");
-			if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0 &&
-			    strcmp(value, "all") != 0)
-				return cli_usage_error(name, "--installed must be yes, no or all, not '%s'",
-				                       value);
+			if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0 && strcmp(value, "all") != 0)
+				return cli_usage_error(name, "--installed must be yes, no or all, not '%s'", value);
 			args->installed = value;
 			continue;
 		}
@@ -318,7 +316,7 @@ int main(int argc, char **argv)
 	if (args.positional_count < cmd->positional_min)
 		return cli_usage_error(cmd->name, "missing %s",
 		                       cmd->positional_min == 2 && args.positional_count == 1 ? "NEW"
-		                       : cmd->positional_min == 2                         ? "OLD and NEW"
-		                                                                          : "REF");
+		                       : cmd->positional_min == 2 ? "OLD and NEW"
+		                                                  : "REF");
 	return finish(cmd->run(&args));
 }

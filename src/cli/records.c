@@ -132,8 +132,7 @@ static int set_enabled(const struct cli_args *args, int enabled)
 		fputs(enabled ? "Enabled " : "Disabled ", stdout);
 		print_record_label(stdout, rec);
 		if (enabled && jobreg_record_bool(rec, JOBREG_FIELD_INSTALLED) != 1)
-			fputs("; it is not installed, so it cannot run until a sync installs it again",
-			      stdout);
+			fputs("; it is not installed, so it cannot run until a sync installs it again", stdout);
 		fputs(".\n", stdout);
 	}
 	close_all(cfg, st, rec);

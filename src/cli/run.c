@@ -91,7 +91,8 @@ static size_t save_files(const jobreg_run_result *res, const char *dir)
 		int err;
 
 		if (!dir) {
-			fprintf(stderr, "created file %s (%zu bytes; not saved, use --files DIR)\n", name, size);
+			fprintf(stderr, "created file %s (%zu bytes; not saved, use --files DIR)\n", name,
+			        size);
 			continue;
 		}
 		if ((why = bad_file_name(name))) {
@@ -174,7 +175,8 @@ int cmd_run(const struct cli_args *args)
 	python = 1;
 	if ((rc = cli_make_registry(&reg, &git, cfg, args->config, 1, 1)) != 0)
 		goto out;
-	if (jobreg_registry_resolve(&job, reg, jobreg_record_text(record, JOBREG_FIELD_CLASS_PATH)) < 0) {
+	if (jobreg_registry_resolve(&job, reg, jobreg_record_text(record, JOBREG_FIELD_CLASS_PATH)) <
+	    0) {
 		rc = cli_fail_library(NULL);
 		goto out;
 	}

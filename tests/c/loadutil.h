@@ -13,8 +13,8 @@ static inline void print_load_errors(const jobreg_snapshot *snap)
 	for (i = 0; i < jobreg_snapshot_load_error_count(snap); i++) {
 		const jobreg_load_error *e = jobreg_snapshot_load_error(snap, i);
 		fprintf(stderr, "  load error: %s %s:%d %s: %s\n", jobreg_load_error_module(e),
-		        jobreg_load_error_file(e), jobreg_load_error_line(e),
-		        jobreg_load_error_type(e), jobreg_load_error_message(e));
+		        jobreg_load_error_file(e), jobreg_load_error_line(e), jobreg_load_error_type(e),
+		        jobreg_load_error_message(e));
 	}
 }
 

@@ -181,7 +181,8 @@ static inline int fake_delete(const char *id, void *payload)
 	at = fake_find(f->work, f->work_count, id);
 	if (at >= 0) {
 		jobreg_record_free(f->work[at]);
-		memmove(&f->work[at], &f->work[at + 1], (f->work_count - (size_t)at - 1) * sizeof(*f->work));
+		memmove(&f->work[at], &f->work[at + 1],
+		        (f->work_count - (size_t)at - 1) * sizeof(*f->work));
 		f->work_count--;
 	}
 	return 0;

@@ -5,10 +5,9 @@
 
 static const char *lib;
 
-static const char job_module[] =
-	"from jobreg.jobs import Job, register_jobs\n"
-	"class Tidy(Job):\n    pass\n"
-	"register_jobs(Tidy)\n";
+static const char job_module[] = "from jobreg.jobs import Job, register_jobs\n"
+								 "class Tidy(Job):\n    pass\n"
+								 "register_jobs(Tidy)\n";
 
 /* A fresh package `name` under the shared python_path folder. */
 static void write_in(const char *package, const char *rel, const char *text)
@@ -51,11 +50,11 @@ static void expect_jobs(const char *package, const char *class_path, size_t erro
 static void test_config_attribute_with_a_relative_dotted_jobs_module(void)
 {
 	write_in("attr_app", "__init__.py",
-	      "from jobreg.apps import AppConfig\n"
-	      "class AttrConfig(AppConfig):\n"
-	      "    name = 'attr_app'\n"
-	      "    jobs = 'tasks.jobs'\n"
-	      "config = AttrConfig\n");
+	         "from jobreg.apps import AppConfig\n"
+	         "class AttrConfig(AppConfig):\n"
+	         "    name = 'attr_app'\n"
+	         "    jobs = 'tasks.jobs'\n"
+	         "config = AttrConfig\n");
 	write_in("attr_app", "tasks/__init__.py", "");
 	write_in("attr_app", "tasks/jobs.py", job_module);
 	expect_jobs("attr_app", "attr_app.tasks.jobs.Tidy", 0);
@@ -65,21 +64,24 @@ static void test_apps_module_with_an_empty_package_and_an_absolute_jobs_module(v
 {
 	write_in("nb_app", "__init__.py", "");
 	write_in("nb_app", "apps.py",
-	      "from nautobot.apps.apps import NautobotAppConfig\n"
-	      "class NbConfig(NautobotAppConfig):\n"
-	      "    name = 'nb_app'\n"
-	      "    jobs = 'nb_app.jobs'\n");
-	write_in("nb_app", "jobs/__init__.py", "from .cleanup import Tidy\nfrom jobreg.jobs import register_jobs\nregister_jobs(Tidy)\n");
-	write_in("nb_app", "jobs/cleanup.py", "from jobreg.jobs import Job\nclass Tidy(Job):\n    pass\n");
+	         "from nautobot.apps.apps import NautobotAppConfig\n"
+	         "class NbConfig(NautobotAppConfig):\n"
+	         "    name = 'nb_app'\n"
+	         "    jobs = 'nb_app.jobs'\n");
+	write_in(
+		"nb_app", "jobs/__init__.py",
+		"from .cleanup import Tidy\nfrom jobreg.jobs import register_jobs\nregister_jobs(Tidy)\n");
+	write_in("nb_app", "jobs/cleanup.py",
+	         "from jobreg.jobs import Job\nclass Tidy(Job):\n    pass\n");
 	expect_jobs("nb_app", "nb_app.jobs.cleanup.Tidy", 0);
 }
 
 static void test_default_jobs_module_is_jobs(void)
 {
 	write_in("plain_app", "__init__.py",
-	      "from jobreg.apps import AppConfig\n"
-	      "class PlainConfig(AppConfig):\n    name = 'plain_app'\n"
-	      "config = PlainConfig()\n");
+	         "from jobreg.apps import AppConfig\n"
+	         "class PlainConfig(AppConfig):\n    name = 'plain_app'\n"
+	         "config = PlainConfig()\n");
 	write_in("plain_app", "jobs.py", job_module);
 	expect_jobs("plain_app", "plain_app.jobs.Tidy", 0);
 }
@@ -87,9 +89,9 @@ static void test_default_jobs_module_is_jobs(void)
 static void test_missing_default_jobs_module_means_no_jobs(void)
 {
 	write_in("quiet_app", "__init__.py",
-	      "from jobreg.apps import AppConfig\n"
-	      "class QuietConfig(AppConfig):\n    name = 'quiet_app'\n"
-	      "config = QuietConfig\n");
+	         "from jobreg.apps import AppConfig\n"
+	         "class QuietConfig(AppConfig):\n    name = 'quiet_app'\n"
+	         "config = QuietConfig\n");
 	expect_jobs("quiet_app", NULL, 0);
 }
 
@@ -100,9 +102,9 @@ static void test_missing_explicit_jobs_module_is_an_error_naming_it(void)
 	const jobreg_load_error *err;
 
 	write_in("named_app", "__init__.py",
-	      "from jobreg.apps import AppConfig\n"
-	      "class NamedConfig(AppConfig):\n    name = 'named_app'\n    jobs = 'automation'\n"
-	      "config = NamedConfig\n");
+	         "from jobreg.apps import AppConfig\n"
+	         "class NamedConfig(AppConfig):\n    name = 'named_app'\n    jobs = 'automation'\n"
+	         "config = NamedConfig\n");
 	snap = load_app(&reg, "named_app");
 	err = error_for(snap, "named_app.automation");
 	CHECK(err != NULL);
@@ -125,7 +127,8 @@ static void test_a_package_without_any_app_config_is_an_error(void)
 	CHECK_INT(jobreg_snapshot_job_count(snap), 0);
 	CHECK_INT(jobreg_snapshot_load_error_count(snap), 1);
 	if (jobreg_snapshot_load_error_count(snap))
-		CHECK_CONTAINS(jobreg_load_error_message(jobreg_snapshot_load_error(snap, 0)), "no app configuration");
+		CHECK_CONTAINS(jobreg_load_error_message(jobreg_snapshot_load_error(snap, 0)),
+		               "no app configuration");
 	jobreg_snapshot_free(snap);
 	jobreg_registry_free(reg);
 }
@@ -137,9 +140,9 @@ static void test_two_config_classes_in_apps_is_an_error_listing_them(void)
 
 	write_in("twin_app", "__init__.py", "");
 	write_in("twin_app", "apps.py",
-	      "from jobreg.apps import AppConfig\n"
-	      "class OneConfig(AppConfig):\n    name = 'twin_app'\n"
-	      "class TwoConfig(AppConfig):\n    name = 'twin_app'\n");
+	         "from jobreg.apps import AppConfig\n"
+	         "class OneConfig(AppConfig):\n    name = 'twin_app'\n"
+	         "class TwoConfig(AppConfig):\n    name = 'twin_app'\n");
 	snap = load_app(&reg, "twin_app");
 	CHECK_INT(jobreg_snapshot_load_error_count(snap), 1);
 	if (jobreg_snapshot_load_error_count(snap)) {
@@ -158,7 +161,8 @@ static void test_a_package_that_does_not_exist_is_a_load_error(void)
 
 	CHECK_INT(jobreg_snapshot_load_error_count(snap), 1);
 	if (jobreg_snapshot_load_error_count(snap))
-		CHECK_STR(jobreg_load_error_type(jobreg_snapshot_load_error(snap, 0)), "ModuleNotFoundError");
+		CHECK_STR(jobreg_load_error_type(jobreg_snapshot_load_error(snap, 0)),
+		          "ModuleNotFoundError");
 	jobreg_snapshot_free(snap);
 	jobreg_registry_free(reg);
 }
@@ -175,11 +179,12 @@ static void test_reload_reimports_an_app_only_when_its_files_change(void)
 	         "with open('%s', 'a') as f:\n    f.write('imported\\n')\n"
 	         "from jobreg.jobs import Job, register_jobs\n"
 	         "class Tidy(Job):\n    class Meta:\n        name = 'v1'\n"
-	         "register_jobs(Tidy)\n", log);
+	         "register_jobs(Tidy)\n",
+	         log);
 	write_in("live_app", "__init__.py",
-	      "from jobreg.apps import AppConfig\n"
-	      "class LiveConfig(AppConfig):\n    name = 'live_app'\n"
-	      "config = LiveConfig\n");
+	         "from jobreg.apps import AppConfig\n"
+	         "class LiveConfig(AppConfig):\n    name = 'live_app'\n"
+	         "config = LiveConfig\n");
 	write_in("live_app", "jobs.py", module);
 	snap = load_app(&reg, "live_app");
 	jobreg_snapshot_free(snap);
@@ -264,16 +269,24 @@ static void test_root_follows_the_package_and_old_roots_stay_readable(void)
 }
 
 static const struct jr_test tests[] = {
-	{ "config_attribute_with_a_relative_dotted_jobs_module", test_config_attribute_with_a_relative_dotted_jobs_module },
-	{ "apps_module_with_an_empty_package_and_an_absolute_jobs_module", test_apps_module_with_an_empty_package_and_an_absolute_jobs_module },
+	{ "config_attribute_with_a_relative_dotted_jobs_module",
+	  test_config_attribute_with_a_relative_dotted_jobs_module },
+	{ "apps_module_with_an_empty_package_and_an_absolute_jobs_module",
+	  test_apps_module_with_an_empty_package_and_an_absolute_jobs_module },
 	{ "default_jobs_module_is_jobs", test_default_jobs_module_is_jobs },
 	{ "missing_default_jobs_module_means_no_jobs", test_missing_default_jobs_module_means_no_jobs },
-	{ "missing_explicit_jobs_module_is_an_error_naming_it", test_missing_explicit_jobs_module_is_an_error_naming_it },
-	{ "a_package_without_any_app_config_is_an_error", test_a_package_without_any_app_config_is_an_error },
-	{ "two_config_classes_in_apps_is_an_error_listing_them", test_two_config_classes_in_apps_is_an_error_listing_them },
-	{ "a_package_that_does_not_exist_is_a_load_error", test_a_package_that_does_not_exist_is_a_load_error },
-	{ "reload_reimports_an_app_only_when_its_files_change", test_reload_reimports_an_app_only_when_its_files_change },
-	{ "root_follows_the_package_and_old_roots_stay_readable", test_root_follows_the_package_and_old_roots_stay_readable },
+	{ "missing_explicit_jobs_module_is_an_error_naming_it",
+	  test_missing_explicit_jobs_module_is_an_error_naming_it },
+	{ "a_package_without_any_app_config_is_an_error",
+	  test_a_package_without_any_app_config_is_an_error },
+	{ "two_config_classes_in_apps_is_an_error_listing_them",
+	  test_two_config_classes_in_apps_is_an_error_listing_them },
+	{ "a_package_that_does_not_exist_is_a_load_error",
+	  test_a_package_that_does_not_exist_is_a_load_error },
+	{ "reload_reimports_an_app_only_when_its_files_change",
+	  test_reload_reimports_an_app_only_when_its_files_change },
+	{ "root_follows_the_package_and_old_roots_stay_readable",
+	  test_root_follows_the_package_and_old_roots_stay_readable },
 };
 
 int main(int argc, char **argv)

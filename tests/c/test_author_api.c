@@ -33,7 +33,8 @@ static void run_in_child(void (*body)(void), const jobreg_init_options *opts)
 }
 
 /* Load `dir` and expect exactly `jobs` jobs and `errors` load errors. */
-static jobreg_snapshot *expect_load(const char *dir, size_t jobs, size_t errors, jobreg_registry **reg)
+static jobreg_snapshot *expect_load(const char *dir, size_t jobs, size_t errors,
+                                    jobreg_registry **reg)
 {
 	jobreg_snapshot *snap;
 
@@ -204,9 +205,11 @@ static void test_meta_fields_reach_the_job_getters(void)
 }
 
 static const struct jr_test tests[] = {
-	{ "compat_and_native_api_are_the_same_objects", test_compat_and_native_api_are_the_same_objects },
+	{ "compat_and_native_api_are_the_same_objects",
+	  test_compat_and_native_api_are_the_same_objects },
 	{ "compat_off_when_the_host_says_so", test_compat_off_when_the_host_says_so },
-	{ "compat_off_when_a_real_nautobot_is_importable", test_compat_off_when_a_real_nautobot_is_importable },
+	{ "compat_off_when_a_real_nautobot_is_importable",
+	  test_compat_off_when_a_real_nautobot_is_importable },
 	{ "meta_fields_reach_the_job_getters", test_meta_fields_reach_the_job_getters },
 };
 

@@ -54,7 +54,8 @@ static void test_library_borrows_and_never_finalizes_a_running_interpreter(void)
 }
 
 static const struct jr_test tests[] = {
-	{ "library_borrows_and_never_finalizes_a_running_interpreter", test_library_borrows_and_never_finalizes_a_running_interpreter },
+	{ "library_borrows_and_never_finalizes_a_running_interpreter",
+	  test_library_borrows_and_never_finalizes_a_running_interpreter },
 };
 
 JR_TEST_MAIN(tests)

@@ -15,10 +15,10 @@
 #include "loadutil.h"
 #include "records_fixture.h"
 
-#define JOB_MODULE(cls)                                                        \
-	"from jobreg.jobs import Job, register_jobs\n\n"                       \
-	"class " cls "(Job):\n"                                                \
-	"    pass\n\n"                                                         \
+#define JOB_MODULE(cls)                              \
+	"from jobreg.jobs import Job, register_jobs\n\n" \
+	"class " cls "(Job):\n"                          \
+	"    pass\n\n"                                   \
 	"register_jobs(" cls ")\n"
 
 static char log_path[4096];

@@ -154,8 +154,8 @@ static void test_relative_paths_follow_the_file_not_the_working_folder(void)
 	char saved[PATH_MAX], expected[PATH_MAX + 64], path[PATH_MAX];
 	jobreg_config *cfg = NULL;
 
-	snprintf(path, sizeof(path), "%s", jr_write(dir, "site/conf/jobreg.yaml",
-	                                            "jobs_root: ../jobs\ndatabase: db.sqlite\n"));
+	snprintf(path, sizeof(path), "%s",
+	         jr_write(dir, "site/conf/jobreg.yaml", "jobs_root: ../jobs\ndatabase: db.sqlite\n"));
 	CHECK(getcwd(saved, sizeof(saved)) != NULL);
 	/* Given relative to the working folder, which is elsewhere. */
 	CHECK_INT(chdir(dir), 0);
@@ -462,9 +462,9 @@ static void test_repository_needs_slug_and_remote_url(void)
 static void test_remote_url_never_appears_in_messages(void)
 {
 	const char *text = "git_repositories:\n"
-	                   "  - slug: r\n"
-	                   "    remote_url: https://user:s3cret@example.invalid/r.git\n"
-	                   "    branch: [dev]\n";
+					   "  - slug: r\n"
+					   "    remote_url: https://user:s3cret@example.invalid/r.git\n"
+					   "    branch: [dev]\n";
 	jobreg_config *cfg = NULL;
 
 	CHECK_INT(jobreg_config_parse(&cfg, text, strlen(text), "/a", "j.yaml"), JOBREG_ECONFIG);
@@ -622,7 +622,8 @@ static const struct jr_test tests[] = {
 	{ "a_repository_may_choose_its_nautobot_jobs", test_a_repository_may_choose_its_nautobot_jobs },
 	{ "bad_nautobot_compat_values_are_refused", test_bad_nautobot_compat_values_are_refused },
 	{ "anchors_and_aliases_are_followed", test_anchors_and_aliases_are_followed },
-	{ "unknown_keys_are_refused_with_a_suggestion", test_unknown_keys_are_refused_with_a_suggestion },
+	{ "unknown_keys_are_refused_with_a_suggestion",
+	  test_unknown_keys_are_refused_with_a_suggestion },
 	{ "wrong_types_are_refused_naming_the_key", test_wrong_types_are_refused_naming_the_key },
 	{ "repository_needs_slug_and_remote_url", test_repository_needs_slug_and_remote_url },
 	{ "remote_url_never_appears_in_messages", test_remote_url_never_appears_in_messages },

@@ -7,8 +7,8 @@
 
 static void test_every_code_has_a_name_and_a_description(void)
 {
-#define CHECK_CODE(name, value, text)                                          \
-	CHECK_STR(jobreg_error_name(value), #name);                                \
+#define CHECK_CODE(name, value, text)           \
+	CHECK_STR(jobreg_error_name(value), #name); \
 	CHECK_STR(jobreg_strerror(value), text);
 	JOBREG_ERROR_CODES(CHECK_CODE)
 #undef CHECK_CODE

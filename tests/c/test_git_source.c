@@ -10,8 +10,8 @@
 
 /* ---- slugs and options ---- */
 
-static int new_source(jobreg_source **out, const char *slug, const char *url,
-                      const char *branch, const char *git_root)
+static int new_source(jobreg_source **out, const char *slug, const char *url, const char *branch,
+                      const char *git_root)
 {
 	jobreg_git_options opts = JOBREG_GIT_OPTIONS_INIT;
 
@@ -268,7 +268,8 @@ static void test_the_package_its_jobs_module_and_every_module_under_jobs_are_imp
 	jr_write(up, "jobs/extra.py", job_module("ExtraJob", "Extra"));
 	jr_write(up, "jobs/nested/__init__.py", "");
 	jr_write(up, "jobs/nested/deep.py", job_module("DeepJob", "Deep"));
-	jr_write(up, "jobs/no_package/skipped.py", "raise RuntimeError('not in a package: never found')\n");
+	jr_write(up, "jobs/no_package/skipped.py",
+	         "raise RuntimeError('not in a package: never found')\n");
 	jr_write(up, "jobs/used.py",
 	         "import builtins\n"
 	         "builtins.used_runs = getattr(builtins, 'used_runs', 0) + 1\n"
@@ -407,10 +408,9 @@ static void test_repository_without_init_is_refused_naming_it(void)
 	expect_layout_refused("noinit_repo", "jobs.py", "no top-level __init__.py");
 }
 
-static const char broken_jobs[] =
-	"from jobreg.jobs import Job, register_jobs\n"
-	"\n"
-	"raise RuntimeError('the inventory API is unreachable')\n";
+static const char broken_jobs[] = "from jobreg.jobs import Job, register_jobs\n"
+								  "\n"
+								  "raise RuntimeError('the inventory API is unreachable')\n";
 
 /* The one load error of the refused commit about `module`, checked. */
 static void expect_refused_error(jobreg_source *src, const char *commit, const char *module,
@@ -693,10 +693,13 @@ static void test_sync_requires_a_git_source_of_the_registry(void)
 }
 
 static const struct jr_test tests[] = {
-	{ "bad_slugs_are_refused_before_anything_is_written", test_bad_slugs_are_refused_before_anything_is_written },
-	{ "slug_refusal_names_the_module_it_would_shadow", test_slug_refusal_names_the_module_it_would_shadow },
+	{ "bad_slugs_are_refused_before_anything_is_written",
+	  test_bad_slugs_are_refused_before_anything_is_written },
+	{ "slug_refusal_names_the_module_it_would_shadow",
+	  test_slug_refusal_names_the_module_it_would_shadow },
 	{ "slug_of_100_characters_is_accepted", test_slug_of_100_characters_is_accepted },
-	{ "git_source_has_type_name_root_and_defaults", test_git_source_has_type_name_root_and_defaults },
+	{ "git_source_has_type_name_root_and_defaults",
+	  test_git_source_has_type_name_root_and_defaults },
 	{ "missing_option_fields_are_refused_by_name", test_missing_option_fields_are_refused_by_name },
 	{ "invalid_branch_names_are_refused", test_invalid_branch_names_are_refused },
 	{ "options_of_unknown_versions_are_refused", test_options_of_unknown_versions_are_refused },
@@ -707,18 +710,27 @@ static const struct jr_test tests[] = {
 	{ "jobs_py_module_layout_loads", test_jobs_py_module_layout_loads },
 	{ "the_package_its_jobs_module_and_every_module_under_jobs_are_imported",
 	  test_the_package_its_jobs_module_and_every_module_under_jobs_are_imported },
-	{ "short_form_reaches_jobs_of_sub_modules_at_any_depth", test_short_form_reaches_jobs_of_sub_modules_at_any_depth },
-	{ "repository_without_jobs_module_is_refused_naming_it", test_repository_without_jobs_module_is_refused_naming_it },
-	{ "repository_without_init_is_refused_naming_it", test_repository_without_init_is_refused_naming_it },
-	{ "the_load_errors_of_a_refused_commit_stay_available", test_the_load_errors_of_a_refused_commit_stay_available },
-	{ "load_before_first_sync_reports_the_missing_checkout", test_load_before_first_sync_reports_the_missing_checkout },
+	{ "short_form_reaches_jobs_of_sub_modules_at_any_depth",
+	  test_short_form_reaches_jobs_of_sub_modules_at_any_depth },
+	{ "repository_without_jobs_module_is_refused_naming_it",
+	  test_repository_without_jobs_module_is_refused_naming_it },
+	{ "repository_without_init_is_refused_naming_it",
+	  test_repository_without_init_is_refused_naming_it },
+	{ "the_load_errors_of_a_refused_commit_stay_available",
+	  test_the_load_errors_of_a_refused_commit_stay_available },
+	{ "load_before_first_sync_reports_the_missing_checkout",
+	  test_load_before_first_sync_reports_the_missing_checkout },
 	{ "branch_tag_and_commit_pins", test_branch_tag_and_commit_pins },
-	{ "unknown_branch_is_not_found_and_leaves_nothing", test_unknown_branch_is_not_found_and_leaves_nothing },
+	{ "unknown_branch_is_not_found_and_leaves_nothing",
+	  test_unknown_branch_is_not_found_and_leaves_nothing },
 	{ "two_sources_with_one_slug_are_refused", test_two_sources_with_one_slug_are_refused },
-	{ "slug_of_a_jobs_root_module_is_refused_at_sync", test_slug_of_a_jobs_root_module_is_refused_at_sync },
+	{ "slug_of_a_jobs_root_module_is_refused_at_sync",
+	  test_slug_of_a_jobs_root_module_is_refused_at_sync },
 	{ "slug_of_a_loaded_source_is_taken", test_slug_of_a_loaded_source_is_taken },
-	{ "reload_reimports_a_git_source_only_when_its_head_moved", test_reload_reimports_a_git_source_only_when_its_head_moved },
-	{ "sync_requires_a_git_source_of_the_registry", test_sync_requires_a_git_source_of_the_registry },
+	{ "reload_reimports_a_git_source_only_when_its_head_moved",
+	  test_reload_reimports_a_git_source_only_when_its_head_moved },
+	{ "sync_requires_a_git_source_of_the_registry",
+	  test_sync_requires_a_git_source_of_the_registry },
 };
 
 static int run(int argc, char **argv)

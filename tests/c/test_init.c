@@ -82,27 +82,27 @@ static void test_unknown_option_versions_are_refused(void)
  * writes version 1's bytes only (its struct may be smaller than ours), the
  * defaults of JOBREG_<NAME>_OPTIONS_INIT, with version 1.
  */
-#define CHECK_INIT_WRITES_ONLY_VERSION_1(type, init_fn, defaults_macro, last_v1_field)   \
-	do {                                                                       \
-		static const type defaults_ = defaults_macro; /* padding zeroed */            \
-		size_t v1_ = offsetof(type, last_v1_field) + sizeof(defaults_.last_v1_field); \
-		unsigned char buf_[sizeof(type) + 32];                                 \
-		unsigned int version_;                                                 \
-		size_t i_, spoiled_ = 0;                                               \
-                                                                               \
-		memset(buf_, 0xA5, sizeof(buf_));                                      \
-		CHECK_OK(init_fn((type *)(void *)buf_, 1));                            \
-		memcpy(&version_, buf_, sizeof(version_));                             \
-		CHECK_INT(version_, 1);                                                \
+#define CHECK_INIT_WRITES_ONLY_VERSION_1(type, init_fn, defaults_macro, last_v1_field)        \
+	do {                                                                                      \
+		static const type defaults_ = defaults_macro; /* padding zeroed */                    \
+		size_t v1_ = offsetof(type, last_v1_field) + sizeof(defaults_.last_v1_field);         \
+		unsigned char buf_[sizeof(type) + 32];                                                \
+		unsigned int version_;                                                                \
+		size_t i_, spoiled_ = 0;                                                              \
+                                                                                              \
+		memset(buf_, 0xA5, sizeof(buf_));                                                     \
+		CHECK_OK(init_fn((type *)(void *)buf_, 1));                                           \
+		memcpy(&version_, buf_, sizeof(version_));                                            \
+		CHECK_INT(version_, 1);                                                               \
 		CHECK(memcmp(buf_ + sizeof(version_), (unsigned char *)&defaults_ + sizeof(version_), \
-		             v1_ - sizeof(version_)) == 0);                            \
-		for (i_ = v1_; i_ < sizeof(buf_); i_++)                                \
-			spoiled_ += buf_[i_] != 0xA5;                                      \
-		if (spoiled_)                                                          \
-			fprintf(stderr, "%s wrote %zu byte(s) past version 1\n", #init_fn, spoiled_); \
-		CHECK_INT(spoiled_, 0);                                                \
-		CHECK_INT(init_fn(NULL, 1), JOBREG_EINVAL);                            \
-		CHECK_CONTAINS(jobreg_error_last()->message, #init_fn);                \
+		             v1_ - sizeof(version_)) == 0);                                           \
+		for (i_ = v1_; i_ < sizeof(buf_); i_++)                                               \
+			spoiled_ += buf_[i_] != 0xA5;                                                     \
+		if (spoiled_)                                                                         \
+			fprintf(stderr, "%s wrote %zu byte(s) past version 1\n", #init_fn, spoiled_);     \
+		CHECK_INT(spoiled_, 0);                                                               \
+		CHECK_INT(init_fn(NULL, 1), JOBREG_EINVAL);                                           \
+		CHECK_CONTAINS(jobreg_error_last()->message, #init_fn);                               \
 	} while (0)
 
 static void test_options_init_writes_only_the_callers_version(void)
@@ -139,7 +139,8 @@ static const struct jr_test tests[] = {
 	{ "init_is_reference_counted", test_init_is_reference_counted },
 	{ "python_path_entries_are_importable", test_python_path_entries_are_importable },
 	{ "unknown_option_versions_are_refused", test_unknown_option_versions_are_refused },
-	{ "options_init_writes_only_the_callers_version", test_options_init_writes_only_the_callers_version },
+	{ "options_init_writes_only_the_callers_version",
+	  test_options_init_writes_only_the_callers_version },
 	{ "version_matches_the_headers", test_version_matches_the_headers },
 };
 

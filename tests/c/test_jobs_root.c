@@ -21,8 +21,10 @@ static void test_seed_layout_loads_its_three_jobs(void)
 
 	/* Ordered by class path within the source. */
 	CHECK_STR(jobreg_job_class_path(jobreg_snapshot_job(snap, 0)), "device_jobs.CleanupDevices");
-	CHECK_STR(jobreg_job_class_path(jobreg_snapshot_job(snap, 1)), "inventory.check_inventory.AuditSerials");
-	CHECK_STR(jobreg_job_class_path(jobreg_snapshot_job(snap, 2)), "inventory.check_inventory.CheckInventory");
+	CHECK_STR(jobreg_job_class_path(jobreg_snapshot_job(snap, 1)),
+	          "inventory.check_inventory.AuditSerials");
+	CHECK_STR(jobreg_job_class_path(jobreg_snapshot_job(snap, 2)),
+	          "inventory.check_inventory.CheckInventory");
 
 	job = job_at(snap, "device_jobs.CleanupDevices");
 	CHECK(job != NULL);
@@ -117,8 +119,8 @@ static void test_skipped_folders_and_files(void)
 {
 	const char *dir = jr_tmpdir();
 	const char *job = "from jobreg.jobs import Job, register_jobs\n"
-	                  "class Hidden(Job):\n    pass\n"
-	                  "register_jobs(Hidden)\n";
+					  "class Hidden(Job):\n    pass\n"
+					  "register_jobs(Hidden)\n";
 	jobreg_registry *reg;
 	jobreg_snapshot *snap;
 
@@ -235,10 +237,10 @@ static void test_dotted_file_names_and_non_identifier_folders_are_skipped(void)
 	jobreg_registry *reg;
 	jobreg_snapshot *snap;
 
-	jr_write(dir, "a.b.py", never);             /* pkgutil: a dotted name, skipped */
+	jr_write(dir, "a.b.py", never); /* pkgutil: a dotted name, skipped */
 	jr_write(dir, "pkg/__init__.py", "");
 	jr_write(dir, "pkg/c.d.py", never);
-	jr_write(dir, "my-folder/jobs.py", never);  /* folders keep the identifier rule */
+	jr_write(dir, "my-folder/jobs.py", never); /* folders keep the identifier rule */
 	jr_write(dir, "pkg/sub-folder/jobs.py", never);
 	jr_write(dir, "pkg/2024/jobs.py", never);
 	jr_write(dir, "pkg/real.py", named_job("Real"));
@@ -429,7 +431,8 @@ static void test_missing_root_is_a_load_error_not_a_failure(void)
 	CHECK_INT(jobreg_snapshot_job_count(snap), 0);
 	CHECK_INT(jobreg_snapshot_load_error_count(snap), 1);
 	if (jobreg_snapshot_load_error_count(snap) == 1)
-		CHECK_CONTAINS(jobreg_load_error_message(jobreg_snapshot_load_error(snap, 0)), "does-not-exist");
+		CHECK_CONTAINS(jobreg_load_error_message(jobreg_snapshot_load_error(snap, 0)),
+		               "does-not-exist");
 	jobreg_snapshot_free(snap);
 	jobreg_registry_free(reg);
 }
@@ -479,7 +482,8 @@ static void test_non_ascii_folder_module_and_class_names_load(void)
 {
 	/* The library speaks UTF-8 whatever the host's locale: this test
 	 * process never calls setlocale(), so its locale is "C". */
-	const char *dir = jr_path(jr_tmpdir(), "j\xc3\xb6" "bs");
+	const char *dir = jr_path(jr_tmpdir(), "j\xc3\xb6"
+	                                       "bs");
 	jobreg_registry *reg;
 	jobreg_snapshot *snap;
 	const jobreg_job *job;
@@ -487,15 +491,18 @@ static void test_non_ascii_folder_module_and_class_names_load(void)
 
 	jr_write(dir, "caf\xc3\xa9_jobs.py",
 	         "from jobreg.jobs import Job, register_jobs\n"
-	         "class \xc3\x9c" "ber(Job):\n"
+	         "class \xc3\x9c"
+	         "ber(Job):\n"
 	         "    class Meta:\n"
 	         "        name = 'Cr\xc3\xa8me'\n"
-	         "register_jobs(\xc3\x9c" "ber)\n");
+	         "register_jobs(\xc3\x9c"
+	         "ber)\n");
 	jr_write(dir, "br\xc3\xbbl\xc3\xa9.py", "raise ValueError('br\xc3\xbbl\xc3\xa9 on purpose')\n");
 	reg = load_jobs_root(dir);
 	snap = take_snapshot(reg);
 	CHECK_INT(jobreg_snapshot_job_count(snap), 1);
-	job = job_at(snap, "caf\xc3\xa9_jobs.\xc3\x9c" "ber");
+	job = job_at(snap, "caf\xc3\xa9_jobs.\xc3\x9c"
+	                   "ber");
 	CHECK(job != NULL);
 	if (job)
 		CHECK_STR(jobreg_job_name(job), "Cr\xc3\xa8me");
@@ -512,19 +519,26 @@ static void test_non_ascii_folder_module_and_class_names_load(void)
 static const struct jr_test tests[] = {
 	{ "seed_layout_loads_its_three_jobs", test_seed_layout_loads_its_three_jobs },
 	{ "unregistered_subclasses_are_not_jobs", test_unregistered_subclasses_are_not_jobs },
-	{ "each_module_body_runs_once_per_load_in_name_order", test_each_module_body_runs_once_per_load_in_name_order },
+	{ "each_module_body_runs_once_per_load_in_name_order",
+	  test_each_module_body_runs_once_per_load_in_name_order },
 	{ "skipped_folders_and_files", test_skipped_folders_and_files },
-	{ "file_names_that_are_no_identifier_load_as_pkgutil_names", test_file_names_that_are_no_identifier_load_as_pkgutil_names },
-	{ "dotted_file_names_and_non_identifier_folders_are_skipped", test_dotted_file_names_and_non_identifier_folders_are_skipped },
-	{ "a_file_name_that_is_no_utf8_is_one_load_error", test_a_file_name_that_is_no_utf8_is_one_load_error },
-	{ "shadowing_names_are_refused_and_outside_module_untouched", test_shadowing_names_are_refused_and_outside_module_untouched },
+	{ "file_names_that_are_no_identifier_load_as_pkgutil_names",
+	  test_file_names_that_are_no_identifier_load_as_pkgutil_names },
+	{ "dotted_file_names_and_non_identifier_folders_are_skipped",
+	  test_dotted_file_names_and_non_identifier_folders_are_skipped },
+	{ "a_file_name_that_is_no_utf8_is_one_load_error",
+	  test_a_file_name_that_is_no_utf8_is_one_load_error },
+	{ "shadowing_names_are_refused_and_outside_module_untouched",
+	  test_shadowing_names_are_refused_and_outside_module_untouched },
 	{ "symlink_out_of_the_root_is_refused", test_symlink_out_of_the_root_is_refused },
 	{ "reload_purges_and_replaces_old_code", test_reload_purges_and_replaces_old_code },
 	{ "a_removed_module_disappears_on_load", test_a_removed_module_disappears_on_load },
-	{ "missing_root_is_a_load_error_not_a_failure", test_missing_root_is_a_load_error_not_a_failure },
+	{ "missing_root_is_a_load_error_not_a_failure",
+	  test_missing_root_is_a_load_error_not_a_failure },
 	{ "freeing_the_registry_forgets_its_modules", test_freeing_the_registry_forgets_its_modules },
 	{ "adding_the_same_root_twice_is_refused", test_adding_the_same_root_twice_is_refused },
-	{ "non_ascii_folder_module_and_class_names_load", test_non_ascii_folder_module_and_class_names_load },
+	{ "non_ascii_folder_module_and_class_names_load",
+	  test_non_ascii_folder_module_and_class_names_load },
 };
 
 JR_TEST_MAIN_WITH_LIBRARY(tests)

@@ -1,10 +1,10 @@
 /* test_load_errors.c: every failure is recorded and never stops the load (SPEC 3). */
 #include "loadutil.h"
 
-#define GOOD_MODULE                                                            \
-	"from jobreg.jobs import Job, register_jobs\n"                             \
-	"class StillHere(Job):\n"                                                  \
-	"    pass\n"                                                               \
+#define GOOD_MODULE                                \
+	"from jobreg.jobs import Job, register_jobs\n" \
+	"class StillHere(Job):\n"                      \
+	"    pass\n"                                   \
 	"register_jobs(StillHere)\n"
 
 /* Load `dir` (which also holds good.py) and return the snapshot. */
@@ -291,15 +291,20 @@ static void test_modules_within_the_time_limit_are_untouched(void)
 }
 
 static const struct jr_test tests[] = {
-	{ "endless_import_is_interrupted_by_the_time_limit", test_endless_import_is_interrupted_by_the_time_limit },
-	{ "modules_within_the_time_limit_are_untouched", test_modules_within_the_time_limit_are_untouched },
+	{ "endless_import_is_interrupted_by_the_time_limit",
+	  test_endless_import_is_interrupted_by_the_time_limit },
+	{ "modules_within_the_time_limit_are_untouched",
+	  test_modules_within_the_time_limit_are_untouched },
 	{ "syntax_error_names_file_and_line", test_syntax_error_names_file_and_line },
-	{ "exception_at_import_names_the_raising_line", test_exception_at_import_names_the_raising_line },
+	{ "exception_at_import_names_the_raising_line",
+	  test_exception_at_import_names_the_raising_line },
 	{ "system_exit_at_import_is_recorded", test_system_exit_at_import_is_recorded },
 	{ "registering_a_non_job_fails_that_module", test_registering_a_non_job_fails_that_module },
 	{ "duplicate_class_path_keeps_the_first", test_duplicate_class_path_keeps_the_first },
-	{ "meta_value_of_wrong_type_fails_only_that_job", test_meta_value_of_wrong_type_fails_only_that_job },
-	{ "failed_package_fails_its_modules_without_running_it_twice", test_failed_package_fails_its_modules_without_running_it_twice },
+	{ "meta_value_of_wrong_type_fails_only_that_job",
+	  test_meta_value_of_wrong_type_fails_only_that_job },
+	{ "failed_package_fails_its_modules_without_running_it_twice",
+	  test_failed_package_fails_its_modules_without_running_it_twice },
 	{ "errors_are_replaced_by_the_next_load", test_errors_are_replaced_by_the_next_load },
 };
 

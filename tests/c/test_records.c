@@ -9,13 +9,37 @@
 #include "records_fixture.h"
 
 static const char *const spec_fields[] = {
-	"id", "module_name", "job_class_name", "class_path", "source_type", "source", "grouping",
-	"name", "description", "installed", "enabled", "hidden", "dryrun_default",
-	"approval_required", "has_sensitive_variables", "soft_time_limit", "time_limit",
-	"task_queues", "is_singleton", "supports_dryrun", "variables", "grouping_override",
-	"name_override", "description_override", "hidden_override", "dryrun_default_override",
-	"approval_required_override", "has_sensitive_variables_override", "soft_time_limit_override",
-	"time_limit_override", "is_singleton_override",
+	"id",
+	"module_name",
+	"job_class_name",
+	"class_path",
+	"source_type",
+	"source",
+	"grouping",
+	"name",
+	"description",
+	"installed",
+	"enabled",
+	"hidden",
+	"dryrun_default",
+	"approval_required",
+	"has_sensitive_variables",
+	"soft_time_limit",
+	"time_limit",
+	"task_queues",
+	"is_singleton",
+	"supports_dryrun",
+	"variables",
+	"grouping_override",
+	"name_override",
+	"description_override",
+	"hidden_override",
+	"dryrun_default_override",
+	"approval_required_override",
+	"has_sensitive_variables_override",
+	"soft_time_limit_override",
+	"time_limit_override",
+	"is_singleton_override",
 };
 #define SPEC_FIELD_COUNT (sizeof(spec_fields) / sizeof(spec_fields[0]))
 
@@ -142,12 +166,14 @@ static void test_dup_is_a_deep_copy(void)
 
 static void test_record_json_has_the_spec_keys_and_json_types(void)
 {
-	jobreg_record *rec = make_record("id-1", "git", "repo", "repo.jobs", "A", "Say \"hi\"\n\t\x01", 1, 0);
+	jobreg_record *rec = make_record("id-1", "git", "repo", "repo.jobs", "A", "Say \"hi\"\n\t\x01",
+	                                 1, 0);
 	char *json = NULL;
 	const char *check;
 
 	CHECK_OK(jobreg_record_set_text(rec, JOBREG_FIELD_TASK_QUEUES, "[\"default\",\"audit\"]"));
-	CHECK_OK(jobreg_record_set_text(rec, JOBREG_FIELD_VARIABLES, "{\"n\":{\"type\":\"IntegerVar\"}}"));
+	CHECK_OK(
+		jobreg_record_set_text(rec, JOBREG_FIELD_VARIABLES, "{\"n\":{\"type\":\"IntegerVar\"}}"));
 	CHECK_OK(jobreg_record_set_real(rec, JOBREG_FIELD_SOFT_TIME_LIMIT, 30));
 	CHECK_OK(jobreg_record_set_real(rec, JOBREG_FIELD_TIME_LIMIT, 0.1));
 	CHECK_OK(jobreg_record_to_json(&json, rec));
@@ -249,13 +275,17 @@ static void test_git_state_is_unsupported_without_its_callbacks(void)
 
 static int positive_read(jobreg_storage_emit_fn emit, void *emit_payload, void *payload)
 {
-	(void)emit; (void)emit_payload; (void)payload;
+	(void)emit;
+	(void)emit_payload;
+	(void)payload;
 	return 7;
 }
 
 static int silent_read(jobreg_storage_emit_fn emit, void *emit_payload, void *payload)
 {
-	(void)emit; (void)emit_payload; (void)payload;
+	(void)emit;
+	(void)emit_payload;
+	(void)payload;
 	return JOBREG_ESTORAGE;
 }
 
@@ -297,7 +327,8 @@ static jobreg_storage *seeded(struct fake *f)
 {
 	memset(f, 0, sizeof(*f));
 	fake_insert(f, make_record("id-a", "git", "old_repo", "old_repo.jobs", "Alpha", "Alpha", 1, 1));
-	fake_insert(f, make_record("id-b", "git", "old_repo", "old_repo.jobs.sub", "Beta", "Beta", 0, 0));
+	fake_insert(f,
+	            make_record("id-b", "git", "old_repo", "old_repo.jobs.sub", "Beta", "Beta", 0, 0));
 	fake_insert(f, make_record("id-c", "local", "", "cleanup", "Cleanup", "Cleanup", 1, 0));
 	fake_insert(f, make_record("id-d", "app", "my_app", "my_app.jobs", "Delta", "Delta", 0, 1));
 	return fake_storage(f);
@@ -457,7 +488,8 @@ static void test_override_refuses_fields_that_cannot_be_overridden(void)
 	               "(these can: grouping, name, description, hidden, dryrun_default, "
 	               "approval_required, has_sensitive_variables, soft_time_limit, time_limit, "
 	               "is_singleton)");
-	CHECK_INT(jobreg_storage_override_text(st, "id-c", JOBREG_FIELD_CLASS_PATH, "x.Y"), JOBREG_EINVAL);
+	CHECK_INT(jobreg_storage_override_text(st, "id-c", JOBREG_FIELD_CLASS_PATH, "x.Y"),
+	          JOBREG_EINVAL);
 	CHECK_INT(jobreg_storage_override_bool(st, "id-c", JOBREG_FIELD_NAME, 1), JOBREG_EINVAL);
 	CHECK_CONTAINS(jobreg_error_last()->message, "\"name\" is not a bool field");
 	CHECK_INT(jobreg_storage_override_real(st, "id-c", JOBREG_FIELD_TIME_LIMIT, -5), JOBREG_EINVAL);
@@ -534,7 +566,8 @@ static void test_migrate_refuses_an_identity_the_new_source_already_has(void)
 	char *before, *after;
 
 	jobreg_storage_free(st);
-	fake_insert(&f, make_record("id-n", "git", "new_repo", "new_repo.jobs.sub", "Beta", "Beta 2", 1, 0));
+	fake_insert(&f, make_record("id-n", "git", "new_repo", "new_repo.jobs.sub", "Beta", "Beta 2", 1,
+	                            0));
 	st = fake_storage(&f);
 	before = dump_storage(st, 1);
 	fake_reset_counts(&f);
@@ -582,10 +615,18 @@ static void test_every_host_operation_leaves_nothing_behind_when_the_backend_fai
 			fake_reset_counts(&f);
 			f.fail_at = n;
 			switch (op) {
-			case 0: rc = jobreg_storage_set_enabled(st, "id-c", 1); break;
-			case 1: rc = jobreg_storage_override_text(st, "id-c", JOBREG_FIELD_NAME, "X"); break;
-			case 2: rc = jobreg_storage_delete(st, "id-b", 0); break;
-			default: rc = jobreg_storage_migrate_source(NULL, st, "old_repo", "new_repo"); break;
+			case 0:
+				rc = jobreg_storage_set_enabled(st, "id-c", 1);
+				break;
+			case 1:
+				rc = jobreg_storage_override_text(st, "id-c", JOBREG_FIELD_NAME, "X");
+				break;
+			case 2:
+				rc = jobreg_storage_delete(st, "id-b", 0);
+				break;
+			default:
+				rc = jobreg_storage_migrate_source(NULL, st, "old_repo", "new_repo");
+				break;
 			}
 			if (rc == 0) {
 				/* Fewer calls than n: it succeeded; undo by reseeding. */
@@ -610,32 +651,48 @@ static void test_every_host_operation_leaves_nothing_behind_when_the_backend_fai
 }
 
 static const struct jr_test tests[] = {
-	{ "test_record_fields_are_exactly_those_of_the_spec", test_record_fields_are_exactly_those_of_the_spec },
+	{ "test_record_fields_are_exactly_those_of_the_spec",
+	  test_record_fields_are_exactly_those_of_the_spec },
 	{ "test_record_field_kinds", test_record_field_kinds },
 	{ "test_new_record_has_the_documented_defaults", test_new_record_has_the_documented_defaults },
 	{ "test_getters_refuse_a_field_of_another_kind", test_getters_refuse_a_field_of_another_kind },
-	{ "test_set_text_checks_source_type_and_the_json_fields", test_set_text_checks_source_type_and_the_json_fields },
-	{ "test_set_real_refuses_negative_and_non_finite_values", test_set_real_refuses_negative_and_non_finite_values },
+	{ "test_set_text_checks_source_type_and_the_json_fields",
+	  test_set_text_checks_source_type_and_the_json_fields },
+	{ "test_set_real_refuses_negative_and_non_finite_values",
+	  test_set_real_refuses_negative_and_non_finite_values },
 	{ "test_dup_is_a_deep_copy", test_dup_is_a_deep_copy },
-	{ "test_record_json_has_the_spec_keys_and_json_types", test_record_json_has_the_spec_keys_and_json_types },
-	{ "test_storage_new_refuses_unknown_backend_versions", test_storage_new_refuses_unknown_backend_versions },
-	{ "test_storage_new_names_a_missing_required_callback", test_storage_new_names_a_missing_required_callback },
-	{ "test_storage_copies_the_table_and_frees_the_payload_once", test_storage_copies_the_table_and_frees_the_payload_once },
-	{ "test_git_state_is_unsupported_without_its_callbacks", test_git_state_is_unsupported_without_its_callbacks },
-	{ "test_backend_failures_become_clear_library_errors", test_backend_failures_become_clear_library_errors },
+	{ "test_record_json_has_the_spec_keys_and_json_types",
+	  test_record_json_has_the_spec_keys_and_json_types },
+	{ "test_storage_new_refuses_unknown_backend_versions",
+	  test_storage_new_refuses_unknown_backend_versions },
+	{ "test_storage_new_names_a_missing_required_callback",
+	  test_storage_new_names_a_missing_required_callback },
+	{ "test_storage_copies_the_table_and_frees_the_payload_once",
+	  test_storage_copies_the_table_and_frees_the_payload_once },
+	{ "test_git_state_is_unsupported_without_its_callbacks",
+	  test_git_state_is_unsupported_without_its_callbacks },
+	{ "test_backend_failures_become_clear_library_errors",
+	  test_backend_failures_become_clear_library_errors },
 	{ "test_list_filters_on_installed", test_list_filters_on_installed },
 	{ "test_list_is_ordered_by_grouping_then_name", test_list_is_ordered_by_grouping_then_name },
 	{ "test_list_to_json_is_an_array_of_records", test_list_to_json_is_an_array_of_records },
 	{ "test_get_finds_a_record_by_id_or_class_path", test_get_finds_a_record_by_id_or_class_path },
 	{ "test_set_enabled_writes_only_a_change", test_set_enabled_writes_only_a_change },
 	{ "test_override_sets_the_value_and_its_flag", test_override_sets_the_value_and_its_flag },
-	{ "test_override_refuses_fields_that_cannot_be_overridden", test_override_refuses_fields_that_cannot_be_overridden },
-	{ "test_override_of_a_name_refuses_another_record_s_name", test_override_of_a_name_refuses_another_record_s_name },
-	{ "test_delete_refuses_an_installed_record_unless_forced", test_delete_refuses_an_installed_record_unless_forced },
-	{ "test_migrate_moves_a_source_keeping_ids_and_enabled", test_migrate_moves_a_source_keeping_ids_and_enabled },
-	{ "test_migrate_refuses_an_identity_the_new_source_already_has", test_migrate_refuses_an_identity_the_new_source_already_has },
-	{ "test_migrate_refuses_bad_or_unknown_source_names", test_migrate_refuses_bad_or_unknown_source_names },
-	{ "test_every_host_operation_leaves_nothing_behind_when_the_backend_fails", test_every_host_operation_leaves_nothing_behind_when_the_backend_fails },
+	{ "test_override_refuses_fields_that_cannot_be_overridden",
+	  test_override_refuses_fields_that_cannot_be_overridden },
+	{ "test_override_of_a_name_refuses_another_record_s_name",
+	  test_override_of_a_name_refuses_another_record_s_name },
+	{ "test_delete_refuses_an_installed_record_unless_forced",
+	  test_delete_refuses_an_installed_record_unless_forced },
+	{ "test_migrate_moves_a_source_keeping_ids_and_enabled",
+	  test_migrate_moves_a_source_keeping_ids_and_enabled },
+	{ "test_migrate_refuses_an_identity_the_new_source_already_has",
+	  test_migrate_refuses_an_identity_the_new_source_already_has },
+	{ "test_migrate_refuses_bad_or_unknown_source_names",
+	  test_migrate_refuses_bad_or_unknown_source_names },
+	{ "test_every_host_operation_leaves_nothing_behind_when_the_backend_fails",
+	  test_every_host_operation_leaves_nothing_behind_when_the_backend_fails },
 };
 
 JR_TEST_MAIN(tests)

@@ -93,19 +93,19 @@ static void test_refresh_creates_installed_disabled_records(void)
 
 	jr_write(dir, "rc_jobs.py",
 	         HEADER "name = 'Reports'\n\n"
-	         "class Daily(Job):\n"
-	         "    class Meta:\n"
-	         "        name = 'Daily report'\n"
-	         "        description = '''\n"
-	         "            Sends the report.\n"
-	         "        '''\n"
-	         "        hidden = True\n"
-	         "        has_sensitive_variables = False\n"
-	         "        soft_time_limit = 30\n"
-	         "        task_queues = ['default', 'reports']\n\n"
-	         "class Weekly(Job):\n"
-	         "    pass\n\n"
-	         "register_jobs(Daily, Weekly)\n");
+	                "class Daily(Job):\n"
+	                "    class Meta:\n"
+	                "        name = 'Daily report'\n"
+	                "        description = '''\n"
+	                "            Sends the report.\n"
+	                "        '''\n"
+	                "        hidden = True\n"
+	                "        has_sensitive_variables = False\n"
+	                "        soft_time_limit = 30\n"
+	                "        task_queues = ['default', 'reports']\n\n"
+	                "class Weekly(Job):\n"
+	                "    pass\n\n"
+	                "register_jobs(Daily, Weekly)\n");
 	snap = load(&reg, dir);
 	print_load_errors(snap);
 	res = refresh(st, snap);
@@ -164,8 +164,10 @@ static void test_refresh_never_enables_jobs(void)
 	CHECK_INT(bool_of(st, "ne_jobs.A", JOBREG_FIELD_ENABLED), 0);
 
 	/* Disabled stays disabled through changes; new jobs come disabled. */
-	write_module(dir, "ne_jobs", "A, B", "class A(Job):\n    class Meta:\n        name = 'A2'\n"
-	             "class B(Job):\n    pass\n", NULL);
+	write_module(dir, "ne_jobs", "A, B",
+	             "class A(Job):\n    class Meta:\n        name = 'A2'\n"
+	             "class B(Job):\n    pass\n",
+	             NULL);
 	snap = load(&reg, dir);
 	jobreg_refresh_result_free(refresh(st, snap));
 	CHECK_STR(text_of(st, "ne_jobs.A", JOBREG_FIELD_NAME), "A2");
@@ -191,7 +193,8 @@ static void test_refresh_never_changes_enabled(void)
 	jobreg_snapshot_free(snap);
 	CHECK_OK(jobreg_storage_set_enabled(st, id_of(st, "ke_jobs.A"), 1));
 
-	write_module(dir, "ke_jobs", "A, B", job("A", "'A changed'", ""), job("B", "'B changed'", ""), NULL);
+	write_module(dir, "ke_jobs", "A, B", job("A", "'A changed'", ""), job("B", "'B changed'", ""),
+	             NULL);
 	snap = load(&reg, dir);
 	jobreg_refresh_result_free(refresh(st, snap));
 	CHECK_STR(text_of(st, "ke_jobs.A", JOBREG_FIELD_NAME), "A changed");
@@ -219,8 +222,11 @@ static void test_refresh_copies_changed_metadata_and_keeps_the_id(void)
 	jobreg_snapshot_free(snap);
 	snprintf(id, sizeof(id), "%s", id_of(st, "cm_jobs.A"));
 
-	write_module(dir, "cm_jobs", "A", job("A", "'A'", "        description = 'new'\n        hidden = True\n"
-	                             "        task_queues = ['q']\n"), NULL);
+	write_module(dir, "cm_jobs", "A",
+	             job("A", "'A'",
+	                 "        description = 'new'\n        hidden = True\n"
+	                 "        task_queues = ['q']\n"),
+	             NULL);
 	snap = load(&reg, dir);
 	res = refresh(st, snap);
 	CHECK_INT(jobreg_refresh_result_updated_count(res), 1);
@@ -246,7 +252,8 @@ static void test_refresh_keeps_overridden_fields(void)
 	jobreg_storage *st = memory();
 	char id[64];
 
-	write_module(dir, "ov_jobs", "A", job("A", "'A'", "        description = 'from class'\n"), NULL);
+	write_module(dir, "ov_jobs", "A", job("A", "'A'", "        description = 'from class'\n"),
+	             NULL);
 	snap = load(&reg, dir);
 	jobreg_refresh_result_free(refresh(st, snap));
 	jobreg_snapshot_free(snap);
@@ -256,8 +263,11 @@ static void test_refresh_keeps_overridden_fields(void)
 	CHECK_OK(jobreg_storage_override_bool(st, id, JOBREG_FIELD_HIDDEN, 1));
 	CHECK_OK(jobreg_storage_override_real(st, id, JOBREG_FIELD_SOFT_TIME_LIMIT, 99));
 
-	write_module(dir, "ov_jobs", "A", job("A", "'A v2'", "        description = 'class v2'\n        soft_time_limit = 5\n"
-	                                "        task_queues = ['x']\n"), NULL);
+	write_module(dir, "ov_jobs", "A",
+	             job("A", "'A v2'",
+	                 "        description = 'class v2'\n        soft_time_limit = 5\n"
+	                 "        task_queues = ['x']\n"),
+	             NULL);
 	snap = load(&reg, dir);
 	jobreg_refresh_result_free(refresh(st, snap));
 	CHECK_STR(text_of(st, "ov_jobs.A", JOBREG_FIELD_NAME), "Host name");
@@ -286,8 +296,8 @@ static void test_refresh_uninstalls_a_missing_job_and_never_deletes_it(void)
 	jobreg_refresh_result *res;
 	char id[64];
 
-	write_module(dir, "mj_jobs", "Keep, Gone", job("Keep", "'Keep'", ""), job("Gone", "'Gone'",
-	             "        description = 'was here'\n"), NULL);
+	write_module(dir, "mj_jobs", "Keep, Gone", job("Keep", "'Keep'", ""),
+	             job("Gone", "'Gone'", "        description = 'was here'\n"), NULL);
 	snap = load(&reg, dir);
 	jobreg_refresh_result_free(refresh(st, snap));
 	jobreg_snapshot_free(snap);
@@ -317,7 +327,8 @@ static void test_refresh_uninstalls_a_missing_job_and_never_deletes_it(void)
 	jobreg_snapshot_free(snap);
 
 	/* It comes back: the same record, installed, still enabled. */
-	write_module(dir, "mj_jobs", "Keep, Gone", job("Keep", "'Keep'", ""), job("Gone", "'Gone'", ""), NULL);
+	write_module(dir, "mj_jobs", "Keep, Gone", job("Keep", "'Keep'", ""), job("Gone", "'Gone'", ""),
+	             NULL);
 	snap = load(&reg, dir);
 	res = refresh(st, snap);
 	CHECK_INT(jobreg_refresh_result_updated_count(res), 1);
@@ -374,7 +385,8 @@ static void test_refresh_numbers_clashing_names_and_sets_name_override(void)
 	jobreg_storage *st = memory();
 	jobreg_refresh_result *res;
 
-	write_module(dir, "un_jobs", "A, B, C", job("A", "'Same'", ""), job("B", "'Same'", ""), job("C", "'Same'", ""), NULL);
+	write_module(dir, "un_jobs", "A, B, C", job("A", "'Same'", ""), job("B", "'Same'", ""),
+	             job("C", "'Same'", ""), NULL);
 	snap = load(&reg, dir);
 	jobreg_refresh_result_free(refresh(st, snap));
 	CHECK_STR(text_of(st, "un_jobs.A", JOBREG_FIELD_NAME), "Same");
@@ -406,7 +418,8 @@ static void test_refresh_keeps_an_existing_name_when_a_new_job_takes_it(void)
 	jobreg_snapshot_free(snap);
 
 	/* Alpha sorts first, but Zeta had the name already. */
-	write_module(dir, "en_jobs", "Alpha, Zeta", job("Alpha", "'Report'", ""), job("Zeta", "'Report'", ""), NULL);
+	write_module(dir, "en_jobs", "Alpha, Zeta", job("Alpha", "'Report'", ""),
+	             job("Zeta", "'Report'", ""), NULL);
 	snap = load(&reg, dir);
 	jobreg_refresh_result_free(refresh(st, snap));
 	CHECK_STR(text_of(st, "en_jobs.Zeta", JOBREG_FIELD_NAME), "Report");
@@ -442,7 +455,8 @@ static void test_refresh_keeps_the_name_of_an_uninstalled_record_taken(void)
 	 * a job whose name is not overridden (a new job here). */
 	CHECK_OK(jobreg_storage_delete(st, id_of(st, "ut_jobs.Old"), 0));
 	jobreg_snapshot_free(snap);
-	write_module(dir, "ut_jobs", "New, Newer", job("New", "'Sync devices'", ""), job("Newer", "'Sync devices'", ""), NULL);
+	write_module(dir, "ut_jobs", "New, Newer", job("New", "'Sync devices'", ""),
+	             job("Newer", "'Sync devices'", ""), NULL);
 	snap = load(&reg, dir);
 	jobreg_refresh_result_free(refresh(st, snap));
 	CHECK_STR(text_of(st, "ut_jobs.New", JOBREG_FIELD_NAME), "Sync devices (2)");
@@ -465,7 +479,8 @@ static void test_refresh_with_nothing_changed_writes_nothing(void)
 
 	memset(&f, 0, sizeof(f));
 	st = fake_storage(&f);
-	write_module(dir, "nc_jobs", "A, B, C", job("A", "'A'", ""), job("B", "'B'", ""), job("C", "'C'", ""), NULL);
+	write_module(dir, "nc_jobs", "A, B, C", job("A", "'A'", ""), job("B", "'B'", ""),
+	             job("C", "'C'", ""), NULL);
 	snap = load(&reg, dir);
 	jobreg_refresh_result_free(refresh(st, snap));
 	CHECK_INT(f.writes, 3);
@@ -504,9 +519,11 @@ static void test_refresh_stores_task_queues_as_the_jobs_getters_read_them(void)
 	jobreg_storage *st = NULL;
 
 	CHECK_OK(jobreg_storage_memory_new(&st));
-	write_module(dir, "tq_jobs", "A",
-	             job("A", "'A'", "        task_queues = ['say \"hi\"', 'caf\\u00e9', 'back\\\\slash', 'tab\\t']\n"),
-	             NULL);
+	write_module(
+		dir, "tq_jobs", "A",
+		job("A", "'A'",
+	        "        task_queues = ['say \"hi\"', 'caf\\u00e9', 'back\\\\slash', 'tab\\t']\n"),
+		NULL);
 	snap = load(&reg, dir);
 	print_load_errors(snap);
 	CHECK_OK(jobreg_snapshot_resolve(&loaded, snap, "tq_jobs.A"));
@@ -539,13 +556,15 @@ static void test_refresh_of_one_changed_job_writes_exactly_one_record(void)
 
 	memset(&f, 0, sizeof(f));
 	st = fake_storage(&f);
-	write_module(dir, "oc_jobs", "A, B, C, D, E", job("A", "'A'", ""), job("B", "'B'", ""), job("C", "'C'", ""), job("D", "'D'", ""), job("E", "'E'", ""), NULL);
+	write_module(dir, "oc_jobs", "A, B, C, D, E", job("A", "'A'", ""), job("B", "'B'", ""),
+	             job("C", "'C'", ""), job("D", "'D'", ""), job("E", "'E'", ""), NULL);
 	snap = load(&reg, dir);
 	jobreg_refresh_result_free(refresh(st, snap));
 	jobreg_snapshot_free(snap);
 
-	write_module(dir, "oc_jobs", "A, B, C, D, E", job("A", "'A'", ""), job("B", "'B'", ""), job("C", "'C'",
-	             "        description = 'now described'\n"), job("D", "'D'", ""), job("E", "'E'", ""), NULL);
+	write_module(dir, "oc_jobs", "A, B, C, D, E", job("A", "'A'", ""), job("B", "'B'", ""),
+	             job("C", "'C'", "        description = 'now described'\n"), job("D", "'D'", ""),
+	             job("E", "'E'", ""), NULL);
 	snap = load(&reg, dir);
 	fake_reset_counts(&f);
 	res = refresh(st, snap);
@@ -572,14 +591,16 @@ static void test_refresh_of_10000_unchanged_records_writes_nothing(void)
 
 	memset(&f, 0, sizeof(f));
 	st = fake_storage(&f);
-	jr_write(dir, "big_jobs.py",
-	         HEADER "classes = []\n"
-	         "for i in range(10000):\n"
-	         "    meta = type('Meta', (), {'name': 'Job %05d' % i, 'description': 'number %d' % i})\n"
-	         "    cls = type('Job%05d' % i, (Job,), {'Meta': meta, 'run': lambda self: None})\n"
-	         "    globals()[cls.__name__] = cls\n"
-	         "    classes.append(cls)\n"
-	         "register_jobs(*classes)\n");
+	jr_write(
+		dir, "big_jobs.py",
+		HEADER
+		"classes = []\n"
+		"for i in range(10000):\n"
+		"    meta = type('Meta', (), {'name': 'Job %05d' % i, 'description': 'number %d' % i})\n"
+		"    cls = type('Job%05d' % i, (Job,), {'Meta': meta, 'run': lambda self: None})\n"
+		"    globals()[cls.__name__] = cls\n"
+		"    classes.append(cls)\n"
+		"register_jobs(*classes)\n");
 	snap = load(&reg, dir);
 	print_load_errors(snap);
 	CHECK_INT(jobreg_snapshot_job_count(snap), 10000);
@@ -627,17 +648,21 @@ static void test_refresh_failing_at_any_backend_call_leaves_the_records_as_befor
 	/* State 1, with an enabled job and an override. */
 	memset(&f, 0, sizeof(f));
 	st = fake_storage(&f);
-	write_module(dir, "fa_jobs", "Stay, Change, Leave", job("Stay", "'Stay'", ""), job("Change", "'Change'", ""), job("Leave", "'Leave'", ""), NULL);
+	write_module(dir, "fa_jobs", "Stay, Change, Leave", job("Stay", "'Stay'", ""),
+	             job("Change", "'Change'", ""), job("Leave", "'Leave'", ""), NULL);
 	first = load(&reg, dir);
 	jobreg_refresh_result_free(refresh(st, first));
 	CHECK_OK(jobreg_storage_set_enabled(st, id_of(st, "fa_jobs.Leave"), 1));
-	CHECK_OK(jobreg_storage_override_text(st, id_of(st, "fa_jobs.Stay"), JOBREG_FIELD_DESCRIPTION, "x"));
+	CHECK_OK(
+		jobreg_storage_override_text(st, id_of(st, "fa_jobs.Stay"), JOBREG_FIELD_DESCRIPTION, "x"));
 	base_count = f.committed_count;
 	base = fake_records_dup(f.committed, base_count);
 	before = dump_storage(st, 1);
 
 	/* State 2: one changed, one gone, two new (one with a clashing name). */
-	write_module(dir, "fa_jobs", "Stay, Change, New, Clash", job("Stay", "'Stay'", ""), job("Change", "'Changed'", ""), job("New", "'New'", ""), job("Clash", "'Stay'", ""), NULL);
+	write_module(dir, "fa_jobs", "Stay, Change, New, Clash", job("Stay", "'Stay'", ""),
+	             job("Change", "'Changed'", ""), job("New", "'New'", ""),
+	             job("Clash", "'Stay'", ""), NULL);
 	second = load(&reg, dir);
 
 	/* How many backend calls a successful refresh makes. */
@@ -788,23 +813,37 @@ static void test_refresh_options_are_versioned(void)
 }
 
 static const struct jr_test tests[] = {
-	{ "test_refresh_creates_installed_disabled_records", test_refresh_creates_installed_disabled_records },
+	{ "test_refresh_creates_installed_disabled_records",
+	  test_refresh_creates_installed_disabled_records },
 	{ "test_refresh_never_enables_jobs", test_refresh_never_enables_jobs },
 	{ "test_refresh_never_changes_enabled", test_refresh_never_changes_enabled },
-	{ "test_refresh_copies_changed_metadata_and_keeps_the_id", test_refresh_copies_changed_metadata_and_keeps_the_id },
+	{ "test_refresh_copies_changed_metadata_and_keeps_the_id",
+	  test_refresh_copies_changed_metadata_and_keeps_the_id },
 	{ "test_refresh_keeps_overridden_fields", test_refresh_keeps_overridden_fields },
-	{ "test_refresh_uninstalls_a_missing_job_and_never_deletes_it", test_refresh_uninstalls_a_missing_job_and_never_deletes_it },
-	{ "test_refresh_uninstalls_the_jobs_of_a_module_that_fails_to_load", test_refresh_uninstalls_the_jobs_of_a_module_that_fails_to_load },
-	{ "test_refresh_numbers_clashing_names_and_sets_name_override", test_refresh_numbers_clashing_names_and_sets_name_override },
-	{ "test_refresh_keeps_an_existing_name_when_a_new_job_takes_it", test_refresh_keeps_an_existing_name_when_a_new_job_takes_it },
-	{ "test_refresh_keeps_the_name_of_an_uninstalled_record_taken", test_refresh_keeps_the_name_of_an_uninstalled_record_taken },
-	{ "test_refresh_with_nothing_changed_writes_nothing", test_refresh_with_nothing_changed_writes_nothing },
-	{ "test_refresh_stores_task_queues_as_the_jobs_getters_read_them", test_refresh_stores_task_queues_as_the_jobs_getters_read_them },
-	{ "test_refresh_of_one_changed_job_writes_exactly_one_record", test_refresh_of_one_changed_job_writes_exactly_one_record },
-	{ "test_refresh_of_10000_unchanged_records_writes_nothing", test_refresh_of_10000_unchanged_records_writes_nothing },
-	{ "test_refresh_failing_at_any_backend_call_leaves_the_records_as_before", test_refresh_failing_at_any_backend_call_leaves_the_records_as_before },
-	{ "test_refresh_refuses_stored_records_sharing_an_identity", test_refresh_refuses_stored_records_sharing_an_identity },
-	{ "test_refresh_with_a_source_filter_touches_only_that_source", test_refresh_with_a_source_filter_touches_only_that_source },
+	{ "test_refresh_uninstalls_a_missing_job_and_never_deletes_it",
+	  test_refresh_uninstalls_a_missing_job_and_never_deletes_it },
+	{ "test_refresh_uninstalls_the_jobs_of_a_module_that_fails_to_load",
+	  test_refresh_uninstalls_the_jobs_of_a_module_that_fails_to_load },
+	{ "test_refresh_numbers_clashing_names_and_sets_name_override",
+	  test_refresh_numbers_clashing_names_and_sets_name_override },
+	{ "test_refresh_keeps_an_existing_name_when_a_new_job_takes_it",
+	  test_refresh_keeps_an_existing_name_when_a_new_job_takes_it },
+	{ "test_refresh_keeps_the_name_of_an_uninstalled_record_taken",
+	  test_refresh_keeps_the_name_of_an_uninstalled_record_taken },
+	{ "test_refresh_with_nothing_changed_writes_nothing",
+	  test_refresh_with_nothing_changed_writes_nothing },
+	{ "test_refresh_stores_task_queues_as_the_jobs_getters_read_them",
+	  test_refresh_stores_task_queues_as_the_jobs_getters_read_them },
+	{ "test_refresh_of_one_changed_job_writes_exactly_one_record",
+	  test_refresh_of_one_changed_job_writes_exactly_one_record },
+	{ "test_refresh_of_10000_unchanged_records_writes_nothing",
+	  test_refresh_of_10000_unchanged_records_writes_nothing },
+	{ "test_refresh_failing_at_any_backend_call_leaves_the_records_as_before",
+	  test_refresh_failing_at_any_backend_call_leaves_the_records_as_before },
+	{ "test_refresh_refuses_stored_records_sharing_an_identity",
+	  test_refresh_refuses_stored_records_sharing_an_identity },
+	{ "test_refresh_with_a_source_filter_touches_only_that_source",
+	  test_refresh_with_a_source_filter_touches_only_that_source },
 	{ "test_refresh_options_are_versioned", test_refresh_options_are_versioned },
 };
 

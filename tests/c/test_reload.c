@@ -145,8 +145,10 @@ static void test_reload_before_any_load_loads(void)
 }
 
 static const struct jr_test tests[] = {
-	{ "reload_with_nothing_changed_imports_nothing", test_reload_with_nothing_changed_imports_nothing },
-	{ "reload_after_an_edit_reimports_only_that_source", test_reload_after_an_edit_reimports_only_that_source },
+	{ "reload_with_nothing_changed_imports_nothing",
+	  test_reload_with_nothing_changed_imports_nothing },
+	{ "reload_after_an_edit_reimports_only_that_source",
+	  test_reload_after_an_edit_reimports_only_that_source },
 	{ "full_load_reimports_everything", test_full_load_reimports_everything },
 	{ "reload_before_any_load_loads", test_reload_before_any_load_loads },
 };

@@ -73,7 +73,8 @@ static void test_class_path_resolves_in_a_jobs_root(void)
 		jobreg_job_free(job);
 	}
 	/* A jobs root has no short form. */
-	CHECK_INT(jobreg_registry_resolve(&job, reg, "inventory.jobs.CheckInventory"), JOBREG_ENOTFOUND);
+	CHECK_INT(jobreg_registry_resolve(&job, reg, "inventory.jobs.CheckInventory"),
+	          JOBREG_ENOTFOUND);
 	CHECK_CONTAINS(jobreg_error_last()->message, "inventory.jobs.CheckInventory");
 	CHECK_INT(jobreg_registry_resolve(&job, reg, ""), JOBREG_ENOTFOUND);
 	jobreg_registry_free(reg);
@@ -115,7 +116,8 @@ static void test_ambiguous_short_form_lists_the_candidates(void)
 	write_app(lib, "route_app");
 	add_python_path(lib);
 	reg = load_app("route_app");
-	CHECK_INT(jobreg_registry_resolve(&job, reg, "route_app.jobs.ComplianceReport"), JOBREG_EAMBIGUOUS);
+	CHECK_INT(jobreg_registry_resolve(&job, reg, "route_app.jobs.ComplianceReport"),
+	          JOBREG_EAMBIGUOUS);
 	CHECK_CONTAINS(jobreg_error_last()->message, "route_app.jobs.legacy.ComplianceReport");
 	CHECK_CONTAINS(jobreg_error_last()->message, "route_app.jobs.report.ComplianceReport");
 	/* The full class paths still resolve. */
@@ -157,7 +159,8 @@ static void test_app_names_are_checked(void)
 
 static const struct jr_test tests[] = {
 	{ "class_path_resolves_in_a_jobs_root", test_class_path_resolves_in_a_jobs_root },
-	{ "short_form_resolves_a_unique_class_of_an_app", test_short_form_resolves_a_unique_class_of_an_app },
+	{ "short_form_resolves_a_unique_class_of_an_app",
+	  test_short_form_resolves_a_unique_class_of_an_app },
 	{ "ambiguous_short_form_lists_the_candidates", test_ambiguous_short_form_lists_the_candidates },
 	{ "a_job_reference_outlives_its_registry", test_a_job_reference_outlives_its_registry },
 	{ "app_names_are_checked", test_app_names_are_checked },

@@ -121,7 +121,8 @@ static const char run_jobs[] =
 	"            return str(exc)\n"
 	"        return 'called'\n"
 	"\n"
-	"register_jobs(Greet, Raises, Exits, NotJson, Disabled, Context, Files, ManyFiles, CatchesRefusal, NulName,\n"
+	"register_jobs(Greet, Raises, Exits, NotJson, Disabled, Context, Files, ManyFiles, "
+	"CatchesRefusal, NulName,\n"
 	"              Queues, Hooks, Reload, FailsKeepingResult, KeepsCallable, UsesKeptCallable)\n";
 
 static jobreg_registry *reg;
@@ -163,11 +164,13 @@ struct log_capture {
 	int count;
 };
 
-static void capture(int level, const char *level_name, const char *message, const char *extra, void *payload)
+static void capture(int level, const char *level_name, const char *message, const char *extra,
+                    void *payload)
 {
 	struct log_capture *c = payload;
 	size_t len = strlen(c->text);
-	snprintf(c->text + len, sizeof(c->text) - len, "%d %s %s %s\n", level, level_name, message, extra);
+	snprintf(c->text + len, sizeof(c->text) - len, "%d %s %s %s\n", level, level_name, message,
+	         extra);
 	c->count++;
 }
 
@@ -209,7 +212,8 @@ static void test_invalid_input_is_refused_naming_every_field(void)
 	jobreg_run_result *res;
 
 	setup();
-	CHECK_INT(run(&res, "runjobs.Greet", "{\"who\": \"far too long a name\", \"times\": 7, \"colour\": 1}", NULL),
+	CHECK_INT(run(&res, "runjobs.Greet",
+	              "{\"who\": \"far too long a name\", \"times\": 7, \"colour\": 1}", NULL),
 	          JOBREG_EVALIDATION);
 	CHECK(res == NULL);
 	CHECK_CONTAINS(jobreg_error_last()->message, "who");
@@ -302,8 +306,9 @@ static void *run_many(void *arg)
 		snprintf(expected, sizeof(expected), "{\"text\": \"Hello %s\"}", who);
 		snprintf(logged, sizeof(logged), "greeting %s ", who);
 		/* Each run sees only its own two log lines. */
-		if (run(&res, "runjobs.Greet", data, &log) < 0 || strcmp(jobreg_run_result_json(res), expected) != 0 ||
-		    log.count != 2 || !strstr(log.text, logged))
+		if (run(&res, "runjobs.Greet", data, &log) < 0 ||
+		    strcmp(jobreg_run_result_json(res), expected) != 0 || log.count != 2 ||
+		    !strstr(log.text, logged))
 			atomic_fetch_add(&thread_failures, 1);
 		jobreg_run_result_free(res);
 	}
@@ -338,9 +343,10 @@ static void test_the_context_reaches_job_result_user_and_job_model(void)
 	jobreg_run_result *res;
 
 	setup();
-	opts.context_json = "{\"job_result\": {\"id\": \"jr-42\"}, \"user\": {\"username\": \"alice\"}, "
-	                    "\"job_model\": {\"name\": \"From the host\", \"enabled\": false}, "
-	                    "\"task_id\": \"t-1\"}";
+	opts.context_json =
+		"{\"job_result\": {\"id\": \"jr-42\"}, \"user\": {\"username\": \"alice\"}, "
+		"\"job_model\": {\"name\": \"From the host\", \"enabled\": false}, "
+		"\"task_id\": \"t-1\"}";
 	CHECK_OK(run_opts(&res, "runjobs.Context", &opts));
 	if (res)
 		CHECK_STR(jobreg_run_result_json(res),
@@ -399,7 +405,7 @@ struct file_capture {
 	char names[512];
 	size_t bytes;
 	int count;
-	int refuse;   /* 1: refuse *.bin with a message; 2: refuse *.bin silently */
+	int refuse; /* 1: refuse *.bin with a message; 2: refuse *.bin silently */
 	int refused;
 	char first_data[16];
 	size_t blob_size;
@@ -458,9 +464,10 @@ static void check_files_job_result(const jobreg_run_result *res)
 	CHECK(jobreg_run_result_file_data(res, 3, &size) == NULL);
 	CHECK_INT(size, 0);
 	CHECK_OK(jobreg_run_result_to_json(&json, res));
-	CHECK_STR(json, "{\"status\": \"success\", \"result\": \"made\", \"error\": null, \"files\": "
-	                "[{\"name\": \"report.txt\", \"size\": 6}, {\"name\": \"blob.bin\", \"size\": 5}, "
-	                "{\"name\": \"empty.txt\", \"size\": 0}]}");
+	CHECK_STR(json,
+	          "{\"status\": \"success\", \"result\": \"made\", \"error\": null, \"files\": "
+	          "[{\"name\": \"report.txt\", \"size\": 6}, {\"name\": \"blob.bin\", \"size\": 5}, "
+	          "{\"name\": \"empty.txt\", \"size\": 0}]}");
 	jobreg_free(json);
 }
 
@@ -552,14 +559,20 @@ static void test_a_refused_file_raises_in_the_job(void)
 	teardown();
 }
 
-enum host_mode { HOST_ANSWERS, HOST_FAILS, HOST_FAILS_SILENTLY, HOST_ANSWERS_NO_JSON };
+enum host_mode {
+	HOST_ANSWERS,
+	HOST_FAILS,
+	HOST_FAILS_SILENTLY,
+	HOST_ANSWERS_NO_JSON
+};
 
 struct host_capture {
 	enum host_mode mode;
 	char calls[1024];
 };
 
-static int host_op(jobreg_host_reply *reply, const char *operation, const char *args_json, void *payload)
+static int host_op(jobreg_host_reply *reply, const char *operation, const char *args_json,
+                   void *payload)
 {
 	struct host_capture *h = payload;
 	size_t len = strlen(h->calls);
@@ -614,10 +627,12 @@ static void test_host_operations_answer_fail_or_are_not_provided(void)
 	if (res) {
 		CHECK_INT(jobreg_run_result_status(res), JOBREG_RUN_FAILED);
 		CHECK_STR(jobreg_run_result_error_type(res), "LookupError");
-		CHECK_STR(jobreg_run_result_error_message(res), "the host does not provide 'enqueue_job_hooks'");
+		CHECK_STR(jobreg_run_result_error_message(res),
+		          "the host does not provide 'enqueue_job_hooks'");
 	}
 	jobreg_run_result_free(res);
-	CHECK_CONTAINS(h.calls, "enqueue_job_hooks {\"may_reload_jobs\": true, \"object_change\": {\"action\": \"create\"}}\n");
+	CHECK_CONTAINS(h.calls, "enqueue_job_hooks {\"may_reload_jobs\": true, \"object_change\": "
+	                        "{\"action\": \"create\"}}\n");
 
 	/* Failures: the message set on the reply, else a generic one. */
 	h.mode = HOST_FAILS;
@@ -770,19 +785,25 @@ static void test_result_getters_accept_null(void)
 
 static const struct jr_test tests[] = {
 	{ "a_valid_run_returns_json_and_routes_logs", test_a_valid_run_returns_json_and_routes_logs },
-	{ "invalid_input_is_refused_naming_every_field", test_invalid_input_is_refused_naming_every_field },
+	{ "invalid_input_is_refused_naming_every_field",
+	  test_invalid_input_is_refused_naming_every_field },
 	{ "disabled_and_uninstalled_jobs_are_refused", test_disabled_and_uninstalled_jobs_are_refused },
 	{ "every_kind_of_failure_is_a_failed_run", test_every_kind_of_failure_is_a_failed_run },
-	{ "runs_from_several_threads_keep_their_own_logs", test_runs_from_several_threads_keep_their_own_logs },
-	{ "the_context_reaches_job_result_user_and_job_model", test_the_context_reaches_job_result_user_and_job_model },
+	{ "runs_from_several_threads_keep_their_own_logs",
+	  test_runs_from_several_threads_keep_their_own_logs },
+	{ "the_context_reaches_job_result_user_and_job_model",
+	  test_the_context_reaches_job_result_user_and_job_model },
 	{ "job_model_defaults_to_the_record_the_run_was_checked_against",
 	  test_job_model_defaults_to_the_record_the_run_was_checked_against },
-	{ "a_context_that_is_no_json_object_is_refused", test_a_context_that_is_no_json_object_is_refused },
-	{ "created_files_are_in_the_result_without_a_callback", test_created_files_are_in_the_result_without_a_callback },
+	{ "a_context_that_is_no_json_object_is_refused",
+	  test_a_context_that_is_no_json_object_is_refused },
+	{ "created_files_are_in_the_result_without_a_callback",
+	  test_created_files_are_in_the_result_without_a_callback },
 	{ "created_files_reach_the_callback_and_stay_in_the_result",
 	  test_created_files_reach_the_callback_and_stay_in_the_result },
 	{ "a_refused_file_raises_in_the_job", test_a_refused_file_raises_in_the_job },
-	{ "host_operations_answer_fail_or_are_not_provided", test_host_operations_answer_fail_or_are_not_provided },
+	{ "host_operations_answer_fail_or_are_not_provided",
+	  test_host_operations_answer_fail_or_are_not_provided },
 	{ "reply_setters_refuse_null", test_reply_setters_refuse_null },
 	{ "a_job_that_called_fail_is_failed_and_keeps_its_result",
 	  test_a_job_that_called_fail_is_failed_and_keeps_its_result },

@@ -22,8 +22,8 @@ static jobreg_snapshot *jobs_snapshot(jobreg_registry **reg, const char *dir, co
 	len = (size_t)snprintf(text, sizeof(text), "from jobreg.jobs import Job, register_jobs\n\n");
 	for (i = 0; i < count; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
-		                        "class J%d(Job):\n    class Meta:\n        name = '%s %d'\n\n",
-		                        i, prefix, i);
+		                        "class J%d(Job):\n    class Meta:\n        name = '%s %d'\n\n", i,
+		                        prefix, i);
 	len += (size_t)snprintf(text + len, sizeof(text) - len, "register_jobs(");
 	for (i = 0; i < count; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "%sJ%d", i ? ", " : "", i);
@@ -157,7 +157,8 @@ static void test_memory_rollback_restores_every_record_exactly(void)
 	CHECK_OK(jobreg_refresh(NULL, st, second, NULL));
 	before = dump_storage(st, 1);
 	setenv("JOBREG_TEST_MEMORY_FAIL_WRITE", "1", 1);
-	CHECK_INT(jobreg_storage_delete(st, text_of(st, "rb_jobs.J5", JOBREG_FIELD_ID), 0), JOBREG_ESTORAGE);
+	CHECK_INT(jobreg_storage_delete(st, text_of(st, "rb_jobs.J5", JOBREG_FIELD_ID), 0),
+	          JOBREG_ESTORAGE);
 	unsetenv("JOBREG_TEST_MEMORY_FAIL_WRITE");
 	after = dump_storage(st, 1);
 	CHECK_STR(after, before);
@@ -178,8 +179,9 @@ static void test_memory_git_state_is_kept_redacted(void)
 
 	CHECK_INT(jobreg_storage_git_state_get(&url, &branch, &head, st, "repo"), JOBREG_ENOTFOUND);
 	CHECK_CONTAINS(jobreg_error_last()->message, "\"repo\"");
-	CHECK_OK(jobreg_storage_git_state_set(st, "repo", "https://user:s3cret@example.invalid/repo.git",
-	                                      "main", "0123abcd"));
+	CHECK_OK(jobreg_storage_git_state_set(st, "repo",
+	                                      "https://user:s3cret@example.invalid/repo.git", "main",
+	                                      "0123abcd"));
 	CHECK_OK(jobreg_storage_git_state_get(&url, &branch, &head, st, "repo"));
 	CHECK(url && !strstr(url, "s3cret"));
 	CHECK_CONTAINS(url, "example.invalid/repo.git");
@@ -188,7 +190,8 @@ static void test_memory_git_state_is_kept_redacted(void)
 	jobreg_free(url);
 	jobreg_free(branch);
 	jobreg_free(head);
-	CHECK_OK(jobreg_storage_git_state_set(st, "repo", "https://example.invalid/repo.git", "dev", "ffff"));
+	CHECK_OK(jobreg_storage_git_state_set(st, "repo", "https://example.invalid/repo.git", "dev",
+	                                      "ffff"));
 	CHECK_OK(jobreg_storage_git_state_get(NULL, NULL, &head, st, "repo"));
 	CHECK_STR(head, "ffff");
 	jobreg_free(head);
@@ -227,7 +230,8 @@ static void test_memory_storage_serves_many_threads(void)
 	CHECK_OK(jobreg_refresh(NULL, st, snap, NULL));
 	for (i = 0; i < 4; i++) {
 		t[i].st = st;
-		snprintf(t[i].id, sizeof(t[i].id), "%s", text_of(st, path_of("th_jobs", i), JOBREG_FIELD_ID));
+		snprintf(t[i].id, sizeof(t[i].id), "%s",
+		         text_of(st, path_of("th_jobs", i), JOBREG_FIELD_ID));
 		t[i].rounds = 201 + i; /* odd counts end enabled, even ones disabled */
 		t[i].failures = 0;
 	}
@@ -246,8 +250,10 @@ static void test_memory_storage_serves_many_threads(void)
 
 static const struct jr_test tests[] = {
 	{ "test_memory_storage_starts_empty", test_memory_storage_starts_empty },
-	{ "test_memory_storage_keeps_records_through_inserts_and_deletes", test_memory_storage_keeps_records_through_inserts_and_deletes },
-	{ "test_memory_rollback_restores_every_record_exactly", test_memory_rollback_restores_every_record_exactly },
+	{ "test_memory_storage_keeps_records_through_inserts_and_deletes",
+	  test_memory_storage_keeps_records_through_inserts_and_deletes },
+	{ "test_memory_rollback_restores_every_record_exactly",
+	  test_memory_rollback_restores_every_record_exactly },
 	{ "test_memory_git_state_is_kept_redacted", test_memory_git_state_is_kept_redacted },
 	{ "test_memory_storage_serves_many_threads", test_memory_storage_serves_many_threads },
 };

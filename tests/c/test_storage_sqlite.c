@@ -44,7 +44,8 @@ static void write_round(const char *dir, const char *module, int count, int roun
 	for (i = 0; i < count; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 		                        "class J%d(Job):\n    class Meta:\n        name = 'Job %d'\n"
-		                        "        description = 'round %d'\n\n", i, i, round);
+		                        "        description = 'round %d'\n\n",
+		                        i, i, round);
 	len += (size_t)snprintf(text + len, sizeof(text) - len, "register_jobs(");
 	for (i = 0; i < count; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "%sJ%d", i ? ", " : "", i);
@@ -155,8 +156,9 @@ static int worker_enable(const char *db, int rounds)
 		rc = jobreg_storage_list(&list, st, JOBREG_INSTALLED_ALL);
 	for (round = 0; round < rounds && rc == 0; round++)
 		for (i = 0; i < jobreg_record_list_count(list) && rc == 0; i++)
-			rc = jobreg_storage_set_enabled(st, jobreg_record_text(jobreg_record_list_get(list, i),
-			                                                       JOBREG_FIELD_ID),
+			rc = jobreg_storage_set_enabled(st,
+			                                jobreg_record_text(jobreg_record_list_get(list, i),
+			                                                   JOBREG_FIELD_ID),
 			                                (rounds - 1 - round) % 2 == 0);
 	if (rc < 0)
 		fail("enable");
@@ -360,8 +362,10 @@ static void test_a_file_that_is_not_a_database_is_refused_naming_it(void)
 	char path[4096];
 	jobreg_storage *st = NULL;
 
-	snprintf(path, sizeof(path), "%s", jr_write(dir, "notes.db", "these are not the tables you want\n"
-	                                                              "0123456789abcdef0123456789abcdef\n"));
+	snprintf(path, sizeof(path), "%s",
+	         jr_write(dir, "notes.db",
+	                  "these are not the tables you want\n"
+	                  "0123456789abcdef0123456789abcdef\n"));
 	CHECK_INT(jobreg_storage_sqlite_open(&st, path, NULL), JOBREG_ESTORAGE);
 	CHECK_CONTAINS(jobreg_error_last()->message, path);
 	CHECK_CONTAINS(jobreg_error_last()->message, "not a database");
@@ -409,7 +413,8 @@ static void test_a_failing_write_rolls_back_the_whole_refresh(void)
 	second = load(&reg, dir);
 	CHECK_STR(sql_query(db, "CREATE TRIGGER refuse_j6 BEFORE INSERT ON jobreg_records "
 	                        "WHEN NEW.class_path = 'tw_jobs.J6' "
-	                        "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"), "");
+	                        "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"),
+	          "");
 	CHECK_INT(jobreg_refresh(&res, st, second, NULL), JOBREG_ESTORAGE);
 	CHECK(res == NULL);
 	CHECK_CONTAINS(jobreg_error_last()->message, "refused by the test trigger");
@@ -477,10 +482,12 @@ static void test_git_state_is_stored_redacted_and_survives_reopening(void)
 	jobreg_storage *st = open_db(db);
 	char *url = NULL, *branch = NULL, *head = NULL;
 
-	CHECK_OK(jobreg_storage_git_state_set(st, "my_repo", "https://bob:t0ken@example.invalid/my_repo.git",
-	                                      "main", "1111"));
-	CHECK_OK(jobreg_storage_git_state_set(st, "my_repo", "https://bob:t0ken@example.invalid/my_repo.git",
-	                                      "main", "2222"));
+	CHECK_OK(jobreg_storage_git_state_set(st, "my_repo",
+	                                      "https://bob:t0ken@example.invalid/my_repo.git", "main",
+	                                      "1111"));
+	CHECK_OK(jobreg_storage_git_state_set(st, "my_repo",
+	                                      "https://bob:t0ken@example.invalid/my_repo.git", "main",
+	                                      "2222"));
 	jobreg_storage_free(st);
 	CHECK(strstr(sql_query(db, "SELECT remote_url FROM jobreg_git_state"), "t0ken") == NULL);
 	CHECK_STR(sql_query(db, "SELECT count(*) FROM jobreg_git_state"), "1");
@@ -517,9 +524,11 @@ static void run_sequence_step(jobreg_storage *st, int step, const jobreg_snapsho
 		return;
 	default:
 		CHECK_OK(jobreg_refresh(&res, st, snap, NULL));
-		snprintf(log + len, log_size - len, "created %zu updated %zu uninstalled %zu unchanged %zu; ",
+		snprintf(log + len, log_size - len,
+		         "created %zu updated %zu uninstalled %zu unchanged %zu; ",
 		         jobreg_refresh_result_created_count(res), jobreg_refresh_result_updated_count(res),
-		         jobreg_refresh_result_uninstalled_count(res), jobreg_refresh_result_unchanged(res));
+		         jobreg_refresh_result_uninstalled_count(res),
+		         jobreg_refresh_result_unchanged(res));
 		jobreg_refresh_result_free(res);
 	}
 }
@@ -534,20 +543,24 @@ static void test_memory_and_sqlite_end_with_the_same_records_for_the_same_sequen
 	int i;
 
 	CHECK_OK(jobreg_storage_memory_new(&mem));
-	jr_write(dir, "seq_jobs.py", "from jobreg.jobs import Job, register_jobs\n"
+	jr_write(dir, "seq_jobs.py",
+	         "from jobreg.jobs import Job, register_jobs\n"
 	         "class A(Job):\n    pass\n"
 	         "class B(Job):\n    pass\n"
 	         "class C(Job):\n    class Meta:\n        name = 'Same'\n"
 	         "register_jobs(A, B, C)\n");
 	snaps[0] = load(&reg, dir);
-	jr_write(dir, "seq_jobs.py", "from jobreg.jobs import Job, register_jobs\n"
+	jr_write(dir, "seq_jobs.py",
+	         "from jobreg.jobs import Job, register_jobs\n"
 	         "class A(Job):\n    class Meta:\n        description = 'changed'\n"
 	         "class C(Job):\n    class Meta:\n        name = 'Same'\n"
-	         "class D(Job):\n    class Meta:\n        name = 'Same'\n        task_queues = ['q1', 'q2']\n"
+	         "class D(Job):\n    class Meta:\n        name = 'Same'\n        task_queues = ['q1', "
+	         "'q2']\n"
 	         "class E(Job):\n    class Meta:\n        soft_time_limit = 0.25\n"
 	         "register_jobs(A, C, D, E)\n");
 	snaps[1] = load(&reg, dir);
-	jr_write(dir, "seq_jobs.py", "from jobreg.jobs import Job, register_jobs\n"
+	jr_write(dir, "seq_jobs.py",
+	         "from jobreg.jobs import Job, register_jobs\n"
 	         "class A(Job):\n    pass\n"
 	         "class D(Job):\n    class Meta:\n        name = 'Same'\n"
 	         "class E(Job):\n    pass\n"
@@ -641,19 +654,31 @@ static void test_two_processes_enabling_and_refreshing_lose_no_update(void)
 }
 
 static const struct jr_test tests[] = {
-	{ "test_open_creates_the_schema_at_user_version_2_in_wal_mode", test_open_creates_the_schema_at_user_version_2_in_wal_mode },
-	{ "test_the_record_columns_are_schema_1s_and_the_fields_in_order", test_the_record_columns_are_schema_1s_and_the_fields_in_order },
-	{ "test_a_schema_1_file_is_migrated_keeping_its_records", test_a_schema_1_file_is_migrated_keeping_its_records },
-	{ "test_reopening_keeps_records_ids_and_host_edits", test_reopening_keeps_records_ids_and_host_edits },
-	{ "test_a_newer_schema_is_refused_and_the_file_left_alone", test_a_newer_schema_is_refused_and_the_file_left_alone },
-	{ "test_a_file_that_is_not_a_database_is_refused_naming_it", test_a_file_that_is_not_a_database_is_refused_naming_it },
+	{ "test_open_creates_the_schema_at_user_version_2_in_wal_mode",
+	  test_open_creates_the_schema_at_user_version_2_in_wal_mode },
+	{ "test_the_record_columns_are_schema_1s_and_the_fields_in_order",
+	  test_the_record_columns_are_schema_1s_and_the_fields_in_order },
+	{ "test_a_schema_1_file_is_migrated_keeping_its_records",
+	  test_a_schema_1_file_is_migrated_keeping_its_records },
+	{ "test_reopening_keeps_records_ids_and_host_edits",
+	  test_reopening_keeps_records_ids_and_host_edits },
+	{ "test_a_newer_schema_is_refused_and_the_file_left_alone",
+	  test_a_newer_schema_is_refused_and_the_file_left_alone },
+	{ "test_a_file_that_is_not_a_database_is_refused_naming_it",
+	  test_a_file_that_is_not_a_database_is_refused_naming_it },
 	{ "test_sqlite_options_are_versioned", test_sqlite_options_are_versioned },
-	{ "test_a_failing_write_rolls_back_the_whole_refresh", test_a_failing_write_rolls_back_the_whole_refresh },
-	{ "test_a_locked_database_fails_after_the_busy_timeout_with_a_clear_message", test_a_locked_database_fails_after_the_busy_timeout_with_a_clear_message },
-	{ "test_git_state_is_stored_redacted_and_survives_reopening", test_git_state_is_stored_redacted_and_survives_reopening },
-	{ "test_memory_and_sqlite_end_with_the_same_records_for_the_same_sequence", test_memory_and_sqlite_end_with_the_same_records_for_the_same_sequence },
-	{ "test_two_processes_refreshing_a_new_database_create_each_record_once", test_two_processes_refreshing_a_new_database_create_each_record_once },
-	{ "test_two_processes_enabling_and_refreshing_lose_no_update", test_two_processes_enabling_and_refreshing_lose_no_update },
+	{ "test_a_failing_write_rolls_back_the_whole_refresh",
+	  test_a_failing_write_rolls_back_the_whole_refresh },
+	{ "test_a_locked_database_fails_after_the_busy_timeout_with_a_clear_message",
+	  test_a_locked_database_fails_after_the_busy_timeout_with_a_clear_message },
+	{ "test_git_state_is_stored_redacted_and_survives_reopening",
+	  test_git_state_is_stored_redacted_and_survives_reopening },
+	{ "test_memory_and_sqlite_end_with_the_same_records_for_the_same_sequence",
+	  test_memory_and_sqlite_end_with_the_same_records_for_the_same_sequence },
+	{ "test_two_processes_refreshing_a_new_database_create_each_record_once",
+	  test_two_processes_refreshing_a_new_database_create_each_record_once },
+	{ "test_two_processes_enabling_and_refreshing_lose_no_update",
+	  test_two_processes_enabling_and_refreshing_lose_no_update },
 };
 
 int main(int argc, char **argv)

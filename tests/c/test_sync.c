@@ -10,10 +10,10 @@
 #include "loadutil.h"
 #include "records_fixture.h"
 
-#define JOB_MODULE(cls)                                                        \
-	"from jobreg.jobs import Job, register_jobs\n\n"                       \
-	"class " cls "(Job):\n"                                                \
-	"    pass\n\n"                                                         \
+#define JOB_MODULE(cls)                              \
+	"from jobreg.jobs import Job, register_jobs\n\n" \
+	"class " cls "(Job):\n"                          \
+	"    pass\n\n"                                   \
 	"register_jobs(" cls ")\n"
 
 /* A jobs root with two jobs and a module that appends a line to `log` at import. */
@@ -102,9 +102,10 @@ static void test_a_changed_or_added_file_is_imported_again(void)
 	jr_write(dir, "gamma.py", JOB_MODULE("Gamma"));
 	check_result(sync_once(dir, st, 0), 1, 0, 2, 0);
 	CHECK_INT(imports(log), 2);
-	jr_write(dir, "beta.py", "from jobreg.jobs import Job, register_jobs\n\n"
-	                         "class Beta(Job):\n    class Meta:\n        name = 'Renamed'\n\n"
-	                         "register_jobs(Beta)\n");
+	jr_write(dir, "beta.py",
+	         "from jobreg.jobs import Job, register_jobs\n\n"
+	         "class Beta(Job):\n    class Meta:\n        name = 'Renamed'\n\n"
+	         "register_jobs(Beta)\n");
 	check_result(sync_once(dir, st, 0), 0, 1, 2, 0);
 	CHECK_STR(text_of(st, "beta.Beta", JOBREG_FIELD_NAME), "Renamed");
 	check_result(sync_once(dir, st, 0), 0, 0, 3, 1);
@@ -377,14 +378,21 @@ static void test_sync_checks_its_arguments_and_options(void)
 }
 
 static const struct jr_test tests[] = {
-	{ "test_a_second_sync_imports_nothing_and_writes_nothing", test_a_second_sync_imports_nothing_and_writes_nothing },
-	{ "test_a_changed_or_added_file_is_imported_again", test_a_changed_or_added_file_is_imported_again },
-	{ "test_records_changed_by_others_bring_the_import_back", test_records_changed_by_others_bring_the_import_back },
-	{ "test_a_source_with_load_errors_is_never_skipped", test_a_source_with_load_errors_is_never_skipped },
-	{ "test_a_skipped_source_has_no_jobs_until_a_load", test_a_skipped_source_has_no_jobs_until_a_load },
+	{ "test_a_second_sync_imports_nothing_and_writes_nothing",
+	  test_a_second_sync_imports_nothing_and_writes_nothing },
+	{ "test_a_changed_or_added_file_is_imported_again",
+	  test_a_changed_or_added_file_is_imported_again },
+	{ "test_records_changed_by_others_bring_the_import_back",
+	  test_records_changed_by_others_bring_the_import_back },
+	{ "test_a_source_with_load_errors_is_never_skipped",
+	  test_a_source_with_load_errors_is_never_skipped },
+	{ "test_a_skipped_source_has_no_jobs_until_a_load",
+	  test_a_skipped_source_has_no_jobs_until_a_load },
 	{ "test_sqlite_keeps_the_state_across_handles", test_sqlite_keeps_the_state_across_handles },
-	{ "test_a_backend_without_state_syncs_everything_every_time", test_a_backend_without_state_syncs_everything_every_time },
-	{ "test_a_failing_state_write_leaves_records_and_state_as_before", test_a_failing_state_write_leaves_records_and_state_as_before },
+	{ "test_a_backend_without_state_syncs_everything_every_time",
+	  test_a_backend_without_state_syncs_everything_every_time },
+	{ "test_a_failing_state_write_leaves_records_and_state_as_before",
+	  test_a_failing_state_write_leaves_records_and_state_as_before },
 	{ "test_two_jobs_roots_are_never_skipped", test_two_jobs_roots_are_never_skipped },
 	{ "test_sync_checks_its_arguments_and_options", test_sync_checks_its_arguments_and_options },
 };

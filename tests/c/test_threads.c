@@ -25,7 +25,8 @@ static void write_version(const char *dir, int v)
 		int len = snprintf(text, sizeof(text), "from jobreg.jobs import Job, register_jobs\n");
 		for (j = 0; j < JOBS_PER_MODULE; j++)
 			len += snprintf(text + len, sizeof(text) - len,
-			                "class Job%d(Job):\n    class Meta:\n        name = 'v%d m%d j%d'\n", j, v, m, j);
+			                "class Job%d(Job):\n    class Meta:\n        name = 'v%d m%d j%d'\n", j,
+			                v, m, j);
 		len += snprintf(text + len, sizeof(text) - len, "register_jobs(%s)\n",
 		                "Job0, Job1, Job2, Job3, Job4");
 		snprintf(name, sizeof(name), "mod%d.py", m);
@@ -169,7 +170,8 @@ static void test_time_limits_of_registries_loading_at_once_are_their_own(void)
 	snprintf(module, sizeof(module),
 	         "open('%s', 'w').close()\n"
 	         "while True:\n"
-	         "    pass\n", started); /* a temporary path: no quotes in it */
+	         "    pass\n",
+	         started); /* a temporary path: no quotes in it */
 	jr_write(endless_dir, "endless_import.py", module);
 	jr_write(slow_dir, "slow_import.py",
 	         "import time\n"
@@ -207,16 +209,19 @@ static void test_time_limits_of_registries_loading_at_once_are_their_own(void)
 	snap = take_snapshot(endless);
 	CHECK_INT(jobreg_snapshot_load_error_count(snap), 1);
 	if (jobreg_snapshot_load_error_count(snap) == 1)
-		CHECK_STR(jobreg_load_error_type(jobreg_snapshot_load_error(snap, 0)), "ImportTimeLimitExceeded");
+		CHECK_STR(jobreg_load_error_type(jobreg_snapshot_load_error(snap, 0)),
+		          "ImportTimeLimitExceeded");
 	jobreg_snapshot_free(snap);
 	jobreg_registry_free(slow);
 	jobreg_registry_free(endless);
 }
 
 static const struct jr_test tests[] = {
-	{ "concurrent_resolve_during_reload_sees_whole_generations", test_concurrent_resolve_during_reload_sees_whole_generations },
+	{ "concurrent_resolve_during_reload_sees_whole_generations",
+	  test_concurrent_resolve_during_reload_sees_whole_generations },
 	{ "loads_from_several_threads_are_serialized", test_loads_from_several_threads_are_serialized },
-	{ "time_limits_of_registries_loading_at_once_are_their_own", test_time_limits_of_registries_loading_at_once_are_their_own },
+	{ "time_limits_of_registries_loading_at_once_are_their_own",
+	  test_time_limits_of_registries_loading_at_once_are_their_own },
 };
 
 JR_TEST_MAIN_WITH_LIBRARY(tests)

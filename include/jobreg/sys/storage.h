@@ -127,8 +127,8 @@ typedef struct jobreg_storage_backend {
 	 * 0; return JOBREG_ENOTFOUND when nothing is stored for `slug`.
 	 * Without it (or git_state_write) git state is unsupported.
 	 */
-	int (*git_state_read)(const char **remote_url, const char **branch,
-	                      const char **current_head, const char *slug, void *payload);
+	int (*git_state_read)(const char **remote_url, const char **branch, const char **current_head,
+	                      const char *slug, void *payload);
 
 	/**
 	 * May. Store (insert or replace) the state of git repository `slug`.
@@ -155,8 +155,8 @@ typedef struct jobreg_storage_backend {
 	 * opaque text of at most a few hundred bytes: store it as it is.
 	 * Without it (or source_state_write) no source is ever skipped.
 	 */
-	int (*source_state_read)(const char **state, const char *source_type,
-	                         const char *source_name, void *payload);
+	int (*source_state_read)(const char **state, const char *source_type, const char *source_name,
+	                         void *payload);
 
 	/**
 	 * May (version 2). Store (insert or replace) the state of the source
@@ -165,8 +165,8 @@ typedef struct jobreg_storage_backend {
 	 * that refreshes that source's records, so both land together or not at
 	 * all. Strings are borrowed for the call.
 	 */
-	int (*source_state_write)(const char *source_type, const char *source_name,
-	                          const char *state, void *payload);
+	int (*source_state_write)(const char *source_type, const char *source_name, const char *state,
+	                          void *payload);
 } jobreg_storage_backend;
 
 /** The newest jobreg_storage_backend version these headers describe. */
