@@ -1,10 +1,12 @@
 /* test_threads.c: resolves and snapshots in other threads during loads (SPEC 3). */
 #include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "loadutil.h"
+#include "records_fixture.h"
 
 #define JOBS_PER_MODULE 5
 #define READERS 3
@@ -216,12 +218,100 @@ static void test_time_limits_of_registries_loading_at_once_are_their_own(void)
 	jobreg_registry_free(endless);
 }
 
+/* ---- runs that import a sibling module while another thread reloads ---- */
+
+static atomic_long runs, run_failures;
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+static char run_error[512];
+
+/* Runs `runner.ImportsSibling` until told to stop; counts what failed. */
+static void *run_sibling_importer(void *arg)
+{
+	jobreg_record *rec = make_record("1", "local", "", "runner", "ImportsSibling",
+	                                 "Imports sibling", 1, 1);
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		jobreg_job *job = NULL;
+		jobreg_run_result *res = NULL;
+
+		if (jobreg_registry_resolve(&job, shared, "runner.ImportsSibling") < 0 ||
+		    jobreg_job_run(&res, job, rec, NULL) < 0 ||
+		    jobreg_run_result_status(res) != JOBREG_RUN_SUCCESS) {
+			if (atomic_fetch_add(&run_failures, 1) == 0)
+				snprintf(run_error, sizeof(run_error), "%s: %s",
+				         res ? jobreg_run_result_error_type(res) : "refused",
+				         res ? jobreg_run_result_error_message(res) : jobreg_error_last()->message);
+		}
+		atomic_fetch_add(&runs, 1);
+		jobreg_run_result_free(res);
+		jobreg_job_free(job);
+	}
+	jobreg_record_free(rec);
+	return NULL;
+}
+
+/*
+ * A job whose run() imports a sibling module of its jobs root never fails
+ * because another thread reloads that jobs root meanwhile (workers reload
+ * before runs while other threads run jobs). The reloads really re-import:
+ * the sibling changes every time.
+ */
+static void test_a_run_importing_a_sibling_never_fails_during_reloads(void)
+{
+	const char *dir = jr_tmpdir();
+	char text[256];
+	pthread_t thread;
+	double end;
+	int version = 0;
+
+	jr_write(dir, "runner.py",
+	         "from jobreg.jobs import Job, register_jobs\n"
+	         "class ImportsSibling(Job):\n"
+	         "    def run(self):\n"
+	         "        import sibling\n"
+	         "        return sibling.VERSION\n"
+	         "register_jobs(ImportsSibling)\n");
+	jr_write(dir, "sibling.py", "VERSION = 0\n");
+	shared = load_jobs_root(dir);
+	atomic_store(&stop, 0);
+	atomic_store(&runs, 0);
+	atomic_store(&run_failures, 0);
+	CHECK(pthread_create(&thread, NULL, run_sibling_importer, NULL) == 0);
+	end = now_seconds() + 3.0;
+	while (now_seconds() < end || atomic_load(&runs) < 200) {
+		version++;
+		snprintf(text, sizeof(text), "VERSION = %d\n# %*s\n", version, version % 50, "");
+		jr_write(dir, "sibling.py", text);
+		CHECK_OK(jobreg_registry_reload(shared));
+		if (now_seconds() > end + 30)
+			break; /* the runner is stuck: its count tells */
+	}
+	atomic_store(&stop, 1);
+	pthread_join(thread, NULL);
+	if (atomic_load(&run_failures))
+		fprintf(stderr, "%ld of %ld runs failed, the first: %s\n", atomic_load(&run_failures),
+		        atomic_load(&runs), run_error);
+	CHECK_INT((int)atomic_load(&run_failures), 0);
+	CHECK(atomic_load(&runs) >= 200);
+	CHECK(version > 20);
+	jobreg_registry_free(shared);
+	shared = NULL;
+}
+
 static const struct jr_test tests[] = {
 	{ "concurrent_resolve_during_reload_sees_whole_generations",
 	  test_concurrent_resolve_during_reload_sees_whole_generations },
 	{ "loads_from_several_threads_are_serialized", test_loads_from_several_threads_are_serialized },
 	{ "time_limits_of_registries_loading_at_once_are_their_own",
 	  test_time_limits_of_registries_loading_at_once_are_their_own },
+	JR_TEST(a_run_importing_a_sibling_never_fails_during_reloads),
 };
 
 JR_TEST_MAIN_WITH_LIBRARY(tests)

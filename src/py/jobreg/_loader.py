@@ -255,6 +255,18 @@ class _Finder:
         pass
 
 
+def _install_finder(old, new):
+    """Put finder ``new`` where ``old`` is on sys.meta_path (first when it is
+    not there) in one step, so that a thread importing one of the source's
+    modules during a reload always finds a finder for it."""
+    meta = sys.meta_path
+    try:
+        meta[meta.index(old)] = new
+    except ValueError:
+        meta.insert(0, new)
+    return new
+
+
 def _purge(tops):
     """Forget every module under the top-level names ``tops``."""
     if not tops:
@@ -293,7 +305,7 @@ class LocalSource:
     def _shadowing(self, top):
         """Why ``top`` may not be one of ours, or None when it may."""
         module = sys.modules.get(top)
-        if module is not None:
+        if module is not None and top not in self._tops:  # ours from the last load is fine
             where = getattr(module, "__file__", None) or "a built-in or generated module"
             return (f"refused: the module name {top!r} would shadow the module of that name "
                     f"already loaded from {where}")
@@ -313,7 +325,9 @@ class LocalSource:
                 "which is importable from outside the jobs root")
 
     def load(self, entries, limit):
-        self.close()
+        # The last load's finder and modules stay until the new finder takes
+        # the old one's place: a job running in another thread that imports
+        # a module of this root meanwhile finds it, old or new, never nothing.
         invalidate_caches()
         load = _Load()
         refused, tops, to_import = set(), set(), []
@@ -332,18 +346,23 @@ class LocalSource:
             if kind != "namespace":
                 to_import.append((name, path if kind == "module" else path + "/__init__.py"))
 
-        self._finder = _Finder(load)
-        self._tops = frozenset(tops)
-        sys.meta_path.insert(0, self._finder)
         previous, _jobs._registrar = _jobs._registrar, load.register
         try:
+            # Registrations go to this load before any module can run again.
+            self._finder = _install_finder(self._finder, _Finder(load))
+            _purge(self._tops | tops)
+            self._tops = frozenset(tops)
             # As Nautobot 3.x: the top-level modules first, then the rest that
             # their imports did not reach, so each file gives one module object.
             top_first = [entry for entry in to_import if "." not in entry[0]] + \
                         [entry for entry in to_import if "." in entry[0]]
             for name, path in top_first:
-                if name in sys.modules or name in load.failed:
-                    continue  # imported already by a module before it
+                # Imported already by a module before it is no reason to skip
+                # it: import_module() then only waits for a job in another
+                # thread that may still be running its body, so that the load
+                # never ends (and the next purge never comes) half-way through.
+                if name in load.failed:
+                    continue
                 try:
                     _timed_import(name, limit)
                 except BaseException as exc:  # SystemExit too: one module never stops the load
@@ -596,8 +615,8 @@ class GitSource:
             names = [self.name, self.name + ".jobs"] + _modules_under(
                 os.path.join(root, "jobs"), self.name + ".jobs")
             for name in names:
-                if name in sys.modules or any(f"{name}.".startswith(f"{bad}.") for bad in load.failed):
-                    continue
+                if any(f"{name}.".startswith(f"{bad}.") for bad in load.failed):
+                    continue  # (as a jobs root: an imported module is waited for, not skipped)
                 try:
                     _timed_import(name, limit)
                 except BaseException as exc:
