@@ -8,23 +8,23 @@
 #include "jobreg/job.h"
 
 /* clang-format off */
-const char *jobreg_job_class_path(const jobreg_job *job) { return job->class_path; }
-const char *jobreg_job_module_name(const jobreg_job *job) { return job->module_name; }
-const char *jobreg_job_class_name(const jobreg_job *job) { return job->class_name; }
-jobreg_source_t jobreg_job_source_type(const jobreg_job *job) { return job->part->source_type; }
-const char *jobreg_job_source_name(const jobreg_job *job) { return job->part->source_name; }
-const char *jobreg_job_grouping(const jobreg_job *job) { return job->grouping; }
-const char *jobreg_job_name(const jobreg_job *job) { return job->name; }
-const char *jobreg_job_description(const jobreg_job *job) { return job->description; }
-int jobreg_job_hidden(const jobreg_job *job) { return job->hidden; }
-int jobreg_job_dryrun_default(const jobreg_job *job) { return job->dryrun_default; }
-int jobreg_job_approval_required(const jobreg_job *job) { return job->approval_required; }
-int jobreg_job_has_sensitive_variables(const jobreg_job *job) { return job->has_sensitive_variables; }
-int jobreg_job_is_singleton(const jobreg_job *job) { return job->is_singleton; }
-double jobreg_job_soft_time_limit(const jobreg_job *job) { return job->soft_time_limit; }
-double jobreg_job_time_limit(const jobreg_job *job) { return job->time_limit; }
-int jobreg_job_supports_dryrun(const jobreg_job *job) { return job->supports_dryrun; }
-const char *jobreg_job_variables_json(const jobreg_job *job) { return job->variables; }
+const char *jobreg_job_class_path(const jobreg_job *job) { return job ? job->class_path : NULL; }
+const char *jobreg_job_module_name(const jobreg_job *job) { return job ? job->module_name : NULL; }
+const char *jobreg_job_class_name(const jobreg_job *job) { return job ? job->class_name : NULL; }
+jobreg_source_t jobreg_job_source_type(const jobreg_job *job) { return job ? job->part->source_type : 0; }
+const char *jobreg_job_source_name(const jobreg_job *job) { return job ? job->part->source_name : NULL; }
+const char *jobreg_job_grouping(const jobreg_job *job) { return job ? job->grouping : NULL; }
+const char *jobreg_job_name(const jobreg_job *job) { return job ? job->name : NULL; }
+const char *jobreg_job_description(const jobreg_job *job) { return job ? job->description : NULL; }
+int jobreg_job_hidden(const jobreg_job *job) { return job ? job->hidden : 0; }
+int jobreg_job_dryrun_default(const jobreg_job *job) { return job ? job->dryrun_default : 0; }
+int jobreg_job_approval_required(const jobreg_job *job) { return job ? job->approval_required : 0; }
+int jobreg_job_has_sensitive_variables(const jobreg_job *job) { return job ? job->has_sensitive_variables : 0; }
+int jobreg_job_is_singleton(const jobreg_job *job) { return job ? job->is_singleton : 0; }
+double jobreg_job_soft_time_limit(const jobreg_job *job) { return job ? job->soft_time_limit : 0.0; }
+double jobreg_job_time_limit(const jobreg_job *job) { return job ? job->time_limit : 0.0; }
+int jobreg_job_supports_dryrun(const jobreg_job *job) { return job ? job->supports_dryrun : 0; }
+const char *jobreg_job_variables_json(const jobreg_job *job) { return job ? job->variables : NULL; }
 /* clang-format on */
 
 /* NULL-terminated (a count per job would cost every job 8 bytes). */
@@ -32,7 +32,7 @@ size_t jobreg_job_task_queue_count(const jobreg_job *job)
 {
 	size_t n = 0;
 
-	if (job->task_queues_items)
+	if (job && job->task_queues_items)
 		while (job->task_queues_items[n])
 			n++;
 	return n;

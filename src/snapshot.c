@@ -51,12 +51,12 @@ void jobreg_snapshot_free(jobreg_snapshot *snap)
 /* Load errors. */
 
 /* clang-format off */
-jobreg_source_t jobreg_load_error_source_type(const jobreg_load_error *err) { return err->part->source_type; }
-const char *jobreg_load_error_source(const jobreg_load_error *err) { return err->part->source_name; }
-const char *jobreg_load_error_module(const jobreg_load_error *err) { return err->module; }
-const char *jobreg_load_error_file(const jobreg_load_error *err) { return err->file; }
-int jobreg_load_error_line(const jobreg_load_error *err) { return err->line; }
-const char *jobreg_load_error_type(const jobreg_load_error *err) { return err->type; }
-const char *jobreg_load_error_message(const jobreg_load_error *err) { return err->message; }
-const char *jobreg_load_error_traceback(const jobreg_load_error *err) { return err->traceback; }
+jobreg_source_t jobreg_load_error_source_type(const jobreg_load_error *err) { return err ? err->part->source_type : 0; }
+const char *jobreg_load_error_source(const jobreg_load_error *err) { return err ? err->part->source_name : NULL; }
+const char *jobreg_load_error_module(const jobreg_load_error *err) { return err ? err->module : NULL; }
+const char *jobreg_load_error_file(const jobreg_load_error *err) { return err ? err->file : NULL; }
+int jobreg_load_error_line(const jobreg_load_error *err) { return err ? err->line : 0; }
+const char *jobreg_load_error_type(const jobreg_load_error *err) { return err ? err->type : NULL; }
+const char *jobreg_load_error_message(const jobreg_load_error *err) { return err ? err->message : NULL; }
+const char *jobreg_load_error_traceback(const jobreg_load_error *err) { return err ? err->traceback : NULL; }
 /* clang-format on */

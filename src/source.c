@@ -86,7 +86,7 @@ void jobreg_source_free(jobreg_source *src)
 
 jobreg_source_t jobreg_source_type(const jobreg_source *src)
 {
-	return src->type;
+	return src ? src->type : 0;
 }
 
 const char *jobreg_source_type_name(jobreg_source_t type)
@@ -105,12 +105,12 @@ const char *jobreg_source_type_name(jobreg_source_t type)
 
 const char *jobreg_source_name(const jobreg_source *src)
 {
-	return src->name;
+	return src ? src->name : NULL;
 }
 
 const char *jobreg_source_root(const jobreg_source *src)
 {
-	return __atomic_load_n(&src->root, __ATOMIC_ACQUIRE);
+	return src ? __atomic_load_n(&src->root, __ATOMIC_ACQUIRE) : NULL;
 }
 
 int jobreg_source_set_nautobot_compat(jobreg_source *src, int mode)

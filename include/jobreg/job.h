@@ -7,7 +7,8 @@
  * is a reference the caller owns and releases with jobreg_job_free(); it
  * keeps its whole generation alive. All getters are thread-safe, never
  * touch Python, and return borrowed strings (never NULL) that live as long
- * as the job.
+ * as the job. Every getter accepts a NULL job and then returns NULL, 0 or
+ * 0.0 (since 0.3.0; before, NULL crashed).
  */
 #ifndef JOBREG_JOB_H
 #define JOBREG_JOB_H

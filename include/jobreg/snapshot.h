@@ -73,7 +73,8 @@ JOBREG_EXTERN(void) jobreg_snapshot_free(jobreg_snapshot *snap);
 
 /*
  * Load errors. Every getter returns a borrowed string, never NULL ("" when
- * the failure has no such detail), living as long as the snapshot.
+ * the failure has no such detail), living as long as the snapshot. Each
+ * accepts a NULL error and then returns NULL or 0 (since 0.3.0).
  */
 
 /** The type of the source that failed. */

@@ -53,7 +53,7 @@ JOBREG_EXTERN(int) jobreg_source_app_new(jobreg_source **out, const char *packag
  */
 JOBREG_EXTERN(void) jobreg_source_free(jobreg_source *src);
 
-/** The source's type. Any thread. */
+/** The source's type; 0 for a NULL source. Any thread. */
 JOBREG_EXTERN(jobreg_source_t) jobreg_source_type(const jobreg_source *src);
 
 /**
@@ -64,7 +64,8 @@ JOBREG_EXTERN(const char *) jobreg_source_type_name(jobreg_source_t type);
 
 /**
  * The source's name: "" for a jobs root, the slug of a git repository, the
- * package of an app. Borrowed; lives as long as the source. Any thread.
+ * package of an app. Borrowed; lives as long as the source. NULL for a
+ * NULL source (since 0.3.0). Any thread.
  */
 JOBREG_EXTERN(const char *) jobreg_source_name(const jobreg_source *src);
 
@@ -74,7 +75,8 @@ JOBREG_EXTERN(const char *) jobreg_source_name(const jobreg_source *src);
  * An app's root changes when a load finds its package (first "" then the
  * package's folder, later another folder if the package moved); a string
  * returned before stays valid, with its old text, until the source is
- * freed. Other sources' roots never change. Any thread.
+ * freed. Other sources' roots never change. NULL for a NULL source (since
+ * 0.3.0). Any thread.
  */
 JOBREG_EXTERN(const char *) jobreg_source_root(const jobreg_source *src);
 
