@@ -72,6 +72,20 @@ int jr_is_module_name(const char *s, size_t len)
 	return jr_is_utf8(s, len) && !jr_is_keyword(s, len);
 }
 
+int jr_is_dotted_name(const char *name)
+{
+	const char *part = name, *dot;
+
+	for (;;) {
+		dot = strchr(part, '.');
+		if (!jr_is_module_name(part, dot ? (size_t)(dot - part) : strlen(part)))
+			return 0;
+		if (!dot)
+			return 1;
+		part = dot + 1; /* never NULL + 1: undefined, and UBSan says so */
+	}
+}
+
 int jr_is_file_module_name(const char *s, size_t len)
 {
 	size_t stem = len - 3;

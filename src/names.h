@@ -17,6 +17,10 @@ int jr_is_utf8(const char *s, size_t len);
  */
 int jr_is_module_name(const char *s, size_t len);
 
+/* 1 when the C string `name` is a dotted module name ("my_repo", "pkg.sub"):
+ * every part between dots is a module name. */
+int jr_is_dotted_name(const char *name);
+
 /*
  * 1 when the file name s[0..len) is a module of a jobs root, as pkgutil
  * (and so Nautobot) sees it: `<stem>.py` with a stem that is not empty,

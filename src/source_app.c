@@ -110,26 +110,11 @@ static const struct jr_source_ops app_ops = {
 	.import = app_import,
 };
 
-/* A dotted package name whose every part is a module name. */
-static int is_package_name(const char *name)
-{
-	const char *part = name, *dot;
-
-	for (;;) {
-		dot = strchr(part, '.');
-		if (!jr_is_module_name(part, dot ? (size_t)(dot - part) : strlen(part)))
-			return 0;
-		if (!dot)
-			return 1;
-		part = dot + 1; /* never NULL + 1: undefined, and clang's UBSan says so */
-	}
-}
-
 int jobreg_source_app_new(jobreg_source **out, const char *package)
 {
 	if (!out || !package)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_source_app_new: NULL argument");
-	if (!is_package_name(package))
+	if (!jr_is_dotted_name(package))
 		return jr_error_set(JOBREG_EINVAL,
 		                    "app package name '%s' is not a valid Python package name", package);
 	return jr_source_new(out, JOBREG_SOURCE_APP, package, "", &app_ops);

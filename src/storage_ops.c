@@ -321,21 +321,6 @@ int jobreg_storage_delete(jobreg_storage *st, const char *id, int force)
 
 /* ---- migrate ------------------------------------------------------- */
 
-/* 1 when `name` is a dotted Python name ("my_repo", "pkg.sub"). */
-static int is_dotted_name(const char *name)
-{
-	const char *part = name, *dot;
-
-	for (;;) {
-		dot = strchr(part, '.');
-		if (!jr_is_module_name(part, dot ? (size_t)(dot - part) : strlen(part)))
-			return 0;
-		if (!dot)
-			return 1;
-		part = dot + 1;
-	}
-}
-
 /* `module` with its leading component(s) `old` replaced by `new`; NULL if not under `old`. */
 static char *rebase_module(const char *module, const char *old, const char *new_name, int *oom)
 {
@@ -453,9 +438,9 @@ int jobreg_storage_migrate_source(size_t *migrated, jobreg_storage *st, const ch
 	if (!*old_name || !*new_name)
 		return jr_error_set(JOBREG_EINVAL,
 		                    "migrate source: a jobs root (source \"\") cannot be migrated");
-	if (!is_dotted_name(old_name) || !is_dotted_name(new_name))
+	if (!jr_is_dotted_name(old_name) || !jr_is_dotted_name(new_name))
 		return jr_error_set(JOBREG_EINVAL, "migrate source: \"%s\" is not a Python module name",
-		                    is_dotted_name(old_name) ? new_name : old_name);
+		                    jr_is_dotted_name(old_name) ? new_name : old_name);
 	if (strcmp(old_name, new_name) == 0)
 		return jr_error_set(JOBREG_EINVAL, "migrate source: old and new name are both \"%s\"",
 		                    old_name);
