@@ -363,8 +363,8 @@ class ChoiceVar(ScriptVariable):
         return out
 
 
-class MultiChoiceVar(ChoiceVar):
-    """Several values among fixed choices (a list)."""
+class _ListValued:
+    """What the multi variables share: a list, empty when not given."""
 
     json_type = "array"
 
@@ -373,6 +373,10 @@ class MultiChoiceVar(ChoiceVar):
 
     def empty_value(self):
         return []
+
+
+class MultiChoiceVar(_ListValued, ChoiceVar):
+    """Several values among fixed choices (a list)."""
 
     def clean(self, value):
         if not isinstance(value, (list, tuple)):
@@ -442,16 +446,8 @@ class ObjectVar(ScriptVariable):
         return out
 
 
-class MultiObjectVar(ObjectVar):
+class MultiObjectVar(_ListValued, ObjectVar):
     """Several references to objects of the host's database (a list)."""
-
-    json_type = "array"
-
-    def _is_empty(self, value):
-        return super()._is_empty(value) or (isinstance(value, (list, tuple)) and not value)
-
-    def empty_value(self):
-        return []
 
     def clean(self, value):
         if not isinstance(value, (list, tuple)):
