@@ -229,6 +229,17 @@ int jr_watchdog_install(void)
 	return rc < 0 ? jr_error_from_python(JOBREG_EPYTHON, "jobreg._watchdog") : 0;
 }
 
+void jr_watchdog_after_fork(void)
+{
+	/* The child has no watchdog thread, and its clocks armed the parent's
+	 * threads: start over (the lock may have been held at the fork). */
+	pthread_mutex_init(&dog.lock, NULL);
+	pthread_cond_init(&dog.wake, NULL);
+	dog.running = 0;
+	dog.stopping = 0;
+	dog.armed = NULL;
+}
+
 void jr_watchdog_stop(void)
 {
 	pthread_mutex_lock(&dog.lock);

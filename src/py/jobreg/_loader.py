@@ -51,15 +51,29 @@ class ImportTimeLimitExceeded(BaseException):
     """
 
 
+# In a worker process (jobreg._worker, isolation mode) an object told of
+# every module body the loader runs: ``starting(name)`` before it (which
+# may raise: the module then fails with that exception, its body unrun) and
+# ``finished(name)`` after it, however it ended. None in the host process.
+module_watch = None
+
+
 def _timed_import(name, limit):
     """import_module(name), interrupted after ``limit`` seconds (0: never)."""
-    if not limit:
-        return import_module(name)
-    _watchdog.arm(limit, ImportTimeLimitExceeded)
+    watch = module_watch
+    if watch is not None:
+        watch.starting(name)
     try:
-        return import_module(name)
+        if not limit:
+            return import_module(name)
+        _watchdog.arm(limit, ImportTimeLimitExceeded)
+        try:
+            return import_module(name)
+        finally:
+            _watchdog.disarm()
     finally:
-        _watchdog.disarm()
+        if watch is not None:
+            watch.finished(name)
 
 
 def _message(exc):
@@ -214,11 +228,17 @@ class _TrackingLoader(SourceFileLoader):
         return {"mtime": st.st_mtime_ns, "size": st.st_size}
 
     def exec_module(self, module):
+        watch = module_watch
         try:
+            if watch is not None:
+                watch.starting(self.name)
             super().exec_module(module)
         except BaseException as exc:
             self._load.module_failed(self.name, self.path, exc)
             raise
+        finally:
+            if watch is not None:
+                watch.finished(self.name)
 
 
 class _Finder:

@@ -74,6 +74,7 @@ __all__ = [
     "DatabaseFileField", "GitRepositoryDryRun", "GitRepositorySync", "JobButtonReceiver",
     "JobHookReceiver", "NautobotKombuJSONEncoder", "RunJobTaskFailed", "enqueue_job_hooks",
     "get_celery_queues", "get_job", "get_jobs", "get_task_logger",
+    "SoftTimeLimitExceeded", "TimeLimitExceeded", "RunCancelled",
 ]
 
 # What Nautobot 3.x exports from nautobot.apps.jobs (the compatibility
@@ -158,6 +159,27 @@ class _classproperty:
 
 class RunJobTaskFailed(Exception):
     """Raise it to fail a run with a message of your own (Nautobot's name)."""
+
+
+class SoftTimeLimitExceeded(Exception):
+    """Raised in a running job when it passes its soft time limit
+    (``Meta.soft_time_limit``). A job may catch it to clean up; Celery's
+    class of that name is raised instead when the job's code imported
+    ``celery.exceptions``, so ``except SoftTimeLimitExceeded`` works either
+    way."""
+
+
+class TimeLimitExceeded(BaseException):
+    """Raised in a job running in the host's process when it passes its
+    hard time limit (``Meta.time_limit``): the library cannot kill a thread,
+    so this is the last thing it can do there (docs/isolation.md). In
+    isolation mode the worker process is killed instead."""
+
+
+class RunCancelled(BaseException):
+    """Raised in a job running in the host's process whose run the host
+    cancelled (jobreg_cancel_request()). A BaseException: ``except
+    Exception`` does not swallow it."""
 
 
 class Job:
