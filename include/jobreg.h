@@ -14,6 +14,7 @@
 #include "jobreg/job.h"
 #include "jobreg/snapshot.h"
 #include "jobreg/registry.h"
+#include "jobreg/cancel.h"
 #include "jobreg/run.h"
 #include "jobreg/config.h"
 #include "jobreg/git.h"

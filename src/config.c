@@ -10,6 +10,7 @@
 #include "config_yaml.h"
 #include "error.h"
 #include "jobreg/config.h"
+#include "jobreg/registry.h"
 #include "util.h"
 
 /* Larger than any sensible configuration; stops reading a wrong file early. */
@@ -38,6 +39,8 @@ struct jobreg_config {
 	size_t python_path_count;
 	int nautobot_compat;
 	double import_timeout;
+	int isolation; /* JOBREG_ISOLATION_*, -1: not said */
+	unsigned int workers, worker_memory_limit_mb;
 	struct repository *repositories;
 	size_t repository_count;
 	char **apps;
@@ -532,6 +535,41 @@ static int read_seconds(double *out, struct reader *r, const char *key, const jr
 	return 0;
 }
 
+static int read_isolation(int *out, struct reader *r, const char *key, const jr_ynode *n)
+{
+	char kind[80];
+
+	if (is_null(n))
+		return 0;
+	if (n->kind == JR_YSCALAR && n->type == JR_YSTR && strlen(n->text) == n->len) {
+		if (strcmp(n->text, "process") == 0) {
+			*out = JOBREG_ISOLATION_PROCESS;
+			return 0;
+		}
+		if (strcmp(n->text, "none") == 0) {
+			*out = JOBREG_ISOLATION_NONE;
+			return 0;
+		}
+	}
+	return fail(r, n, "'%s' must be \"process\" or \"none\", not %s", key,
+	            what_is(n, kind, sizeof(kind)));
+}
+
+/* A whole number from `least` to 1,000,000. */
+static int read_count(unsigned int *out, struct reader *r, const char *key, const jr_ynode *n,
+                      unsigned int least)
+{
+	char kind[80];
+
+	if (is_null(n))
+		return 0;
+	if (n->kind != JR_YSCALAR || n->type != JR_YINT || n->number < least || n->number > 1e6)
+		return fail(r, n, "'%s' must be a whole number from %u to 1000000, not %s", key, least,
+		            what_is(n, kind, sizeof(kind)));
+	*out = (unsigned int)n->number;
+	return 0;
+}
+
 enum top_key {
 	KEY_JOBS_ROOT,
 	KEY_GIT_ROOT,
@@ -541,13 +579,24 @@ enum top_key {
 	KEY_IMPORT_TIMEOUT,
 	KEY_GIT_REPOSITORIES,
 	KEY_APPS,
+	KEY_ISOLATION,
+	KEY_WORKERS,
+	KEY_WORKER_MEMORY_LIMIT_MB,
 	TOP_KEYS
 };
 
-static const char *const top_keys[] = {
-	"jobs_root",      "git_root",         "database", "python_path", "nautobot_compat",
-	"import_timeout", "git_repositories", "apps",     NULL
-};
+static const char *const top_keys[] = { "jobs_root",
+	                                    "git_root",
+	                                    "database",
+	                                    "python_path",
+	                                    "nautobot_compat",
+	                                    "import_timeout",
+	                                    "git_repositories",
+	                                    "apps",
+	                                    "isolation",
+	                                    "workers",
+	                                    "worker_memory_limit_mb",
+	                                    NULL };
 
 static int read_value(struct reader *r, int k, const jr_ynode *v)
 {
@@ -572,6 +621,12 @@ static int read_value(struct reader *r, int k, const jr_ynode *v)
 		return read_repositories(r, v);
 	case KEY_APPS:
 		return read_string_list(&cfg->apps, &cfg->app_count, r, key, v, read_package, "my_app");
+	case KEY_ISOLATION:
+		return read_isolation(&cfg->isolation, r, key, v);
+	case KEY_WORKERS:
+		return read_count(&cfg->workers, r, key, v, 1);
+	case KEY_WORKER_MEMORY_LIMIT_MB:
+		return read_count(&cfg->worker_memory_limit_mb, r, key, v, 0);
 	}
 	return 0;
 }
@@ -640,6 +695,7 @@ static jobreg_config *config_new(void)
 		return NULL;
 	}
 	cfg->nautobot_compat = JOBREG_COMPAT_AUTO;
+	cfg->isolation = -1;
 	return cfg;
 }
 
@@ -838,6 +894,21 @@ int jobreg_config_nautobot_compat(const jobreg_config *cfg)
 double jobreg_config_import_timeout(const jobreg_config *cfg)
 {
 	return cfg ? cfg->import_timeout : 0;
+}
+
+int jobreg_config_isolation(const jobreg_config *cfg)
+{
+	return cfg ? cfg->isolation : -1;
+}
+
+unsigned int jobreg_config_workers(const jobreg_config *cfg)
+{
+	return cfg ? cfg->workers : 0;
+}
+
+unsigned int jobreg_config_worker_memory_limit_mb(const jobreg_config *cfg)
+{
+	return cfg ? cfg->worker_memory_limit_mb : 0;
 }
 
 size_t jobreg_config_git_repository_count(const jobreg_config *cfg)

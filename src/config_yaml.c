@@ -398,6 +398,18 @@ static int push(struct reader *r, jr_ynode *n)
 {
 	struct stack *st = &r->stack;
 
+	/* Far deeper than any jobreg.yaml: a bound on memory and on libyaml,
+	 * whose scanner costs the depth again for every token (10,000 levels
+	 * took seconds): stopping at the first level too many keeps it fast. */
+	if (st->depth >= JR_YAML_MAX_DEPTH) {
+		char detail[120];
+
+		snprintf(detail, sizeof(detail),
+		         "lists and mappings nested deeper than %d levels (the configuration "
+		         "needs 3)",
+		         JR_YAML_MAX_DEPTH);
+		return fail_at(r, n->line, n->column, "nesting too deep", detail);
+	}
 	if (st->depth == st->cap) {
 		size_t cap = st->cap ? st->cap * 2 : 16;
 		jr_ynode **frames = realloc(st->frames, cap * sizeof(*frames));

@@ -48,10 +48,14 @@ typedef struct jr_ydoc {
 	struct jr_yanchor *anchors;
 } jr_ydoc;
 
+/* How deep lists and mappings may nest (jobreg.yaml needs 3). */
+#define JR_YAML_MAX_DEPTH 64
+
 /*
  * Parse `text` (one YAML document at most). On a syntax error returns
  * JOBREG_ECONFIG with "NAME:LINE:COLUMN: YAML syntax error in 'KEY': ..."
- * where KEY is the setting being read when the error was found. `doc` must
+ * where KEY is the setting being read when the error was found; nesting
+ * deeper than JR_YAML_MAX_DEPTH is such an error too. `doc` must
  * be zeroed; free it with jr_ydoc_free() in every case.
  */
 int jr_ydoc_parse(jr_ydoc *doc, const char *text, size_t len, const char *name);

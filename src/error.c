@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "util.h"
 
 /* A fixed buffer: recording an error must never need an allocation. */
 #define MESSAGE_MAX JR_ERROR_MESSAGE_MAX
@@ -30,10 +31,31 @@ void jobreg_error_clear(void)
 	strcpy(last.message, "no error");
 }
 
+/*
+ * Messages are UTF-8 like every string of the API, whatever went into them
+ * (a backend's text, a cut in the middle of a character): a byte that is no
+ * part of a well-formed character becomes '?', in place (no allocation).
+ * Callers escape the values they name (jr_escape()); this is the net.
+ */
+static void keep_utf8(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = jr_utf8_seq_len(p);
+
+		if (n == 0)
+			*p++ = '?';
+		else
+			p += n;
+	}
+}
+
 int jr_error_vset(int code, const char *fmt, va_list ap)
 {
 	last.pub.code = code;
 	vsnprintf(last.message, sizeof(last.message), fmt, ap);
+	keep_utf8(last.message);
 	return code;
 }
 
@@ -84,6 +106,7 @@ int jr_error_wrap(int code, const char *fmt, ...)
 	va_end(ap);
 	n = strlen(last.message);
 	snprintf(last.message + n, sizeof(last.message) - n, "%s", cause.message);
+	keep_utf8(last.message);
 	last.pub.code = code;
 	return code;
 }

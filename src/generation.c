@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "generation.h"
+#include "isolate.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -45,7 +46,7 @@ static void release_classes(jr_part *part)
 	PyGILState_STATE gil;
 	size_t i;
 
-	if (!part->job_count || !jr_runtime_python_alive())
+	if (!part->job_count || part->code || !jr_runtime_python_alive())
 		return; /* after finalization the classes are gone already */
 	gil = PyGILState_Ensure();
 	for (i = 0; i < part->job_count; i++)
@@ -58,6 +59,7 @@ void jr_part_unref(jr_part *part)
 	if (!part || atomic_fetch_sub_explicit(&part->refcount, 1, memory_order_acq_rel) != 1)
 		return;
 	release_classes(part);
+	jr_part_code_free(part->code);
 	free(part->jobs);
 	free(part->errors);
 	jr_arena_free(&part->strings);

@@ -63,6 +63,9 @@ typedef struct jr_part {
 	size_t job_count, job_capacity;
 	jobreg_load_error *errors;
 	size_t error_count, error_capacity;
+	/* Isolation mode: the classes live in worker processes, which load
+	 * them again from this (src/isolate.h); NULL: the jobs' `cls`. */
+	struct jr_part_code *code;
 } jr_part;
 
 struct jobreg_snapshot {

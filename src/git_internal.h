@@ -25,7 +25,8 @@ typedef struct jr_git_source {
 	char *remote_url_redacted; /* what every message and stored value uses */
 	char *branch;
 	char *git_root;
-	char *lock_path; /* <git_root>/.<slug>.lock */
+	char *lock_path;  /* <git_root>/.<slug>.lock */
+	char *trial_path; /* <git_root>/.<slug>.trial: a move's rollback point */
 	/* Text that must never appear in a message: the URL's user info. */
 	char *secrets[2];
 	jobreg_git_credentials_cb credentials;
@@ -40,6 +41,11 @@ typedef struct jr_git_source {
 	int discovered_valid;
 	git_oid imported; /* HEAD of the registry's code (the last published import) */
 	int imported_valid;
+	/* The current load's import of the source was accepted (`<slug>` and
+	 * `<slug>.jobs` imported from the checkout), and so was the published
+	 * one: a head whose code failed is never recorded. */
+	int import_ok;
+	int imported_ok;
 	/* An ensure-head without a registry is moving the checkout: loads of
 	 * the source's registry meanwhile keep the code they have. (A move
 	 * with a registry does it inside a load transaction: no load sees it.) */
@@ -72,6 +78,20 @@ static inline jr_git_source *jr_git_of(jobreg_source *src)
  * Takes the GIL. 0 or JOBREG_EINVAL naming the slug and the rule.
  */
 int jr_git_check_slug_free(const char *slug, const char *own_root);
+
+/*
+ * 1 when `<slug>` was imported from the checkout and `<slug>.jobs` too:
+ * the acceptance check of new code. `part` is what the import made: one
+ * made in a worker process (isolation mode) says what the worker saw;
+ * otherwise (also for a NULL part) sys.modules tells, under the GIL.
+ */
+int jr_git_imported_from_checkout(const jr_git_source *g, const jr_part *part);
+
+/*
+ * 1 when the trial journal `<git_root>/.<slug>.trial` exists: a move has
+ * the checkout on a commit under trial, or died there (git_sync.c).
+ */
+int jr_git_trial_pending(const jr_git_source *g);
 
 /* ---- git_url.c ---- */
 
@@ -132,6 +152,13 @@ int jr_git_fetch(git_repository *repo, jr_git_source *g);
 int jr_git_resolve(git_oid *out, git_repository *repo, const jr_git_source *g, const char *target);
 /* Look up a commit by a full or abbreviated id; JOBREG_ENOTFOUND when absent. */
 int jr_git_find_commit(git_oid *out, git_repository *repo, const jr_git_source *g, const char *hex);
+/*
+ * Remove what an interrupted libgit2 write leaves in the checkout's git
+ * folder: temporary packs and loose objects (`*_git2_*`), `*.lock` files,
+ * and pack indexes without their pack. Only with the lock file held
+ * exclusively: no live mover is writing them then. Best effort.
+ */
+void jr_git_remove_stale_files(const char *checkout);
 /* Force the working tree to `commit` and detach HEAD there. */
 int jr_git_checkout(git_repository *repo, jr_git_source *g, const git_oid *commit);
 /* Record the libgit2 error of a failed call `what` (rc from libgit2). */

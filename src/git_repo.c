@@ -6,10 +6,17 @@
  * URL holding credentials never reaches the disk. For the same reason no
  * FETCH_HEAD is written and reflog messages carry the redacted URL only.
  */
+#define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
+#include <ftw.h>
 #include <git2/sys/credential.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "git_internal.h"
@@ -436,6 +443,52 @@ int jr_git_resolve(git_oid *out, git_repository *repo, const jr_git_source *g, c
 	return jr_git_error_set(g, JOBREG_ENOTFOUND,
 	                        "git repository '%s': no branch, tag or commit '%s' in %s",
 	                        g->base.name, target, g->remote_url_redacted);
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/*
+ * What libgit2 1.5 leaves when killed mid-write: `pack_git2_*` (a pack
+ * being received), `tmp_object_git2_*` (a loose object), `*.lock` (a ref,
+ * HEAD, the index, packed-refs or config being replaced: a stale one makes
+ * every later write of that file fail), and `pack-*.idx` whose pack was
+ * not renamed into place yet. Git forbids ref names ending in `.lock`.
+ */
+static int is_stale(const char *path, const char *name)
+{
+	char pack[PATH_MAX];
+	struct stat st;
+
+	if (strstr(name, "_git2_") || ends_with(name, ".lock"))
+		return 1;
+	if (strncmp(name, "pack-", 5) != 0 || !ends_with(name, ".idx"))
+		return 0;
+	if (snprintf(pack, sizeof(pack), "%.*s.pack", (int)(strlen(path) - 4), path) >=
+	    (int)sizeof(pack))
+		return 0;
+	return lstat(pack, &st) < 0 && errno == ENOENT;
+}
+
+static int remove_if_stale(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	if (flag == FTW_F && is_stale(path, path + ftw->base))
+		(void)unlink(path);
+	return 0;
+}
+
+void jr_git_remove_stale_files(const char *checkout)
+{
+	char *dotgit = jr_asprintf("%s/.git", checkout);
+
+	if (dotgit)
+		(void)nftw(dotgit, remove_if_stale, 16, FTW_PHYS);
+	free(dotgit);
 }
 
 int jr_git_checkout(git_repository *repo, jr_git_source *g, const git_oid *commit)

@@ -55,8 +55,13 @@ struct move {
 	git_repository *repo;
 	char *clone_dir; /* a first clone, not yet renamed into place */
 	int placed;      /* the first clone is now the checkout */
-	git_oid old;
+	git_oid old;     /* the rollback point: HEAD, or the recorded head (a sync with a storage) */
 	int had_old;
+	int off_old; /* HEAD is not `old`: a target equal to `old` is checked out anyway */
+	git_oid was; /* HEAD when the move started, for the sync's result */
+	int had_was;
+	int trial;        /* this move wrote the trial journal */
+	int files_unsure; /* putting the old files back failed: the journal stays */
 	git_oid target;
 	int moved;          /* the checkout is at target, and target != old */
 	jobreg_storage *st; /* NULL: no records, no git state */
@@ -135,14 +140,15 @@ static void remove_leftovers(const jr_git_source *g)
 {
 	char *clone = jr_asprintf(".%s.clone-", g->base.name);
 	char *refused = jr_asprintf(".%s.refused-", g->base.name);
-	DIR *dir = clone && refused ? opendir(g->git_root) : NULL;
+	char *journal = jr_asprintf(".%s.trial-new", g->base.name);
+	DIR *dir = clone && refused && journal ? opendir(g->git_root) : NULL;
 	struct dirent *e;
 
 	while (dir && (e = readdir(dir)) != NULL) {
 		char *path;
 
 		if (strncmp(e->d_name, clone, strlen(clone)) != 0 &&
-		    strncmp(e->d_name, refused, strlen(refused)) != 0)
+		    strncmp(e->d_name, refused, strlen(refused)) != 0 && strcmp(e->d_name, journal) != 0)
 			continue;
 		path = jr_asprintf("%s/%s", g->git_root, e->d_name);
 		if (path)
@@ -153,6 +159,7 @@ static void remove_leftovers(const jr_git_source *g)
 		closedir(dir);
 	free(clone);
 	free(refused);
+	free(journal);
 }
 
 static int lock_checkout(int *fd, const jr_git_source *g)
@@ -267,34 +274,6 @@ static int check_slug_unique(jobreg_registry *reg, jr_git_source *g)
 
 /* ---- accepting new code ---- */
 
-/* 1 when sys.modules holds `<slug>` from this checkout and `<slug>.jobs`. */
-static int imported_from_checkout(jr_git_source *g)
-{
-	PyObject *modules, *pkg, *file;
-	PyGILState_STATE gil = PyGILState_Ensure();
-	char *jobs = jr_asprintf("%s.jobs", g->base.name);
-	char real_root[PATH_MAX], real_file[PATH_MAX];
-	const char *text;
-	int ok = 0;
-
-	modules = PyImport_GetModuleDict();
-	pkg = PyDict_GetItemString(modules, g->base.name);
-	if (jobs && pkg && PyDict_GetItemString(modules, jobs)) {
-		file = PyObject_GetAttrString(pkg, "__file__");
-		text = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
-		if (text && realpath(text, real_file) && realpath(g->base.root, real_root)) {
-			size_t n = strlen(real_root);
-			ok = strncmp(real_file, real_root, n) == 0 &&
-			     strcmp(real_file + n, "/__init__.py") == 0;
-		}
-		Py_XDECREF(file);
-	}
-	PyErr_Clear();
-	PyGILState_Release(gil);
-	free(jobs);
-	return ok;
-}
-
 /* The load error that explains a refusal: the package's or its jobs'. */
 static const jobreg_load_error *refusal_reason(const jr_git_source *g, const jr_part *part)
 {
@@ -364,7 +343,7 @@ static int validate(struct move *m, const jr_part *part)
 	const jobreg_load_error *why;
 	char target[JOBREG_GIT_HEAD_SIZE], old[64], where[64] = "";
 
-	if (imported_from_checkout(g))
+	if (jr_git_imported_from_checkout(g, part))
 		return 0;
 	why = refusal_reason(g, part);
 	git_oid_tostr(target, sizeof(target), &m->target);
@@ -386,6 +365,135 @@ static int validate(struct move *m, const jr_part *part)
 	                        "load: %s: %s: %s (%s%s); the source %s",
 	                        g->base.name, target, why->module, why->type, why->message, why->file,
 	                        where, old);
+}
+
+/* Take the checkout away whole (a refused first commit). */
+static int take_checkout_away(const jr_git_source *g)
+{
+	char *away = jr_asprintf("%s/.%s.refused-XXXXXX", g->git_root, g->base.name);
+	int rc = 0;
+
+	if (!away)
+		return JOBREG_ENOMEM;
+	if (mkdtemp(away) && rename(g->base.root, away) == 0)
+		remove_tree(away);
+	else
+		rc = jr_git_error_set(g, JOBREG_EIO, "cannot remove the refused checkout %s: %s",
+		                      g->base.root, strerror(errno));
+	free(away);
+	return rc;
+}
+
+/* ---- the trial journal ---- */
+
+/*
+ * `<git_root>/.<slug>.trial` exists while a move has the checkout away from
+ * its rollback point: written (whole, by a rename) before the first file
+ * changes, it names the commit to go back to, or "none" when there was no
+ * checkout. It goes once the files are final: the new commit accepted, or
+ * the old one back. A move that finds it holds the lock file, so its
+ * writer is dead: it puts that commit back before anything else, so the
+ * rollback point is never whatever HEAD a dead process left. A process
+ * crash loses nothing written; a power cut is not covered (no fsync).
+ */
+int jr_git_trial_pending(const jr_git_source *g)
+{
+	return access(g->trial_path, F_OK) == 0;
+}
+
+static int begin_trial(struct move *m)
+{
+	jr_git_source *g = m->g;
+	char text[JOBREG_GIT_HEAD_SIZE + 1] = "none";
+	char *tmp = jr_asprintf("%s-new", g->trial_path);
+	int fd, written, rc = 0;
+	size_t len;
+
+	if (!tmp)
+		return JOBREG_ENOMEM;
+	if (m->had_old)
+		git_oid_tostr(text, JOBREG_GIT_HEAD_SIZE, &m->old);
+	len = strlen(text);
+	text[len++] = '\n';
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	written = fd >= 0 && write(fd, text, len) == (ssize_t)len;
+	if (fd >= 0 && close(fd) < 0)
+		written = 0;
+	if (!written || rename(tmp, g->trial_path) < 0)
+		rc = jr_git_error_set(g, JOBREG_EIO, "cannot write the trial journal %s: %s", g->trial_path,
+		                      strerror(errno));
+	if (rc < 0 && fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	m->trial = rc == 0;
+	return rc;
+}
+
+/* The files are final: the journal goes, unless they could not be put back. */
+static void end_trial(struct move *m)
+{
+	if (m->trial && !m->files_unsure)
+		unlink(m->g->trial_path);
+	m->trial = 0;
+}
+
+/* Read the journal: 1 with `*back` (`*none`: no checkout before), 0 when absent. */
+static int read_trial(git_oid *back, int *none, const jr_git_source *g)
+{
+	char text[64];
+	ssize_t n;
+	int fd = open(g->trial_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return jr_git_error_set(g, JOBREG_EIO, "cannot read the trial journal %s: %s",
+		                        g->trial_path, strerror(errno));
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	*none = strcmp(text, "none") == 0;
+	if (*none || (strlen(text) == GIT_OID_HEXSZ && git_oid_fromstr(back, text) == 0))
+		return 1;
+	return jr_git_error_set(g, JOBREG_EIO,
+	                        "the trial journal %s holds '%.40s', neither a commit id nor 'none': "
+	                        "remove it and check the checkout %s out by hand",
+	                        g->trial_path, text, g->base.root);
+}
+
+/*
+ * A move died with the checkout on a commit under trial (or half-way to
+ * it): put the commit it started from back, or take a first clone away.
+ * Called with the lock file held.
+ */
+static int recover_trial(jr_git_source *g)
+{
+	git_repository *repo = NULL;
+	git_oid back;
+	int none = 0, rc = read_trial(&back, &none, g);
+
+	if (rc <= 0)
+		return rc;
+	if (none)
+		rc = path_state(g->base.root) ? take_checkout_away(g) : 0;
+	else if ((rc = jr_git_open(&repo, g, g->base.root)) == 0)
+		rc = jr_git_checkout(repo, g, &back);
+	else if (rc == JOBREG_ENOTFOUND)
+		rc = 0; /* the checkout is gone: the next move clones afresh */
+	git_repository_free(repo);
+	if (rc < 0) {
+		char why[512]; /* the error buffer is about to be rewritten */
+
+		snprintf(why, sizeof(why), "%s", jobreg_error_last()->message);
+		return jr_git_error_set(g, rc,
+		                        "git repository '%s': a process died while moving its checkout, "
+		                        "and putting it back failed: %s",
+		                        g->base.name, why);
+	}
+	forget_imported(g); /* whatever a load here read of those files is stale */
+	unlink(g->trial_path);
+	return 0;
 }
 
 /* ---- the move ---- */
@@ -410,6 +518,8 @@ static int open_or_start_clone(struct move *m)
 
 	rc = jr_git_read_head(&m->old, g, root);
 	m->had_old = rc == 0;
+	m->was = m->old;
+	m->had_was = m->had_old;
 	rc = jr_git_open(&m->repo, g, root);
 	/* A repository with nothing checked out is no checkout to go back to:
 	 * a refused first commit takes it away like a first clone. */
@@ -456,27 +566,14 @@ static int put_clone_in_place(struct move *m)
 /* Put the files back as they were before the move. */
 static int restore_files(struct move *m)
 {
-	jr_git_source *g = m->g;
-	char *away;
-	int rc = 0;
-
 	if (m->had_old && m->repo)
-		return jr_git_checkout(m->repo, g, &m->old);
+		return jr_git_checkout(m->repo, m->g, &m->old);
 	if (!m->placed)
 		return 0; /* the clone folder goes away in move_free */
 	/* There was no checkout: take the refused one away whole. */
 	git_repository_free(m->repo);
 	m->repo = NULL;
-	away = jr_asprintf("%s/.%s.refused-XXXXXX", g->git_root, g->base.name);
-	if (!away)
-		return JOBREG_ENOMEM;
-	if (mkdtemp(away) && rename(g->base.root, away) == 0)
-		remove_tree(away);
-	else
-		rc = jr_git_error_set(g, JOBREG_EIO, "cannot remove the refused checkout %s: %s",
-		                      g->base.root, strerror(errno));
-	free(away);
-	return rc;
+	return take_checkout_away(m->g);
 }
 
 /* A load transaction of the move's registry, that never waits for another process. */
@@ -526,8 +623,12 @@ static int import_trial(jr_load_txn *txn, struct move *m)
  */
 static void restore(struct move *m, jr_load_txn *txn)
 {
-	if (restore_files(m) < 0 || (txn && (import_own(txn, m) < 0 || jr_load_publish(txn, 1) < 0)))
+	if (restore_files(m) < 0) {
+		m->files_unsure = 1; /* the journal stays: the next move puts them back */
 		forget_imported(m->g);
+	} else if (txn && (import_own(txn, m) < 0 || jr_load_publish(txn, 1) < 0)) {
+		forget_imported(m->g);
+	}
 	m->moved = 0;
 }
 
@@ -547,7 +648,9 @@ static int switch_and_load(struct move *m)
 		return rc;
 	if (!txn)
 		set_moving(m->g, 1);
-	rc = jr_git_checkout(m->repo, m->g, &m->target);
+	rc = begin_trial(m);
+	if (rc == 0)
+		rc = jr_git_checkout(m->repo, m->g, &m->target);
 	if (rc == 0 && m->clone_dir)
 		rc = put_clone_in_place(m);
 	if (rc == 0) {
@@ -586,6 +689,8 @@ static int load_if_needed(struct move *m)
 	return rc;
 }
 
+static int back_to_recorded(struct move *m); /* with the git state, below */
+
 static int sync_locked(struct move *m)
 {
 	int rc = open_or_start_clone(m);
@@ -594,9 +699,11 @@ static int sync_locked(struct move *m)
 		rc = jr_git_fetch(m->repo, m->g);
 	if (rc == 0)
 		rc = jr_git_resolve(&m->target, m->repo, m->g, m->g->branch);
+	if (rc == 0 && m->st)
+		rc = back_to_recorded(m);
 	if (rc < 0)
 		return rc;
-	if (m->had_old && git_oid_equal(&m->target, &m->old))
+	if (m->had_old && git_oid_equal(&m->target, &m->old) && !m->off_old)
 		return load_if_needed(m);
 	return switch_and_load(m);
 }
@@ -666,6 +773,35 @@ static int write_state(int *wrote, jobreg_storage *st, const jr_git_source *g,
 		return 0;
 	*wrote = 1;
 	return jobreg_storage_git_state_set(st, g->base.name, g->remote_url_redacted, g->branch, head);
+}
+
+/*
+ * A sync with a storage goes back to the head recorded there, not to
+ * whatever HEAD it finds (a process that died, or an ensure-head elsewhere,
+ * may have left the checkout on another commit): that head was accepted
+ * and the records are its. A recorded head that is no commit of the
+ * repository (a force-push took it away, a host stored something else)
+ * leaves HEAD the rollback point.
+ */
+static int back_to_recorded(struct move *m)
+{
+	struct stored_state s;
+	git_commit *commit = NULL;
+	git_oid recorded;
+	int rc = read_state(&s, m->st, m->g);
+
+	if (rc == 0 && s.found && strlen(s.head) == GIT_OID_HEXSZ && jr_git_is_commit_id(s.head) &&
+	    git_oid_fromstr(&recorded, s.head) == 0 &&
+	    git_commit_lookup(&commit, m->repo, &recorded) == 0 &&
+	    !(m->had_old && git_oid_equal(&recorded, &m->old))) {
+		m->old = recorded;
+		m->had_old = 1;
+		m->off_old = 1;
+	}
+	git_commit_free(commit);
+	git_error_clear();
+	stored_state_free(&s);
+	return rc;
 }
 
 /* Refresh this source's records against the registry's current code. */
@@ -741,8 +877,12 @@ static int run_locked(struct move *m, int (*step)(struct move *m, const char *ar
 		rc = lock_checkout(&fd, m->g);
 	if (rc == 0) {
 		remove_leftovers(m->g);
-		rc = step(m, arg);
+		jr_git_remove_stale_files(m->g->base.root);
+		rc = recover_trial(m->g);
 	}
+	if (rc == 0)
+		rc = step(m, arg);
+	end_trial(m);
 	move_free(m);
 	unlock_checkout(fd);
 	set_holds_lock_file(m->g, 0);
@@ -818,8 +958,8 @@ int jobreg_git_sync(jobreg_git_sync_result *result, jobreg_registry *reg, jobreg
 		jobreg_refresh_result_free(m.refresh);
 		return rc;
 	}
-	if (m.had_old)
-		git_oid_tostr(out.old_head, sizeof(out.old_head), &m.old);
+	if (m.had_was)
+		git_oid_tostr(out.old_head, sizeof(out.old_head), &m.was);
 	if (jr_git_read_head(&now, m.g, src->root) == 0)
 		git_oid_tostr(out.new_head, sizeof(out.new_head), &now);
 	out.changed = m.moved;
@@ -896,7 +1036,7 @@ int jobreg_git_ensure_head(int *changed, jobreg_registry *reg, jobreg_source *sr
 	pthread_mutex_lock(&m.g->op_lock);
 	/* The common case, before any lock file or Python: nothing to do. */
 	if (jr_git_read_head(&head, m.g, src->root) == 0 && head_matches(&head, commit) &&
-	    (!reg || loaded_at(m.g, &head))) {
+	    (!reg || loaded_at(m.g, &head)) && !jr_git_trial_pending(m.g)) {
 		pthread_mutex_unlock(&m.g->op_lock);
 		return 0;
 	}
@@ -909,6 +1049,40 @@ int jobreg_git_ensure_head(int *changed, jobreg_registry *reg, jobreg_source *sr
 	if (rc == 0 && changed)
 		*changed = m.moved;
 	return rc;
+}
+
+/*
+ * A head is recorded only when its code was accepted: not while a move has
+ * it on trial (or died there), not when the last move refused it, not when
+ * this process's last import of it failed the acceptance check. What this
+ * process never imported (a sync that skipped the source) is taken as the
+ * checkout has it: only accepted commits stay checked out.
+ */
+static int check_recordable(jr_git_source *g, const char *hex)
+{
+	git_oid head;
+	int loaded, ok, refused;
+
+	if (jr_git_trial_pending(g))
+		return jr_git_error_set(
+			g, JOBREG_ESTATE,
+			"git repository '%s': commit %.12s is not recorded: a move of the "
+			"checkout is under way, or died half-way (%s exists); sync it first",
+			g->base.name, hex, g->trial_path);
+	if (git_oid_fromstr(&head, hex) < 0)
+		return jr_git_error_set(g, JOBREG_EGIT, "git repository '%s': HEAD '%s' is no commit id",
+		                        g->base.name, hex);
+	pthread_mutex_lock(&g->state_lock);
+	loaded = g->imported_valid && git_oid_equal(&g->imported, &head);
+	ok = g->imported_ok;
+	refused = g->refused && strcmp(g->refused_commit, hex) == 0;
+	pthread_mutex_unlock(&g->state_lock);
+	if (loaded ? !ok : refused)
+		return jr_git_error_set(g, JOBREG_ELOAD,
+		                        "git repository '%s': commit %.12s is not recorded: its code fails "
+		                        "to load (%s or %s.jobs did not import from the checkout)",
+		                        g->base.name, hex, g->base.name, g->base.name);
+	return 0;
 }
 
 int jobreg_git_record_head(jobreg_storage *st, const jobreg_source *src)
@@ -924,6 +1098,8 @@ int jobreg_git_record_head(jobreg_storage *st, const jobreg_source *src)
 	if (!(g = git_source_of((jobreg_source *)src, what)))
 		return JOBREG_EINVAL;
 	rc = jobreg_source_git_head(head, src);
+	if (rc == 0)
+		rc = check_recordable(g, head);
 	if (rc == 0)
 		rc = read_state(&before, st, g);
 	if (rc < 0)

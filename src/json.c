@@ -146,7 +146,9 @@ void jr_json_raw(jr_json *w, const char *json)
 
 /* ---- checking ---------------------------------------------------- */
 
-#define CHECK_MAX_DEPTH 256
+/* For messages: the value of a macro as a string literal. */
+#define JR_STR_(x) #x
+#define JR_STR(x) JR_STR_(x)
 
 struct checker {
 	const char *start, *p;
@@ -186,6 +188,14 @@ static int check_string(struct checker *c)
 			return fail(c, "unterminated string");
 		if (ch < 0x20)
 			return fail(c, "control character in string");
+		if (ch >= 0x80) {
+			size_t n = jr_utf8_seq_len((const unsigned char *)c->p);
+
+			if (n == 0)
+				return fail(c, "invalid UTF-8 in string");
+			c->p += n;
+			continue;
+		}
 		if (ch == '\\') {
 			c->p++;
 			if (*c->p == 'u') {
@@ -268,8 +278,9 @@ static int check_value(struct checker *c, int depth, int *element_kinds)
 			return check_number(c) < 0 ? -1 : JR_JSON_NUMBER;
 		return fail(c, *c->p ? "unexpected character" : "unexpected end");
 	}
-	if (depth >= CHECK_MAX_DEPTH)
-		return fail(c, "nested too deeply");
+	if (depth >= JR_JSON_CHECK_MAX_DEPTH)
+		return fail(c, "arrays and objects nested deeper than " JR_STR(
+						   JR_JSON_CHECK_MAX_DEPTH) " levels");
 	kind = *c->p == '[' ? JR_JSON_ARRAY : JR_JSON_OBJECT;
 	c->p++;
 	skip_space(c);

@@ -62,11 +62,17 @@ enum {
 	JR_JSON_OBJECT = 1 << 5,
 };
 
+/* How deep arrays and objects may nest in a text jr_json_check() accepts
+ * (its recursion is bounded by it). */
+#define JR_JSON_CHECK_MAX_DEPTH 256
+
 /*
  * Check that `text` is exactly one JSON value (RFC 8259; whitespace
  * around it allowed). On success returns 0, sets `*kind` (may be NULL) to
  * the value's kind and `*element_kinds` (may be NULL) to the OR of the
- * kinds of its direct elements (array) or member values (object).
+ * kinds of its direct elements (array) or member values (object). Strings
+ * must be well-formed UTF-8; nesting deeper than JR_JSON_CHECK_MAX_DEPTH
+ * levels is refused.
  * On failure returns JOBREG_EINVAL and writes a reason with its byte offset
  * into `why` (may be NULL); the error is not recorded.
  */

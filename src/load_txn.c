@@ -134,6 +134,7 @@ int jr_load_discover(jr_load_txn *txn, size_t i)
 	if (!(e->plan.part = jr_part_new(src->type, src->name)))
 		return JOBREG_ENOMEM;
 	e->plan.never_wait = txn->never_wait;
+	e->plan.pool = txn->reg->pool;
 	e->touched = 1;
 	if ((rc = src->ops->discover(src, &e->plan)) < 0)
 		return rc;

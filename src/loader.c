@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "isolate.h"
 #include "json.h"
 #include "pyutil.h"
 #include "source.h"
@@ -265,8 +266,9 @@ static int add_job(jr_part *part, PyObject *item, PyObject *const *keys)
 			return field_error(k > KEY_CLASS_PATH ? identity[KEY_CLASS_PATH] : "(no class path)",
 			                   k);
 	}
-	Py_INCREF(values[KEY_CLASS]);
-	job = jr_part_add_job(part, values[KEY_CLASS]);
+	/* None: the class lives in a worker process (isolation mode). */
+	Py_XINCREF(values[KEY_CLASS] == Py_None ? NULL : values[KEY_CLASS]);
+	job = jr_part_add_job(part, values[KEY_CLASS] == Py_None ? NULL : values[KEY_CLASS]);
 	if (!job)
 		return JOBREG_ENOMEM;
 	if (!(job->class_path = jr_part_strdup(part, identity[KEY_CLASS_PATH])) ||
@@ -290,7 +292,7 @@ static int add_error(jr_part *part, PyObject *item)
 	return jr_part_add_error(part, module, file, line, type, message, traceback);
 }
 
-static int copy_results(jr_part *part, PyObject *result)
+int jr_source_copy_results(jr_part *part, PyObject *result)
 {
 	PyObject *jobs, *errors, *keys[KEY_COUNT] = { NULL };
 	Py_ssize_t i;
@@ -318,6 +320,8 @@ int jr_source_import_python(jobreg_source *src, jr_load_plan *plan, const char *
 	PyObject *result;
 	int rc;
 
+	if (plan->pool)
+		return jr_pool_import(plan->pool, src, plan, loader_class, args);
 	if (!src->state) {
 		PyObject *module = jr_py_loader_module();
 
@@ -335,7 +339,7 @@ int jr_source_import_python(jobreg_source *src, jr_load_plan *plan, const char *
 	result = PyObject_CallMethod(src->state, "load", "Od", args, plan->import_timeout);
 	if (!result)
 		return jr_error_from_python(JOBREG_EPYTHON, "loading a source");
-	rc = copy_results(plan->part, result);
+	rc = jr_source_copy_results(plan->part, result);
 	Py_DECREF(result);
 	return rc;
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "names.h"
+#include "util.h"
 
 static const char *const keywords[] = {
 	"False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
@@ -26,50 +27,58 @@ static int is_start(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
 
-int jr_is_utf8(const char *s, size_t len)
+/* The code point of the well-formed UTF-8 character at `p`, `n` bytes long. */
+static unsigned long code_point(const unsigned char *p, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	unsigned long c = p[0] & lead_mask[n];
+	size_t i;
 
-	while (p < end) {
-		unsigned int c = *p++, min, n, i;
+	for (i = 1; i < n; i++)
+		c = c << 6 | (p[i] & 0x3f);
+	return c;
+}
 
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1, min = 0x80, c &= 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2, min = 0x800, c &= 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3, min = 0x10000, c &= 0x07;
-		} else {
-			return 0; /* a continuation byte, or a lead byte no character has */
-		}
-		if ((size_t)(end - p) < n)
-			return 0;
-		for (i = 0; i < n; i++, p++) {
-			if ((*p & 0xc0) != 0x80)
-				return 0;
-			c = c << 6 | (*p & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-	}
-	return 1;
+/*
+ * 1 for a non-ASCII character that no Python identifier holds: symbols,
+ * punctuation, spaces, emoji, private use (Unicode's XID tables are too big
+ * to copy; Python's own rules judge the rest at import).
+ */
+static int never_in_identifier(unsigned long c)
+{
+	if (c <= 0xbf) /* C1 controls, Latin-1 signs; but ª µ · º are letters */
+		return c != 0xaa && c != 0xb5 && c != 0xb7 && c != 0xba;
+	if (c == 0xd7 || c == 0xf7) /* × ÷ */
+		return 1;
+	if (c >= 0x2000 && c <= 0x206f) /* general punctuation; but ‿ ⁀ ⁔ join words */
+		return c != 0x203f && c != 0x2040 && c != 0x2054;
+	return (c >= 0x20a0 && c <= 0x20cf) || /* currency signs */
+	       (c >= 0x2190 && c <= 0x2bff) || /* arrows, maths, boxes, symbols */
+	       (c >= 0x3000 && c <= 0x3004) || /* CJK space and punctuation */
+	       (c >= 0xe000 && c <= 0xf8ff) || /* private use */
+	       c == 0xfeff || c >= 0xfff0 ||   /* byte order mark, specials */
+	       (c >= 0x1f000 && c <= 0x1faff); /* emoji and other pictographs */
 }
 
 int jr_is_module_name(const char *s, size_t len)
 {
-	size_t i;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
 
-	if (len == 0 || !is_start((unsigned char)s[0]))
+	if (len == 0 || (p[0] >= '0' && p[0] <= '9'))
 		return 0;
-	for (i = 1; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!is_start(c) && !(c >= '0' && c <= '9'))
-			return 0;
-	}
 	/* Python names are text: bytes that are no UTF-8 name nothing. */
-	return jr_is_utf8(s, len) && !jr_is_keyword(s, len);
+	if (!jr_utf8_valid(s, len))
+		return 0;
+	while (i < len) {
+		size_t n = jr_utf8_seq_len(p + i);
+
+		if (n == 1 ? !is_start(p[i]) && !(p[i] >= '0' && p[i] <= '9')
+		           : never_in_identifier(code_point(p + i, n)))
+			return 0;
+		i += n;
+	}
+	return !jr_is_keyword(s, len);
 }
 
 int jr_is_dotted_name(const char *name)

@@ -7,13 +7,11 @@
 /* 1 when s[0..len) is a Python keyword ("class", "None", ...). */
 int jr_is_keyword(const char *s, size_t len);
 
-/* 1 when s[0..len) is well-formed UTF-8 (no overlong forms, no surrogates). */
-int jr_is_utf8(const char *s, size_t len);
-
 /*
- * 1 when s[0..len) can name a module: an identifier (ASCII letters, digits,
- * '_', and any non-ASCII character, which Python's own rules then judge)
- * that is well-formed UTF-8 and not a keyword.
+ * 1 when s[0..len) can name a module: well-formed UTF-8, not a keyword, an
+ * identifier of ASCII letters, digits (not first) and '_', and non-ASCII
+ * characters other than those no identifier holds (symbols, punctuation,
+ * spaces, emoji: names.c lists them); Python's own rules judge the rest.
  */
 int jr_is_module_name(const char *s, size_t len);
 

@@ -182,8 +182,13 @@ void jr_record_write_json(jr_json *w, const jobreg_record *rec)
 		jr_json_key(w, fields[f].name);
 		switch (fields[f].kind) {
 		case JOBREG_FIELD_KIND_TEXT:
-			/* The JSON fields were checked when set: embed them. */
-			if (fields[f].type == JR_TYPE_LIST || fields[f].type == JR_TYPE_OBJECT)
+			/* The JSON fields are embedded; checked again here, as a
+			 * record's texts may have come from anywhere in the library
+			 * (jr_record_set_text() does not check), so that the output
+			 * is JSON whatever they hold: a value that is no JSON text is
+			 * written as a string. */
+			if ((fields[f].type == JR_TYPE_LIST || fields[f].type == JR_TYPE_OBJECT) &&
+			    jr_json_check(jr_record_text(rec, f), NULL, NULL, NULL, 0) == 0)
 				jr_json_raw(w, jr_record_text(rec, f));
 			else
 				jr_json_string(w, jr_record_text(rec, f));
@@ -383,6 +388,17 @@ static int check_text(jobreg_field field, const char *value)
 	char why[128];
 	int kind, elements;
 
+	/* Texts are UTF-8 (SPEC 4, record.h): JSON and every host expect it. */
+	if (!jr_utf8_valid(value, strlen(value))) {
+		char *shown = jr_escape(value);
+
+		if (!shown)
+			return JOBREG_ENOMEM;
+		jr_error_set(JOBREG_EINVAL, "record field \"%s\": the value is not valid UTF-8: %.200s",
+		             name, shown);
+		free(shown);
+		return JOBREG_EINVAL;
+	}
 	if (field == JOBREG_FIELD_SOURCE_TYPE) {
 		if (!jr_source_type_named(value))
 			return jr_error_set(JOBREG_EINVAL,

@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "generation.h"
+#include "isolate.h"
 #include "load_txn.h"
 #include "options.h"
 #include "runtime.h"
@@ -22,6 +23,7 @@
 
 static const size_t registry_options_sizes[] = {
 	JR_SIZE_THROUGH(jobreg_registry_options, import_timeout_ms),
+	JR_SIZE_THROUGH(jobreg_registry_options, worker_memory_limit_mb),
 };
 
 int jobreg_registry_options_init(jobreg_registry_options *opts, unsigned int version)
@@ -68,12 +70,20 @@ int jobreg_registry_new(jobreg_registry **out, const jobreg_registry_options *op
 	reg->opts = (jobreg_registry_options)JOBREG_REGISTRY_OPTIONS_INIT;
 	rc = jr_options_read(&reg->opts, opts, registry_options_sizes, JOBREG_REGISTRY_OPTIONS_VERSION,
 	                     "jobreg_registry_options");
+	if (rc == 0 && reg->opts.isolation != JOBREG_ISOLATION_NONE &&
+	    reg->opts.isolation != JOBREG_ISOLATION_PROCESS)
+		rc = jr_error_set(JOBREG_EINVAL,
+		                  "jobreg_registry_options.isolation: %d is no isolation mode",
+		                  reg->opts.isolation);
+	if (rc == 0 && reg->opts.isolation == JOBREG_ISOLATION_PROCESS)
+		rc = jr_pool_new(&reg->pool, reg->opts.workers, reg->opts.worker_memory_limit_mb);
 	if (rc == 0)
 		rc = jr_snapshot_new(&reg->current, 0, NULL, 0);
 	if (rc == 0)
 		rc = init_locks(reg);
 	if (rc < 0) {
 		jr_snapshot_unref(reg->current);
+		jr_pool_unref(reg->pool);
 		free(reg);
 		return rc;
 	}
@@ -91,6 +101,7 @@ void jobreg_registry_free(jobreg_registry *reg)
 	for (i = 0; i < reg->source_count; i++)
 		jr_source_destroy(reg->sources[i]);
 	free(reg->sources);
+	jr_pool_unref(reg->pool); /* the workers go with the last part that uses them */
 	pthread_rwlock_destroy(&reg->current_lock);
 	pthread_mutex_destroy(&reg->load_lock);
 	free(reg);

@@ -27,6 +27,7 @@ struct jobreg_registry {
 	jobreg_source **sources;
 	size_t source_count;
 	jobreg_registry_options opts;
+	struct jr_pool *pool; /* isolation mode's workers, else NULL */
 };
 
 /* Take the load lock of `reg`; JOBREG_ESTATE when this thread holds it. */

@@ -16,28 +16,33 @@
  * The callables reach the run through a capsule whose cell is emptied when
  * the run returns: a job that keeps them and calls them later (or from
  * another thread) gets RuntimeError, never a dangling pointer.
+ *
+ * Time limits and the cancel token (options version 3) are watched by
+ * src/watchdog.c while run() runs; what it raised, not what the job or the
+ * runner made of it, decides a cancelled run and one past its hard limit
+ * (decide()), so the runner needs no special case for them.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cancel.h"
 #include "error.h"
 #include "generation.h"
+#include "isolate.h"
 #include "jobreg/registry.h"
 #include "jobreg/job.h"
 #include "jobreg/run.h"
 #include "options.h"
 #include "pyutil.h"
+#include "run_internal.h"
 #include "runtime.h"
 #include "util.h"
+#include "watchdog.h"
 
 /* One file a job created: `data` holds `size` bytes and one NUL after them. */
-struct run_file {
-	char *name;
-	unsigned char *data;
-	size_t size;
-};
 
 struct jobreg_run_result {
 	jobreg_run_status status;
@@ -45,7 +50,7 @@ struct jobreg_run_result {
 	char *error_type;
 	char *error_message;
 	char *traceback;
-	struct run_file *files;
+	struct jr_run_file *files;
 	size_t file_count;
 };
 
@@ -57,6 +62,7 @@ struct jobreg_host_reply {
 static const size_t run_options_sizes[] = {
 	JR_SIZE_THROUGH(jobreg_run_options, log_payload),
 	JR_SIZE_THROUGH(jobreg_run_options, host_payload),
+	JR_SIZE_THROUGH(jobreg_run_options, default_time_limit),
 };
 
 int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version)
@@ -94,9 +100,9 @@ int jobreg_host_reply_set_error(jobreg_host_reply *reply, const char *message)
 /* What one run's callables reach; lives on the stack of jobreg_job_run(). */
 struct run_state {
 	jobreg_run_options opts;
-	unsigned long thread; /* PyThread_get_thread_ident() of the running thread */
-	struct run_file *files;
-	size_t file_count, file_cap;
+	double soft, hard;         /* the run's time limits (jr_run_limits()), 0: none */
+	unsigned long thread;      /* PyThread_get_thread_ident() of the running thread */
+	struct jr_run_files files; /* what the job created so far */
 };
 
 /* The capsule's pointer: a heap cell, emptied when the run returns. */
@@ -111,7 +117,7 @@ static void free_cell(PyObject *capsule)
 	free(PyCapsule_GetPointer(capsule, RUN_CAPSULE));
 }
 
-static void free_files(struct run_file *files, size_t count)
+static void free_files(struct jr_run_file *files, size_t count)
 {
 	size_t i;
 
@@ -120,6 +126,12 @@ static void free_files(struct run_file *files, size_t count)
 		free(files[i].data);
 	}
 	free(files);
+}
+
+void jr_run_files_free(struct jr_run_files *files)
+{
+	free_files(files->items, files->count);
+	memset(files, 0, sizeof(*files));
 }
 
 /* The run behind a callable, or NULL with RuntimeError (run over, another thread). */
@@ -161,32 +173,26 @@ static const char *callback_message(void)
 	return jr_error_code() != 0 ? jobreg_error_last()->message : NULL;
 }
 
-/* add_file(name, content): keep a copy in the result; the host's callback may refuse it. */
-static PyObject *call_add_file(PyObject *capsule, PyObject *args)
+int jr_run_offer_file(const jobreg_run_options *opts, struct jr_run_files *files, const char *name,
+                      const unsigned char *data, size_t size)
 {
-	struct run_state *state;
-	struct run_file file = { NULL, NULL, 0 };
-	Py_buffer content;
-	const char *name, *message;
+	struct jr_run_file file = { NULL, NULL, 0 };
+	const char *message;
 	int rc;
 
-	if (!PyArg_ParseTuple(args, "sy*:add_file", &name, &content))
-		return NULL;
-	if (!(state = live_state(capsule, "add_file")))
-		goto fail;
-	file.size = (size_t)content.len;
+	file.size = size;
 	file.name = jr_strdup(name);
-	file.data = malloc(file.size + 1);
+	file.data = malloc(size + 1);
 	if (!file.name || !file.data) {
 		PyErr_NoMemory();
 		goto fail;
 	}
-	if (file.size)
-		memcpy(file.data, content.buf, file.size);
-	file.data[file.size] = '\0';
-	if (state->opts.file) {
+	if (size)
+		memcpy(file.data, data, size);
+	file.data[size] = '\0';
+	if (opts->file) {
 		jobreg_error_clear();
-		rc = state->opts.file(file.name, file.data, file.size, state->opts.file_payload);
+		rc = opts->file(file.name, file.data, file.size, opts->file_payload);
 		if (PyErr_Occurred()) /* the callback left a Python exception: the job gets it */
 			goto fail;
 		if (rc < 0) {
@@ -198,25 +204,41 @@ static PyObject *call_add_file(PyObject *capsule, PyObject *args)
 		}
 	}
 	/* Grown only now: the callback may have run Python that created files too. */
-	if (state->file_count == state->file_cap) {
-		size_t cap = state->file_cap ? 2 * state->file_cap : 4;
-		struct run_file *grown = realloc(state->files, cap * sizeof(*grown));
+	if (files->count == files->cap) {
+		size_t cap = files->cap ? 2 * files->cap : 4;
+		struct jr_run_file *grown = realloc(files->items, cap * sizeof(*grown));
 
 		if (!grown) {
 			PyErr_NoMemory();
 			goto fail;
 		}
-		state->files = grown;
-		state->file_cap = cap;
+		files->items = grown;
+		files->cap = cap;
 	}
-	state->files[state->file_count++] = file;
-	PyBuffer_Release(&content);
-	Py_RETURN_NONE;
+	files->items[files->count++] = file;
+	return 0;
 fail:
 	free(file.name);
 	free(file.data);
+	return -1;
+}
+
+/* add_file(name, content): keep a copy in the result; the host's callback may refuse it. */
+static PyObject *call_add_file(PyObject *capsule, PyObject *args)
+{
+	struct run_state *state;
+	Py_buffer content;
+	const char *name;
+	int rc = -1;
+
+	if (!PyArg_ParseTuple(args, "sy*:add_file", &name, &content))
+		return NULL;
+	if ((state = live_state(capsule, "add_file")) != NULL)
+		rc = jr_run_offer_file(&state->opts, &state->files, name, content.buf, (size_t)content.len);
 	PyBuffer_Release(&content);
-	return NULL;
+	if (rc < 0)
+		return NULL;
+	Py_RETURN_NONE;
 }
 
 /* RuntimeError "PREFIX (the pending exception's text)"; the pending one is dropped. */
@@ -260,28 +282,24 @@ static PyObject *host_answer(const char *json_text, const char *operation)
 	return text;
 }
 
-/* host_call(operation, args_json) -> the answer's JSON text. */
-static PyObject *call_host(PyObject *capsule, PyObject *args)
+PyObject *jr_run_call_host(const jobreg_run_options *opts, PyObject *op, const char *args_json)
 {
-	struct run_state *state;
 	jobreg_host_reply reply = { NULL, NULL };
-	PyObject *op, *answer = NULL;
-	const char *operation, *args_json, *message;
+	PyObject *answer = NULL;
+	const char *operation, *message;
 	Py_ssize_t len;
 	int rc;
 
-	if (!PyArg_ParseTuple(args, "Us:host_call", &op, &args_json) ||
-	    !(state = live_state(capsule, "host_call")) ||
-	    !(operation = PyUnicode_AsUTF8AndSize(op, &len)))
+	if (!(operation = PyUnicode_AsUTF8AndSize(op, &len)))
 		return NULL;
 	if (strlen(operation) != (size_t)len) {
 		PyErr_SetString(PyExc_ValueError, "host_call: the operation name holds a NUL character");
 		return NULL;
 	}
-	if (!state->opts.host)
+	if (!opts->host)
 		return PyErr_Format(PyExc_LookupError, "the host does not provide %R", op);
 	jobreg_error_clear();
-	rc = state->opts.host(&reply, operation, args_json, state->opts.host_payload);
+	rc = opts->host(&reply, operation, args_json, opts->host_payload);
 	if (PyErr_Occurred()) {
 		/* the callback left a Python exception: the job gets it */
 	} else if (rc == 0) {
@@ -297,6 +315,19 @@ static PyObject *call_host(PyObject *capsule, PyObject *args)
 	free(reply.json);
 	free(reply.error);
 	return answer;
+}
+
+/* host_call(operation, args_json) -> the answer's JSON text. */
+static PyObject *call_host(PyObject *capsule, PyObject *args)
+{
+	struct run_state *state;
+	const char *args_json;
+	PyObject *op;
+
+	if (!PyArg_ParseTuple(args, "Us:host_call", &op, &args_json) ||
+	    !(state = live_state(capsule, "host_call")))
+		return NULL;
+	return jr_run_call_host(&state->opts, op, args_json);
 }
 
 static PyMethodDef log_def = { "log", call_log, METH_VARARGS, NULL };
@@ -319,6 +350,32 @@ static int check_record(const jobreg_job *job, const jobreg_record *record)
 		return jr_error_set(JOBREG_EDISABLED,
 		                    "job '%s' is not enabled: enable it before running it",
 		                    job->class_path);
+	return 0;
+}
+
+void jr_run_limits(const jobreg_record *record, const jobreg_run_options *opts, double *soft,
+                   double *hard)
+{
+	double s = jobreg_record_real(record, JOBREG_FIELD_SOFT_TIME_LIMIT);
+	double h = jobreg_record_real(record, JOBREG_FIELD_TIME_LIMIT);
+
+	*soft = s > 0 ? s : opts->default_soft_time_limit > 0 ? opts->default_soft_time_limit : 0;
+	*hard = h > 0 ? h : opts->default_time_limit > 0 ? opts->default_time_limit : 0;
+}
+
+/* The default time limits of the options: finite seconds >= 0. */
+static int check_limits(const jobreg_run_options *opts)
+{
+	if (!isfinite(opts->default_soft_time_limit) || opts->default_soft_time_limit < 0)
+		return jr_error_set(JOBREG_EINVAL,
+		                    "jobreg_run_options.default_soft_time_limit must be a number of "
+		                    "seconds >= 0, not %g",
+		                    opts->default_soft_time_limit);
+	if (!isfinite(opts->default_time_limit) || opts->default_time_limit < 0)
+		return jr_error_set(JOBREG_EINVAL,
+		                    "jobreg_run_options.default_time_limit must be a number of seconds "
+		                    ">= 0, not %g",
+		                    opts->default_time_limit);
 	return 0;
 }
 
@@ -353,8 +410,7 @@ static int input_refused(void)
 	return JOBREG_EVALIDATION;
 }
 
-/* A context_json that is no JSON object is the host's mistake: JOBREG_EINVAL. */
-static int check_context(const char *context_json)
+int jr_run_check_context(const char *context_json)
 {
 	PyObject *json, *parsed = NULL;
 	int is_object;
@@ -373,43 +429,113 @@ static int check_context(const char *context_json)
 	return 0;
 }
 
-/* The result of an outcome tuple; takes the files the run created. */
-static int make_result(jobreg_run_result **out, PyObject *outcome, struct run_state *state)
+/* A result of these strings (copied); takes the files the run created. */
+static int new_result(jobreg_run_result **out, struct jr_run_files *files, jobreg_run_status status,
+                      const char *result_json, const char *type, const char *message,
+                      const char *traceback)
 {
 	jobreg_run_result *res = calloc(1, sizeof(*res));
-	const char *kind, *a = "", *b = "", *c = "", *d = NULL;
 
 	if (!res)
 		return jr_error_oom();
+	res->status = status;
+	res->result_json = jr_strdup(result_json);
+	res->error_type = jr_strdup(type);
+	res->error_message = jr_strdup(message);
+	res->traceback = jr_strdup(traceback);
+	if (!res->result_json || !res->error_type || !res->error_message || !res->traceback) {
+		jobreg_run_result_free(res);
+		return jr_error_oom();
+	}
+	res->files = files->items;
+	res->file_count = files->count;
+	memset(files, 0, sizeof(*files));
+	*out = res;
+	return 0;
+}
+
+/* The message of a soft limit the job did not catch (its exception has no text). */
+static void soft_message(char *buf, size_t size, double soft)
+{
+	snprintf(buf, size, "the job exceeded its soft time limit of %g s", soft);
+}
+
+int jr_run_result_from_outcome(jobreg_run_result **out, PyObject *outcome,
+                               struct jr_run_files *files, double soft_fired)
+{
+	const char *kind, *a = "", *b = "", *c = "", *d = NULL;
+	char message[128];
+
 	if (!PyTuple_Check(outcome) || !PyArg_ParseTuple(outcome, "s|sssz", &kind, &a, &b, &c, &d)) {
-		free(res);
 		if (!PyErr_Occurred())
 			PyErr_SetString(PyExc_TypeError, "jobreg._runner.run() must return a tuple");
 		return jr_error_from_python(JOBREG_EPYTHON, "reading a run's outcome");
 	}
-	if (strcmp(kind, "ok") == 0) {
-		res->status = JOBREG_RUN_SUCCESS;
-		res->result_json = jr_strdup(a);
-		res->error_type = jr_strdup("");
-		res->error_message = jr_strdup("");
-		res->traceback = jr_strdup("");
-	} else {
-		res->status = JOBREG_RUN_FAILED;
-		res->result_json = jr_strdup(d ? d : "null");
-		res->error_type = jr_strdup(a);
-		res->error_message = jr_strdup(b);
-		res->traceback = jr_strdup(c);
+	if (strcmp(kind, "ok") == 0)
+		return new_result(out, files, JOBREG_RUN_SUCCESS, a, "", "", "");
+	/* The runner names an exception without text by its repr: "Type()". */
+	if (soft_fired > 0 && strcmp(a, "SoftTimeLimitExceeded") == 0 &&
+	    strcmp(b, "SoftTimeLimitExceeded()") == 0) {
+		soft_message(message, sizeof(message), soft_fired);
+		b = message;
 	}
-	if (!res->result_json || !res->error_type || !res->error_message || !res->traceback) {
-		jobreg_run_result_free(res);
-		return JOBREG_ENOMEM;
+	return new_result(out, files, JOBREG_RUN_FAILED, d ? d : "null", a, b, c);
+}
+
+/* Whether the pending Python exception's class is called `name`. */
+static int pending_is(const char *name)
+{
+	PyObject *type = PyErr_Occurred();
+	const char *full = type && PyType_Check(type) ? ((PyTypeObject *)type)->tp_name : "";
+	const char *dot = strrchr(full, '.');
+
+	return strcmp(dot ? dot + 1 : full, name) == 0;
+}
+
+/* The traceback of a failed outcome of type `type`, else "". */
+static const char *traceback_of(PyObject *outcome, const char *type)
+{
+	const char *kind, *a = "", *b = "", *c = "", *d = NULL;
+
+	if (outcome && PyTuple_Check(outcome) &&
+	    PyArg_ParseTuple(outcome, "s|sssz", &kind, &a, &b, &c, &d) && strcmp(a, type) == 0)
+		return c;
+	PyErr_Clear();
+	return "";
+}
+
+/*
+ * What a run that returned `outcome` (NULL: run() raised, the exception
+ * pending) amounts to, given what the watchdog raised (`fired`): a
+ * requested cancel wins whatever the job did, then a hard limit passed;
+ * else the job's own outcome. A soft limit raised outside the job's code
+ * (after it returned, in the runner) still makes a failed run.
+ */
+static int decide(jobreg_run_result **out, const jobreg_job *job, struct run_state *state,
+                  PyObject *outcome, int fired)
+{
+	char message[128];
+
+	if (jobreg_cancel_requested(state->opts.cancel)) {
+		PyErr_Clear();
+		return jr_error_set(JOBREG_ECANCELED, "the run of '%s' was cancelled", job->class_path);
 	}
-	res->files = state->files;
-	res->file_count = state->file_count;
-	state->files = NULL;
-	state->file_count = state->file_cap = 0;
-	*out = res;
-	return 0;
+	if (fired & JR_WATCH_HARD) {
+		PyErr_Clear();
+		snprintf(message, sizeof(message), "the job exceeded its time limit of %g s", state->hard);
+		return new_result(out, &state->files, JOBREG_RUN_FAILED, "null", "TimeLimitExceeded",
+		                  message, traceback_of(outcome, "TimeLimitExceeded"));
+	}
+	if (outcome)
+		return jr_run_result_from_outcome(out, outcome, &state->files,
+		                                  (fired & JR_WATCH_SOFT) ? state->soft : 0);
+	if ((fired & JR_WATCH_SOFT) && pending_is("SoftTimeLimitExceeded")) {
+		PyErr_Clear();
+		soft_message(message, sizeof(message), state->soft);
+		return new_result(out, &state->files, JOBREG_RUN_FAILED, "null", "SoftTimeLimitExceeded",
+		                  message, "");
+	}
+	return input_refused();
 }
 
 /* The Python side of a run, GIL held. */
@@ -419,9 +545,10 @@ static int run_in_python(jobreg_run_result **out, const jobreg_job *job, struct 
 	struct run_cell *cell;
 	PyObject *runner = NULL, *capsule = NULL, *log = NULL, *add_file = NULL, *host = NULL;
 	PyObject *outcome = NULL;
+	jr_run_watch *watch = NULL;
 	int rc;
 
-	if (state->opts.context_json && (rc = check_context(state->opts.context_json)) < 0)
+	if (state->opts.context_json && (rc = jr_run_check_context(state->opts.context_json)) < 0)
 		return rc;
 	if (!(cell = malloc(sizeof(*cell))))
 		return jr_error_oom();
@@ -439,15 +566,15 @@ static int run_in_python(jobreg_run_result **out, const jobreg_job *job, struct 
 	} else if (add_file) {
 		host = PyCFunction_New(&host_def, capsule);
 	}
-	if (host)
+	if (!host) {
+		rc = jr_error_from_python(JOBREG_EPYTHON, "preparing a run");
+	} else if ((rc = jr_watchdog_run_begin(&watch, state->soft, state->hard, state->opts.cancel)) ==
+	           0) {
 		outcome = PyObject_CallMethod(runner, "run", "OzOzsOO", job->cls, state->opts.data_json,
 		                              log, state->opts.context_json, record_json, add_file, host);
-	if (outcome)
-		rc = make_result(out, outcome, state);
-	else if (host)
-		rc = input_refused();
-	else
-		rc = jr_error_from_python(JOBREG_EPYTHON, "preparing a run");
+		/* At once: nothing may be raised into the code that follows. */
+		rc = decide(out, job, state, outcome, jr_watchdog_run_end(watch));
+	}
 	cell->state = NULL; /* the callables outlive the run only as dead ends */
 	Py_XDECREF(outcome);
 	Py_XDECREF(host);
@@ -458,30 +585,49 @@ static int run_in_python(jobreg_run_result **out, const jobreg_job *job, struct 
 	return rc;
 }
 
+/* The run on the calling thread, in the host's process: takes the GIL. */
+static int run_in_process(jobreg_run_result **out, const jobreg_job *job, struct run_state *state,
+                          const char *record_json)
+{
+	PyGILState_STATE gil = PyGILState_Ensure();
+	int rc;
+
+	state->thread = PyThread_get_thread_ident();
+	rc = run_in_python(out, job, state, record_json);
+	jr_run_files_free(&state->files); /* a run that produced no result */
+	PyGILState_Release(gil);
+	return rc;
+}
+
 int jobreg_job_run(jobreg_run_result **out, const jobreg_job *job, const jobreg_record *record,
                    const jobreg_run_options *user_opts)
 {
 	static const jobreg_run_options defaults = JOBREG_RUN_OPTIONS_INIT;
 	struct run_state state;
 	char *record_json = NULL;
-	PyGILState_STATE gil;
 	int rc;
 
 	memset(&state, 0, sizeof(state));
 	state.opts = defaults;
+	if (out)
+		*out = NULL;
 	if (!out || !job || !record)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_job_run: NULL argument");
 	if ((rc = jr_options_read(&state.opts, user_opts, run_options_sizes, JOBREG_RUN_OPTIONS_VERSION,
 	                          "jobreg_run_options")) < 0 ||
-	    (rc = jr_runtime_require("jobreg_job_run")) < 0 || (rc = check_record(job, record)) < 0 ||
+	    (rc = check_limits(&state.opts)) < 0 || (rc = jr_runtime_require("jobreg_job_run")) < 0 ||
+	    (rc = check_record(job, record)) < 0 ||
 	    (rc = jobreg_record_to_json(&record_json, record)) < 0)
 		return rc;
+	jr_run_limits(record, &state.opts, &state.soft, &state.hard);
 
-	gil = PyGILState_Ensure();
-	state.thread = PyThread_get_thread_ident();
-	rc = run_in_python(out, job, &state, record_json);
-	free_files(state.files, state.file_count); /* a run that produced no result */
-	PyGILState_Release(gil);
+	if (jobreg_cancel_requested(state.opts.cancel))
+		rc = jr_error_set(JOBREG_ECANCELED, "the run of '%s' was cancelled before it started",
+		                  job->class_path);
+	else if (job->part->code) /* isolation mode: the class lives in a worker process */
+		rc = jr_pool_run(out, job, record_json, &state.opts, state.soft, state.hard);
+	else
+		rc = run_in_process(out, job, &state, record_json);
 	jobreg_free(record_json);
 	return rc;
 }

@@ -36,6 +36,7 @@ void jr_source_destroy(jobreg_source *src)
 	if (src->ops && src->ops->free)
 		src->ops->free(src);
 	jr_part_unref(src->loaded_part);
+	jr_dir_watch_free(src->dir_watch);
 	if (src->state && jr_runtime_python_alive()) {
 		PyGILState_STATE gil = PyGILState_Ensure();
 		PyObject *r = PyObject_CallMethod(src->state, "close", NULL);

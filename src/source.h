@@ -42,6 +42,9 @@ typedef struct jr_load_plan {
 	/* Set by the transaction: its owner holds a lock that another process
 	 * may be waiting for, so discovery must never wait for one. */
 	int never_wait;
+	/* Set by the transaction: the registry's worker processes (isolation
+	 * mode), where the import happens; NULL: in this process. */
+	struct jr_pool *pool;
 } jr_load_plan;
 
 struct jr_source_ops {
@@ -77,6 +80,10 @@ struct jobreg_source {
 	jr_part *loaded_part;
 	uint64_t loaded_fingerprint;
 	int loaded_nautobot_1x; /* the mode that import ran in (its plan's) */
+	/* A jobs root's or app's last walk and the inotify watches that tell
+	 * whether it still holds (source_dir.c); NULL before the first walk.
+	 * Touched by discovery and import only (the load lock). */
+	struct jr_dir_watch *dir_watch;
 };
 
 /*
@@ -89,10 +96,19 @@ int jr_source_nautobot_1x(const jobreg_source *src);
 void jr_plan_read_nautobot_mode(const jobreg_source *src, jr_load_plan *plan);
 
 /*
- * The fingerprint of every file and folder under `root` (names, sizes,
- * times, inodes), without recording modules; 0 when `root` is missing.
+ * The fingerprint of every file and folder under the source's root (names,
+ * sizes, times, inodes), without recording modules; 0 when the root is
+ * missing. Walks only when the source's watches saw a change (or cannot
+ * be trusted): see "Reloads" in docs/architecture.md.
  */
-int jr_dir_fingerprint(const char *root, uint64_t *out);
+int jr_dir_fingerprint(jobreg_source *src, uint64_t *out);
+
+/* Free a source's last walk and close its inotify fd; NULL is fine. */
+void jr_dir_watch_free(struct jr_dir_watch *watch);
+
+/* How many walks discovery made in this process (for internal tests:
+ * a reload with nothing changed makes none). Any thread. */
+uint64_t jr_dir_walk_count(void);
 
 /*
  * Replace the source's root with a copy of `root` (loading thread). The old
@@ -112,8 +128,13 @@ int jr_plan_add_module(jr_load_plan *plan, const char *name, const char *path,
 void jr_plan_clear(jr_load_plan *plan);
 
 /* Run the Python-side loader `loader_class` of jobreg._loader for this
- * source over `args` and move its jobs and errors into plan->part. */
+ * source over `args` (in a worker process when plan->pool is set) and move
+ * its jobs and errors into plan->part. */
 int jr_source_import_python(jobreg_source *src, jr_load_plan *plan, const char *loader_class,
                             PyObject *args);
+
+/* Copy a loader's `(jobs, errors)` into `part` (GIL held): a job whose
+ * "class" is None has its class in a worker process. */
+int jr_source_copy_results(jr_part *part, PyObject *result);
 
 #endif

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "names.h"
 #include "pyutil.h"
+#include "isolate.h"
 #include "source.h"
 #include "util.h"
 
@@ -73,16 +74,22 @@ static int app_discover(jobreg_source *src, jr_load_plan *plan)
 		if (rc < 0)
 			return rc;
 	}
-	return jr_dir_fingerprint(src->root, &plan->fingerprint);
+	return jr_dir_fingerprint(src, &plan->fingerprint);
 }
 
 /* Remember where the package lives, for jobreg_source_root(). */
-static int remember_location(jobreg_source *src)
+static int remember_location(jobreg_source *src, const jr_load_plan *plan)
 {
-	PyObject *location = PyObject_GetAttrString(src->state, "location");
-	const char *text = location ? PyUnicode_AsUTF8(location) : NULL;
+	PyObject *location;
+	const char *text;
 	int rc = 0;
 
+	if (plan->part->code) /* imported in a worker process, which told us */
+		return strcmp(plan->part->code->location, src->root) != 0
+		           ? jr_source_set_root(src, plan->part->code->location)
+		           : 0;
+	location = PyObject_GetAttrString(src->state, "location");
+	text = location ? PyUnicode_AsUTF8(location) : NULL;
 	if (!text) {
 		Py_XDECREF(location);
 		return jr_error_from_python(JOBREG_EPYTHON, "app location");
@@ -98,10 +105,10 @@ static int app_import(jobreg_source *src, jr_load_plan *plan)
 	int rc = jr_source_import_python(src, plan, "AppSource", Py_None);
 
 	if (rc == 0)
-		rc = remember_location(src);
+		rc = remember_location(src, plan);
 	/* The first load learns where the package is: fingerprint it now. */
 	if (rc == 0 && !plan->fingerprint && src->root[0])
-		rc = jr_dir_fingerprint(src->root, &plan->fingerprint);
+		rc = jr_dir_fingerprint(src, &plan->fingerprint);
 	return rc;
 }
 
@@ -114,8 +121,17 @@ int jobreg_source_app_new(jobreg_source **out, const char *package)
 {
 	if (!out || !package)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_source_app_new: NULL argument");
-	if (!jr_is_dotted_name(package))
-		return jr_error_set(JOBREG_EINVAL,
-		                    "app package name '%s' is not a valid Python package name", package);
+	if (!jr_is_dotted_name(package)) {
+		char *shown = jr_escape(package);
+
+		if (!shown)
+			return JOBREG_ENOMEM;
+		jr_error_set(JOBREG_EINVAL,
+		             "jobreg_source_app_new: app package name '%s' is not a valid Python package "
+		             "name (UTF-8 identifiers joined by dots)",
+		             shown);
+		free(shown);
+		return JOBREG_EINVAL;
+	}
 	return jr_source_new(out, JOBREG_SOURCE_APP, package, "", &app_ops);
 }

@@ -24,6 +24,7 @@
 
 #include "error.h"
 #include "git_internal.h"
+#include "isolate.h"
 #include "names.h"
 #include "options.h"
 #include "pyutil.h"
@@ -340,9 +341,48 @@ static int git_discover(jobreg_source *src, jr_load_plan *plan)
 	return 0;
 }
 
+int jr_git_imported_from_checkout(const jr_git_source *g, const jr_part *part)
+{
+	PyObject *modules, *pkg, *file;
+	PyGILState_STATE gil;
+	char *jobs, real_root[PATH_MAX], real_file[PATH_MAX];
+	const char *text;
+	int ok = 0;
+
+	if (part && part->code) /* imported in a worker process, which looked */
+		return part->code->from_checkout;
+	gil = PyGILState_Ensure();
+	jobs = jr_asprintf("%s.jobs", g->base.name);
+	modules = PyImport_GetModuleDict();
+	pkg = PyDict_GetItemString(modules, g->base.name);
+	if (jobs && pkg && PyDict_GetItemString(modules, jobs)) {
+		file = PyObject_GetAttrString(pkg, "__file__");
+		text = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
+		if (text && realpath(text, real_file) && realpath(g->base.root, real_root)) {
+			size_t n = strlen(real_root);
+			ok = strncmp(real_file, real_root, n) == 0 &&
+			     strcmp(real_file + n, "/__init__.py") == 0;
+		}
+		Py_XDECREF(file);
+	}
+	PyErr_Clear();
+	PyGILState_Release(gil);
+	free(jobs);
+	return ok;
+}
+
+/* Imports, and notes whether the code passed the acceptance check (for
+ * jobreg_git_record_head(), whoever made the load). */
 static int git_import(jobreg_source *src, jr_load_plan *plan)
 {
-	return jr_source_import_python(src, plan, "GitSource", Py_None);
+	jr_git_source *g = jr_git_of(src);
+	int rc = jr_source_import_python(src, plan, "GitSource", Py_None);
+	int ok = rc == 0 && !plan->keep_loaded && jr_git_imported_from_checkout(g, plan->part);
+
+	pthread_mutex_lock(&g->state_lock);
+	g->import_ok = ok;
+	pthread_mutex_unlock(&g->state_lock);
+	return rc;
 }
 
 static void git_release(jobreg_source *src)
@@ -362,6 +402,7 @@ static void git_published(jobreg_source *src)
 	pthread_mutex_lock(&g->state_lock);
 	g->imported = g->discovered;
 	g->imported_valid = g->discovered_valid;
+	g->imported_ok = g->import_ok;
 	pthread_mutex_unlock(&g->state_lock);
 }
 
@@ -384,6 +425,7 @@ static void git_free(jobreg_source *src)
 	free(g->branch);
 	free(g->git_root);
 	free(g->lock_path);
+	free(g->trial_path);
 	jr_snapshot_unref(g->refused);
 	git_release(src);
 	pthread_mutex_destroy(&g->op_lock);
@@ -436,7 +478,9 @@ static int fill(jr_git_source *g, const jobreg_git_options *opts, const char *gi
 	g->branch = jr_strdup(opts->branch ? opts->branch : "main");
 	g->git_root = jr_strdup(git_root);
 	g->lock_path = jr_asprintf("%s/.%s.lock", git_root, opts->slug);
-	if (!g->remote_url || !g->remote_url_redacted || !g->branch || !g->git_root || !g->lock_path)
+	g->trial_path = jr_asprintf("%s/.%s.trial", git_root, opts->slug);
+	if (!g->remote_url || !g->remote_url_redacted || !g->branch || !g->git_root || !g->lock_path ||
+	    !g->trial_path)
 		return JOBREG_ENOMEM;
 	g->credentials = opts->credentials;
 	g->progress = opts->progress;

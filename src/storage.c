@@ -3,6 +3,7 @@
  * payload and a lock; transactions and every call into the backend, with
  * their errors turned into the library's.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,42 @@ int jr_storage_backend_result(int rc, const char *callback)
 	if (jr_error_code() != rc)
 		jr_error_set(rc, "storage backend: %s failed: %s", callback, jobreg_strerror(rc));
 	return rc;
+}
+
+/*
+ * An error-checking mutex: a thread that already holds it (a backend
+ * callback calling back into its own handle) gets EDEADLK from
+ * pthread_mutex_lock() instead of waiting for itself forever.
+ */
+static int init_lock(pthread_mutex_t *lock)
+{
+	pthread_mutexattr_t attr;
+	int rc;
+
+	if (pthread_mutexattr_init(&attr) != 0)
+		return -1;
+	rc = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	if (rc == 0)
+		rc = pthread_mutex_init(lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return rc;
+}
+
+/* Take the handle's lock; JOBREG_ESTATE when this thread holds it already. */
+static int lock_handle(jobreg_storage *st, const char *doing)
+{
+	int rc = pthread_mutex_lock(&st->lock);
+
+	if (rc == EDEADLK)
+		return jr_error_set(JOBREG_ESTATE,
+		                    "%s: this thread is already inside a call on this storage handle "
+		                    "(a backend or host callback called back into it); calls on a "
+		                    "storage handle do not nest",
+		                    doing);
+	if (rc != 0)
+		return jr_error_set(JOBREG_ERROR, "%s: cannot lock the storage handle: %s", doing,
+		                    strerror(rc));
+	return 0;
 }
 
 int jobreg_storage_new(jobreg_storage **out, const jobreg_storage_backend *backend, void *payload)
@@ -82,7 +119,7 @@ int jobreg_storage_new(jobreg_storage **out, const jobreg_storage_backend *backe
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return jr_error_oom();
-	if (pthread_mutex_init(&st->lock, NULL) != 0) {
+	if (init_lock(&st->lock) != 0) {
 		free(st);
 		return jr_error_set(JOBREG_ERROR, "jobreg_storage_new: cannot create a mutex");
 	}
@@ -96,6 +133,12 @@ void jobreg_storage_free(jobreg_storage *st)
 {
 	if (!st)
 		return;
+	/* From a callback of this very handle: freeing it would pull it from
+	 * under the call in progress. Refused (the error says so), never a
+	 * crash; the host's next free works. */
+	if (lock_handle(st, "jobreg_storage_free") < 0)
+		return;
+	pthread_mutex_unlock(&st->lock);
 	if (st->backend.free_payload)
 		st->backend.free_payload(st->payload);
 	pthread_mutex_destroy(&st->lock);
@@ -110,7 +153,8 @@ int jr_storage_begin(jobreg_storage *st, unsigned int flags)
 
 	if (!st)
 		return jr_error_set(JOBREG_EINVAL, "storage handle is NULL");
-	pthread_mutex_lock(&st->lock);
+	if ((rc = lock_handle(st, "storage transaction")) < 0)
+		return rc;
 	jobreg_error_clear();
 	rc = jr_storage_backend_result(st->backend.begin(flags, st->payload), "begin");
 	if (rc < 0)

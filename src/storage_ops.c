@@ -438,9 +438,15 @@ int jobreg_storage_migrate_source(size_t *migrated, jobreg_storage *st, const ch
 	if (!*old_name || !*new_name)
 		return jr_error_set(JOBREG_EINVAL,
 		                    "migrate source: a jobs root (source \"\") cannot be migrated");
-	if (!jr_is_dotted_name(old_name) || !jr_is_dotted_name(new_name))
-		return jr_error_set(JOBREG_EINVAL, "migrate source: \"%s\" is not a Python module name",
-		                    jr_is_dotted_name(old_name) ? new_name : old_name);
+	if (!jr_is_dotted_name(old_name) || !jr_is_dotted_name(new_name)) {
+		char *shown = jr_escape(jr_is_dotted_name(old_name) ? new_name : old_name);
+
+		if (!shown)
+			return JOBREG_ENOMEM;
+		jr_error_set(JOBREG_EINVAL, "migrate source: \"%s\" is not a Python module name", shown);
+		free(shown);
+		return JOBREG_EINVAL;
+	}
 	if (strcmp(old_name, new_name) == 0)
 		return jr_error_set(JOBREG_EINVAL, "migrate source: old and new name are both \"%s\"",
 		                    old_name);

@@ -15,6 +15,7 @@
  * two processes' read-modify-write transactions serialize instead of one
  * overwriting the other's update.
  */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,14 @@ struct store {
 	char *source_value;  /* what source_state_read returned last */
 };
 
+/* 1 when SQLite's last I/O error came from a full disk or quota. */
+static int disk_full(struct store *s)
+{
+	int err = sqlite3_system_errno(s->db);
+
+	return err == ENOSPC || err == EDQUOT;
+}
+
 /* Record SQLite's last error on `s->db` as JOBREG_ESTORAGE. */
 static int sql_error(struct store *s, const char *doing)
 {
@@ -113,6 +122,13 @@ static int sql_error(struct store *s, const char *doing)
 		                    "sqlite database %s is locked by another connection "
 		                    "(waited %u ms) while %s",
 		                    s->path, s->busy_timeout_ms, doing);
+	/* SQLite says "database or disk is full" or, for a failed write,
+	 * "disk I/O error": say which, and what the host can do. */
+	if ((code & 0xff) == SQLITE_FULL || ((code & 0xff) == SQLITE_IOERR && disk_full(s)))
+		return jr_error_set(JOBREG_ESTORAGE,
+		                    "sqlite database %s: the disk is full (or the database reached its "
+		                    "size limit) while %s: free some space and try again",
+		                    s->path, doing);
 	return jr_error_set(JOBREG_ESTORAGE, "sqlite database %s: %s while %s", s->path,
 	                    sqlite3_errmsg(s->db), doing);
 }

@@ -109,10 +109,18 @@ int jr_buf_printf(jr_buf *b, const char *fmt, ...)
 
 int jr_buf_put_json_string(jr_buf *b, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s;
 
 	jr_buf_putc(b, '"');
-	for (p = (const unsigned char *)s; *p; p++) {
+	while (*p) {
+		size_t n = jr_utf8_seq_len(p);
+
+		if (n == 0) {
+			/* Not UTF-8: the text would not be JSON, so the byte becomes U+FFFD. */
+			jr_buf_puts(b, "\\ufffd");
+			p++;
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			jr_buf_puts(b, "\\\"");
@@ -133,10 +141,93 @@ int jr_buf_put_json_string(jr_buf *b, const char *s)
 			if (*p < 0x20)
 				jr_buf_printf(b, "\\u%04x", *p);
 			else
-				jr_buf_putc(b, (char)*p);
+				jr_buf_put(b, (const char *)p, n);
 		}
+		p += n;
 	}
 	return jr_buf_putc(b, '"');
+}
+
+/* ---- UTF-8 ------------------------------------------------------- */
+
+size_t jr_utf8_seq_len(const unsigned char *p)
+{
+	unsigned int c = p[0], min, n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1, min = 0x80, c &= 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2, min = 0x800, c &= 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3, min = 0x10000, c &= 0x07;
+	} else {
+		return 0; /* a continuation byte, or a lead byte no character has */
+	}
+	/* A NUL stops the loop: it is no continuation byte. */
+	for (i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+int jr_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		size_t n;
+
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		/* Never read past `end`: s[0..len) need not be NUL-terminated. */
+		if ((size_t)(end - p) < 4) {
+			unsigned char tail[4] = { 0, 0, 0, 0 };
+
+			memcpy(tail, p, (size_t)(end - p));
+			n = jr_utf8_seq_len(tail);
+		} else {
+			n = jr_utf8_seq_len(p);
+		}
+		if (n == 0)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+int jr_buf_put_escaped(jr_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = jr_utf8_seq_len(p);
+
+		if (n == 0 || *p < 0x20 || *p == 0x7f)
+			jr_buf_printf(b, "\\x%02x", *p);
+		else
+			jr_buf_put(b, (const char *)p, n);
+		p += n ? n : 1;
+	}
+	return jr_buf_status(b);
+}
+
+char *jr_escape(const char *s)
+{
+	jr_buf b = JR_BUF_INIT;
+
+	if (jr_buf_grow(&b, 0) < 0 || jr_buf_put_escaped(&b, s ? s : "") < 0) {
+		jr_buf_free(&b);
+		return NULL;
+	}
+	return jr_buf_detach(&b);
 }
 
 char *jr_buf_detach(jr_buf *b)

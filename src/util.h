@@ -29,13 +29,35 @@ int jr_buf_put(jr_buf *b, const char *data, size_t len);
 int jr_buf_puts(jr_buf *b, const char *s);
 int jr_buf_putc(jr_buf *b, char c);
 int jr_buf_printf(jr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/** Append `s` as a JSON string literal, quotes included. */
+/**
+ * Append `s` as a JSON string literal, quotes included. A byte that is not
+ * part of well-formed UTF-8 is written as U+FFFD, so the output is always
+ * JSON, whatever `s` holds.
+ */
 int jr_buf_put_json_string(jr_buf *b, const char *s);
+/**
+ * Append `s` for a message or a name a host shows: bytes that are not
+ * well-formed UTF-8 and control characters as `\xNN`, the rest as it is
+ * (so a file `bad<0xff>.py` reads `bad\xff.py`). 0 or JOBREG_ENOMEM.
+ */
+int jr_buf_put_escaped(jr_buf *b, const char *s);
+/** jr_buf_put_escaped() into a new string (NULL: "") to free; NULL when out of memory. */
+char *jr_escape(const char *s);
 /** Take the contents (never NULL unless failed); the buffer is reset. */
 char *jr_buf_detach(jr_buf *b);
 void jr_buf_free(jr_buf *b);
 /** 0, or JOBREG_ENOMEM (recorded) when an append failed. */
 int jr_buf_status(const jr_buf *b);
+
+/*
+ * The length of the well-formed UTF-8 character at `p` (1 to 4), or 0 when
+ * `p` starts no such character (a stray continuation byte, an overlong form,
+ * a surrogate, past U+10FFFF, a truncated sequence). Reads no further than
+ * a NUL.
+ */
+size_t jr_utf8_seq_len(const unsigned char *p);
+/** 1 when s[0..len) is well-formed UTF-8 (no overlong forms, no surrogates). */
+int jr_utf8_valid(const char *s, size_t len);
 
 /* FNV-1a, 64 bits: fingerprints and hashes that need no strength, only spread. */
 #define JR_FNV_OFFSET 1469598103934665603ULL

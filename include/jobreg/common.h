@@ -51,6 +51,7 @@ extern "C" {
 	X(JOBREG_ETIMEOUT, -19, "time limit exceeded")                  \
 	X(JOBREG_EUNSUPPORTED, -20, "not supported")                    \
 	X(JOBREG_EJOBFAILED, -21, "job failed")                         \
+	X(JOBREG_ECANCELED, -22, "run cancelled")                       \
 	X(JOBREG_ITEROVER, -31, "no more items")
 
 /** The error codes as an enum (values as in JOBREG_ERROR_CODES). */

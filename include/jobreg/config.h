@@ -26,6 +26,15 @@
  *                                 the longest a module body may run at
  *                                 import; 0 means no limit. Default 0. At
  *                                 most JOBREG_CONFIG_IMPORT_TIMEOUT_MAX.
+ *   isolation: process            "process" or "none" (since 0.3.0): where
+ *                                 job code runs (docs/isolation.md).
+ *                                 Default: as the host chooses (the
+ *                                 `jobreg` command: process).
+ *   workers: 2                    integer >= 1 (since 0.3.0): isolation's
+ *                                 most worker processes. Default 2.
+ *   worker_memory_limit_mb: 1024  integer >= 0 (since 0.3.0): MiB each
+ *                                 worker may grow; 0 means no limit.
+ *                                 Default 0.
  *   git_repositories:             list of mappings, one per repository:
  *     - slug: my_repo               string, required
  *       remote_url: https://...     string, required (may carry credentials:
@@ -61,8 +70,10 @@
  *    suggestion when one is close), duplicate keys, values of the wrong
  *    type, negative or non-finite timeouts, a repository without slug or
  *    remote_url, an empty file or a top level that is not a mapping, more
- *    than one YAML document, unknown anchors or tags, and YAML syntax
- *    errors. The message is "FILE:LINE:COLUMN: ..." (1-based, columns in
+ *    than one YAML document, unknown anchors or tags, lists and mappings
+ *    nested more than 64 levels deep (since 0.3.0; the file needs 3, and
+ *    the limit keeps a hostile file from costing time or memory), and
+ *    YAML syntax errors (the file must be UTF-8). The message is "FILE:LINE:COLUMN: ..." (1-based, columns in
  *    characters) and names the key at fault, e.g.
  *    "jobreg.yaml:6:17: 'import_timeout' must be a number of seconds (0 for
  *    no limit), not the string 'soon'".
@@ -71,6 +82,8 @@
  * process's working folder, to make paths absolute); it needs no
  * jobreg_init(). A jobreg_config is immutable: every getter may be called
  * from any thread. Strings are borrowed and live as long as the object.
+ * Every getter accepts a NULL configuration and then returns NULL, 0 or
+ * the default its comment names (since 0.3.0).
  */
 #ifndef JOBREG_CONFIG_H
 #define JOBREG_CONFIG_H
@@ -154,6 +167,19 @@ JOBREG_EXTERN(int) jobreg_config_nautobot_compat(const jobreg_config *cfg);
 
 /** `import_timeout` in seconds; 0 (default) means no limit. */
 JOBREG_EXTERN(double) jobreg_config_import_timeout(const jobreg_config *cfg);
+
+/**
+ * `isolation` (since 0.3.0): JOBREG_ISOLATION_PROCESS ("process"),
+ * JOBREG_ISOLATION_NONE ("none"), or -1 when the file does not say (and
+ * for a NULL `cfg`): the host chooses.
+ */
+JOBREG_EXTERN(int) jobreg_config_isolation(const jobreg_config *cfg);
+
+/** `workers` (since 0.3.0); 0 when the file does not say (and for NULL). */
+JOBREG_EXTERN(unsigned int) jobreg_config_workers(const jobreg_config *cfg);
+
+/** `worker_memory_limit_mb` (since 0.3.0); 0: no limit (also for NULL). */
+JOBREG_EXTERN(unsigned int) jobreg_config_worker_memory_limit_mb(const jobreg_config *cfg);
 
 /** How many `git_repositories` entries there are (default 0). */
 JOBREG_EXTERN(size_t) jobreg_config_git_repository_count(const jobreg_config *cfg);

@@ -298,7 +298,11 @@ typedef struct jobreg_git_sync_result {
  * the error says why. (A storage that held no state for the slug before and
  * fails during the refresh keeps a state with an empty current_head: "no
  * head recorded".) A job whose Meta is wrong is a load error of that job,
- * not a refusal.
+ * not a refusal. With a storage, the commit it goes back to is the
+ * current_head stored for the slug when the repository has it (not
+ * whatever HEAD another process left); a move that died half-way (a
+ * process killed with a commit on trial) is undone first by every sync and
+ * ensure-head (since 0.3.0; docs/git.md).
  *
  * A sync whose target is the commit already checked out and loaded imports
  * nothing (changed = 0); with a storage it still refreshes (writing nothing
@@ -333,8 +337,15 @@ jobreg_git_sync(jobreg_git_sync_result *result, jobreg_registry *reg, jobreg_sou
  * storage (the `jobreg` command does). Writes nothing when the stored
  * state is the same already. Reads the checkout's HEAD without the lock
  * file: call it after the sync, from the host that made it.
- * Errors: JOBREG_ENOTFOUND (no checkout yet), JOBREG_EINVAL, storage
- * errors (JOBREG_EUNSUPPORTED for a backend without git state).
+ * Never stores a head whose code failed (since 0.3.0): JOBREG_ELOAD when
+ * this process's last import of that commit failed the acceptance check
+ * (`<slug>` and `<slug>.jobs` from the checkout), or it never imported it
+ * and the last sync or ensure-head refused it; JOBREG_ESTATE while a move
+ * of the checkout is under way or died half-way (the trial journal
+ * `<git_root>/.<slug>.trial` exists). The stored state is unchanged then.
+ * Errors: JOBREG_ENOTFOUND (no checkout yet), JOBREG_EINVAL, JOBREG_ELOAD,
+ * JOBREG_ESTATE, storage errors (JOBREG_EUNSUPPORTED for a backend without
+ * git state).
  * Any thread; does not touch Python.
  */
 JOBREG_EXTERN(int) jobreg_git_record_head(jobreg_storage *st, const jobreg_source *src);

@@ -129,9 +129,14 @@ JOBREG_EXTERN(int) jobreg_record_bool(const jobreg_record *rec, jobreg_field fie
 JOBREG_EXTERN(double) jobreg_record_real(const jobreg_record *rec, jobreg_field field);
 
 /**
- * Set a text field to a copy of `value`. Checked: source_type must be
- * "local", "git" or "app"; task_queues a JSON array of strings; variables a
- * JSON object. On error the record is unchanged.
+ * Set a text field to a copy of `value`. Checked: every text must be
+ * well-formed UTF-8 (since 0.3.0; the message shows the bad bytes escaped,
+ * `\xff`); source_type must be "local", "git" or "app"; task_queues a JSON
+ * array of strings; variables a JSON object, nested at most 256 levels deep.
+ * On error the record is unchanged. Backends build the records they read
+ * with this function too, so a stored text that is not UTF-8 fails the read
+ * with an error naming the record and the field (the SQLite backend:
+ * JOBREG_ESTORAGE).
  * Errors: JOBREG_EINVAL (wrong kind, NULL, or a value that fails the check;
  * the message names the field and the value), JOBREG_ENOMEM.
  */
@@ -151,6 +156,10 @@ JOBREG_EXTERN(int) jobreg_record_set_real(jobreg_record *rec, jobreg_field field
  * The record as one JSON object whose keys are exactly the field names, in
  * field order: texts as strings, bools as true/false, reals as numbers,
  * task_queues as an array and variables as an object (embedded, not quoted).
+ * The output is always valid JSON in UTF-8: the setters refuse texts that
+ * are not UTF-8, and should one reach a record anyway, each bad byte is
+ * written as U+FFFD (and a task_queues or variables text that is no JSON,
+ * as a string).
  * On success `*out` is a new NUL-terminated string; free it with
  * jobreg_free(). Errors: JOBREG_EINVAL, JOBREG_ENOMEM.
  */

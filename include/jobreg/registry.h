@@ -31,20 +31,52 @@ extern "C" {
  *
  * Version history:
  *  - 1 (0.1.0): version, import_timeout_ms.
+ *  - 2 (0.3.0): isolation, workers, worker_memory_limit_mb.
  */
 typedef struct jobreg_registry_options {
 	/** The structure version the caller fills in: JOBREG_REGISTRY_OPTIONS_VERSION. */
 	unsigned int version;
-	/** Longest a module body may run at import; 0 (default) = no limit. */
+	/**
+	 * Longest a module body may run at import; 0 (default) = no limit. In
+	 * the host's process a body running Python code is interrupted at the
+	 * limit, but one blocked in a call (time.sleep(), a socket read) only
+	 * when that call returns; in isolation mode such a body's worker is
+	 * killed soon after the limit (docs/isolation.md).
+	 */
 	unsigned int import_timeout_ms;
+	/**
+	 * Version 2. Where job code runs: JOBREG_ISOLATION_NONE (default) in
+	 * the host's process, JOBREG_ISOLATION_PROCESS in worker processes the
+	 * registry forks and keeps (docs/isolation.md).
+	 */
+	int isolation;
+	/**
+	 * Version 2. Isolation mode: the most worker processes at once (as
+	 * many jobs run at once; more wait for a worker); 0 = 2.
+	 */
+	unsigned int workers;
+	/**
+	 * Version 2. Isolation mode: how many MiB each worker's address space
+	 * may grow beyond its size when forked (an allocation past it raises
+	 * MemoryError in the job code); 0 (default) = no limit.
+	 */
+	unsigned int worker_memory_limit_mb;
 } jobreg_registry_options;
 
+/** Where a registry's job code runs (jobreg_registry_options.isolation). */
+typedef enum jobreg_isolation {
+	/** In the host's process, on the calling thread. */
+	JOBREG_ISOLATION_NONE = 0,
+	/** In worker processes forked from the host. */
+	JOBREG_ISOLATION_PROCESS = 1
+} jobreg_isolation;
+
 /** The version of jobreg_registry_options these headers describe. */
-#define JOBREG_REGISTRY_OPTIONS_VERSION 1
+#define JOBREG_REGISTRY_OPTIONS_VERSION 2
 /** Static initializer of jobreg_registry_options: this version, the defaults. */
-#define JOBREG_REGISTRY_OPTIONS_INIT       \
-	{                                      \
-		JOBREG_REGISTRY_OPTIONS_VERSION, 0 \
+#define JOBREG_REGISTRY_OPTIONS_INIT                                    \
+	{                                                                   \
+		JOBREG_REGISTRY_OPTIONS_VERSION, 0, JOBREG_ISOLATION_NONE, 0, 0 \
 	}
 
 /**
@@ -59,15 +91,19 @@ jobreg_registry_options_init(jobreg_registry_options *opts, unsigned int version
  * `opts` may be NULL (the defaults); it is read during the call only.
  * Requires jobreg_init(). On success `*out` is owned by the caller: free it
  * with jobreg_registry_free(). Errors: JOBREG_ESTATE (not initialized),
- * JOBREG_EVERSION, JOBREG_EINVAL (NULL `out`), JOBREG_ENOMEM. Any thread;
- * does not touch Python.
+ * JOBREG_EVERSION, JOBREG_EINVAL (NULL `out`, an unknown `isolation`),
+ * JOBREG_ENOMEM. Any thread; does not touch Python. In isolation mode no
+ * worker starts yet: the first load or run forks one (with the GIL held,
+ * from the thread that asks; docs/isolation.md).
  */
 JOBREG_EXTERN(int)
 jobreg_registry_new(jobreg_registry **out, const jobreg_registry_options *opts);
 
 /**
  * Free the registry and the sources it owns. Accepts NULL. Snapshots and
- * job references still held stay valid until released. Closing the sources
+ * job references still held stay valid until released (in isolation mode
+ * the worker processes live until the last of them is released; then they
+ * are killed). Closing the sources
  * purges their modules from `sys.modules` (taking the GIL briefly), which
  * frees their module names for another registry. Must not run concurrently
  * with any other call on the same registry or its sources.

@@ -12,10 +12,47 @@
  * (`self.job_result`, `self.user`, `self.job_model`), hands the files the
  * job creates to the host and keeps them in the result, and serves the
  * job API's *host operations* through a host callback (SPEC 2.1).
+ *
+ * Since 0.3.0 (jobreg_run_options version 3) a run can be cancelled
+ * (a cancel token, jobreg/cancel.h) and its time limits hold: the job's
+ * `Meta.soft_time_limit` and `Meta.time_limit` (or the record's overrides),
+ * else the defaults the host gives in the options (Nautobot's rule: the
+ * job's limit when > 0, else the server's setting).
+ *
+ * In the host's process (a job of a registry without process isolation)
+ * the library cannot kill the thread that runs the job: it raises an
+ * exception in it, from a watchdog thread, which the job sees between two
+ * of its Python instructions:
+ *  - soft limit: jobreg.jobs.SoftTimeLimitExceeded (an Exception), or
+ *    celery.exceptions.SoftTimeLimitExceeded when the job's code imported
+ *    `celery.exceptions` before the run; raised once. The job may catch it
+ *    and clean up: the run's outcome is what the job makes of it (failed,
+ *    type "SoftTimeLimitExceeded", when it does not catch it).
+ *  - hard limit: jobreg.jobs.TimeLimitExceeded (a BaseException), raised
+ *    again every second while the run goes on. The run is failed, type
+ *    "TimeLimitExceeded", message "the job exceeded its time limit of N s",
+ *    whatever the job did with the exception.
+ *  - cancel: jobreg.jobs.RunCancelled (a BaseException) within about 20 ms
+ *    of jobreg_cancel_request(), again every second while the run goes on.
+ *    A run whose token is requested when it returns is cancelled, whatever
+ *    the job did: JOBREG_ECANCELED, no result. The job's failure hooks
+ *    (on_failure, after_return) run as for any exception.
+ *
+ * What this cannot stop, in the host's process: a job blocked in one call
+ * that does not return to Python, i.e. time.sleep(), a blocking read or
+ * accept on a socket, pipe or file, subprocess waits, acquiring a lock or
+ * joining a thread, select()/poll(), a long computation inside one C
+ * function (a regular expression, a C extension), and a host callback (log,
+ * file, host operation) that does not return. The exception is raised when
+ * that call returns. A job that catches BaseException in a loop can keep
+ * running past both limits and a cancel (the run is reported as failed or
+ * cancelled when it ends). Threads the job started are never interrupted.
+ * Process isolation (registry.h) stops all of these by killing the worker.
  */
 #ifndef JOBREG_RUN_H
 #define JOBREG_RUN_H
 
+#include "cancel.h"
 #include "common.h"
 #include "records.h"
 #include "types.h"
@@ -117,6 +154,7 @@ JOBREG_EXTERN(int) jobreg_host_reply_set_error(jobreg_host_reply *reply, const c
  * Version history:
  *  - 1 (0.1.0): version, data_json, log, log_payload.
  *  - 2 (0.3.0): context_json, file, file_payload, host, host_payload.
+ *  - 3 (0.3.0): cancel, default_soft_time_limit, default_time_limit.
  */
 typedef struct jobreg_run_options {
 	/** The structure version the caller fills in: JOBREG_RUN_OPTIONS_VERSION. */
@@ -153,14 +191,33 @@ typedef struct jobreg_run_options {
 	jobreg_host_fn host;
 	/** Version 2. Handed to `host` as its last argument. */
 	void *host_payload;
+	/**
+	 * Version 3. A cancel token (jobreg/cancel.h): once it is requested the
+	 * run stops and jobreg_job_run() returns JOBREG_ECANCELED; a token
+	 * already requested refuses the run before it starts. NULL: the run
+	 * cannot be cancelled. Borrowed: it must live until the run returns.
+	 */
+	jobreg_cancel *cancel;
+	/**
+	 * Version 3. The soft time limit, in seconds, of a job whose record's
+	 * soft_time_limit is 0; 0 (the default): none. Finite and >= 0, else
+	 * the run is refused with JOBREG_EINVAL.
+	 */
+	double default_soft_time_limit;
+	/**
+	 * Version 3. The hard time limit, in seconds, of a job whose record's
+	 * time_limit is 0; 0 (the default): none. Finite and >= 0, else the
+	 * run is refused with JOBREG_EINVAL.
+	 */
+	double default_time_limit;
 } jobreg_run_options;
 
 /** The version of jobreg_run_options these headers describe. */
-#define JOBREG_RUN_OPTIONS_VERSION 2
+#define JOBREG_RUN_OPTIONS_VERSION 3
 /** Static initializer of jobreg_run_options: this version, the defaults. */
-#define JOBREG_RUN_OPTIONS_INIT                                                    \
-	{                                                                              \
-		JOBREG_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+#define JOBREG_RUN_OPTIONS_INIT                                                                \
+	{                                                                                          \
+		JOBREG_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 \
 	}
 
 /**
@@ -186,9 +243,13 @@ typedef enum jobreg_run_status {
  * JOBREG_ENOTINSTALLED or JOBREG_EDISABLED (per the record),
  * JOBREG_EVALIDATION (the message names every bad field and why; bad JSON
  * too), JOBREG_EINVAL (NULL argument, a record of another job, or a
- * `context_json` that is no JSON object), JOBREG_EVERSION (an options
- * version this library does not know), JOBREG_EPYTHON, JOBREG_ENOMEM,
- * JOBREG_ESTATE.
+ * `context_json` that is no JSON object, a default time limit that is
+ * negative or not finite), JOBREG_EVERSION (an options version this
+ * library does not know), JOBREG_ECANCELED (the run's cancel token was
+ * requested: before the run, which then did not start, or during it, see
+ * the top of this header), JOBREG_EPYTHON, JOBREG_ENOMEM, JOBREG_ESTATE.
+ * A run past its hard time limit is a failed run (0 and a result), not an
+ * error.
  *
  * The callbacks of `opts` (log, file, host) are called only during the
  * call, on the calling thread, with the GIL held; a job that keeps the

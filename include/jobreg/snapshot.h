@@ -6,7 +6,8 @@
  * the registry's current generation; it stays valid, and unchanged, after
  * later loads and after the registry is freed. A snapshot is immutable: its
  * getters, and those of its jobs (jobreg/job.h) and load errors (below),
- * may be called from any thread, and none of them touches Python.
+ * may be called from any thread, and none of them touches Python. Every
+ * getter accepts a NULL snapshot and then returns NULL or 0 (since 0.3.0).
  *
  * A header of its own since 0.3.0; jobreg/registry.h includes it.
  */
@@ -74,7 +75,9 @@ JOBREG_EXTERN(void) jobreg_snapshot_free(jobreg_snapshot *snap);
 /*
  * Load errors. Every getter returns a borrowed string, never NULL ("" when
  * the failure has no such detail), living as long as the snapshot. Each
- * accepts a NULL error and then returns NULL or 0 (since 0.3.0).
+ * accepts a NULL error and then returns NULL or 0 (since 0.3.0). Strings
+ * are UTF-8: a file name that is not shows its bad bytes escaped
+ * (`bad\xff.py`).
  */
 
 /** The type of the source that failed. */

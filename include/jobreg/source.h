@@ -22,9 +22,16 @@ extern "C" {
  * `a.b.py` is no module and is skipped.
  *
  * The folder need not exist yet: a missing folder is reported as a load
- * error at load time. On success `*out` is owned by the caller until it is
+ * error at load time. Module names are text, so names that are not UTF-8
+ * never fail a load: `root` itself must be UTF-8 (else JOBREG_EINVAL), a
+ * root that resolves, through links, to a path that is not is a load error
+ * of the source, and a file or folder under it whose name is not UTF-8 is
+ * a load error of its own (ImportError) naming it with the bad bytes
+ * escaped (`bad\xff.py`), while the other modules load (since 0.3.0).
+ * On success `*out` is owned by the caller until it is
  * added to a registry; free it with jobreg_source_free() otherwise.
- * Errors: JOBREG_EINVAL (NULL argument), JOBREG_ENOMEM.
+ * Errors: JOBREG_EINVAL (NULL argument, or `root` not valid UTF-8: the
+ * message shows it escaped), JOBREG_ENOMEM.
  * Thread-safety: may be called from any thread; does not touch Python.
  */
 JOBREG_EXTERN(int) jobreg_source_dir_new(jobreg_source **out, const char *root);
@@ -41,8 +48,10 @@ JOBREG_EXTERN(int) jobreg_source_dir_new(jobreg_source **out, const char *root);
  *
  * On success `*out` is owned by the caller until it is added to a
  * registry; free it with jobreg_source_free() otherwise.
- * Errors: JOBREG_EINVAL (NULL, or not a dotted Python name; the message
- * names it), JOBREG_ENOMEM. Any thread; does not touch Python.
+ * Errors: JOBREG_EINVAL (NULL, or not a dotted Python name: identifiers
+ * in valid UTF-8 joined by dots, no keyword, no symbol, punctuation or
+ * emoji (since 0.3.0); the message names it, its bytes that are not UTF-8
+ * escaped as `\xff`), JOBREG_ENOMEM. Any thread; does not touch Python.
  */
 JOBREG_EXTERN(int) jobreg_source_app_new(jobreg_source **out, const char *package);
 

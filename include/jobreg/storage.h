@@ -10,7 +10,10 @@
  * transaction; a failure rolls it back, so nothing is ever half-written.
  *
  * Thread-safety: calls on one jobreg_storage are serialized by the handle
- * itself (any thread may call). Several handles, in one process or many,
+ * itself (any thread may call). They do not nest: a call made on a handle
+ * from inside a call on that same handle (from a callback of its backend)
+ * fails with JOBREG_ESTATE instead of waiting for itself forever (since
+ * 0.3.0; other handles may be used from there). Several handles, in one process or many,
  * may open the same SQLite file: write transactions serialize on the
  * database, so no update is lost. None of these functions touches Python or
  * needs jobreg_init().
@@ -81,7 +84,9 @@ jobreg_sqlite_options_init(jobreg_sqlite_options *opts, unsigned int version);
  * left alone.
  *
  * Errors: JOBREG_ESTORAGE (cannot open or create, not a database, locked
- * for longer than the busy timeout: the message names the file),
+ * for longer than the busy timeout, or a full disk, which its calls also
+ * report as "the disk is full" rather than SQLite's "disk I/O error"
+ * (since 0.3.0): the message names the file),
  * JOBREG_EVERSION (the file's schema is newer than this library knows, and
  * it is left untouched; the message names the file and both versions, or
  * an unknown `opts` version), JOBREG_EINVAL, JOBREG_ENOMEM.
@@ -93,7 +98,10 @@ jobreg_storage_sqlite_open(jobreg_storage **out, const char *path,
 /**
  * Free a storage handle. Accepts NULL. Calls the backend's `free_payload` callback
  * on its payload (the SQLite backend closes its connection). Must not run
- * concurrently with another call on the same handle.
+ * concurrently with another call on the same handle. Called from a callback
+ * of that very handle (a backend's, during one of its calls), it frees
+ * nothing and records JOBREG_ESTATE (since 0.3.0): free it once the call
+ * has returned.
  */
 JOBREG_EXTERN(void) jobreg_storage_free(jobreg_storage *st);
 

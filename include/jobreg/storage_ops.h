@@ -59,7 +59,9 @@ JOBREG_EXTERN(int) jobreg_storage_set_enabled(jobreg_storage *st, const char *id
  * the value field (JOBREG_FIELD_NAME, not JOBREG_FIELD_NAME_OVERRIDE) and
  * must be one of the ten overridable fields, of the kind the function
  * names. A name must stay unique: another record's name is refused.
- * Errors: JOBREG_EINVAL (not overridable, wrong kind, bad value),
+ * Errors: JOBREG_EINVAL (not overridable, wrong kind, bad value: as
+ * jobreg_record_set_text() and _set_real() check it, so a text must be
+ * valid UTF-8),
  * JOBREG_EEXISTS (name taken; the message names the other record),
  * JOBREG_ENOTFOUND, JOBREG_ENOMEM, backend errors.
  */

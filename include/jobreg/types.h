@@ -74,6 +74,12 @@ typedef struct jobreg_host_reply jobreg_host_reply;
 /** What a run produced. */
 typedef struct jobreg_run_result jobreg_run_result;
 
+/**
+ * A cancel token (since 0.3.0; jobreg/cancel.h): a flag any thread or
+ * signal handler may set to stop the runs given it. Opaque.
+ */
+typedef struct jobreg_cancel jobreg_cancel;
+
 /* Configuration: jobreg/config.h */
 
 /** A parsed `jobreg.yaml`. Opaque and immutable. */

@@ -66,7 +66,16 @@ int cli_start_python(const jobreg_config *cfg);
 int cli_make_registry(jobreg_registry **out, struct cli_git **git, const jobreg_config *cfg,
                       const char *config_path, int offline, int load);
 
-/* Output. */
+/*
+ * Output. Everything the command prints for its caller (the --json document,
+ * lists, reports, help) goes to cli_out, a copy of the standard output that
+ * main() makes before anything runs; file descriptor 1 then points at
+ * stderr, so what job code writes to its stdout (print(), os.write(1, ...),
+ * printf() in a C extension) lands among the diagnostics and never in the
+ * command's output. Never write to stdout or with printf()/puts().
+ */
+extern FILE *cli_out;
+
 void json_put_string(FILE *f, const char *s);
 /* "Name (class.path)" of a record, for one-line reports. */
 void print_record_label(FILE *f, const jobreg_record *rec);

@@ -24,6 +24,8 @@ struct repo {
 struct cli_git {
 	struct repo *repos;
 	size_t count;
+	const jobreg_config *cfg; /* borrowed: where the recorded heads are */
+	size_t unrecorded;        /* heads cli_git_record_heads() refused to record */
 };
 
 /* The token is read when a server asks for it, and never kept. */
@@ -155,6 +157,7 @@ int cli_git_add_sources(struct cli_git **out, jobreg_registry *reg, const jobreg
 	}
 	/* Sources already added belong to the registry; the payloads stay
 	 * valid until cli_git_free(), after the registry. */
+	git->cfg = cfg;
 	*out = git;
 	return rc;
 }
@@ -175,21 +178,52 @@ static void report_failure(const struct repo *r)
 		cli_fail("git repository '%s': %s", r->slug, why);
 }
 
+/*
+ * Put the checkout back on the head the last sync recorded before moving
+ * it, so that this sync's rollback point is that head, never whatever HEAD
+ * another process left (docs/git.md). Only the checkout moves; a recorded
+ * head that cannot be checked out (a force-push removed it) leaves the
+ * checkout as it is, and says so.
+ */
+static void back_to_recorded(const struct repo *r, jobreg_storage *st)
+{
+	char head[JOBREG_GIT_HEAD_SIZE], *recorded = NULL;
+
+	if (jobreg_storage_git_state_get(NULL, NULL, &recorded, st, r->slug) == 0 && *recorded &&
+	    jobreg_source_git_head(head, r->src) == 0 && strcmp(head, recorded) != 0 &&
+	    jobreg_git_ensure_head(NULL, NULL, r->src, recorded) < 0)
+		fprintf(stderr,
+		        "jobreg: git repository '%s': cannot go back to its recorded head %.12s (%s); "
+		        "syncing from %.12s\n",
+		        r->slug, recorded, jobreg_error_last()->message, head);
+	jobreg_free(recorded);
+}
+
 int cli_git_sync(struct cli_git *git, jobreg_registry *reg, size_t *failed)
 {
+	jobreg_storage *st = NULL;
 	size_t i;
+	int rc;
 
 	*failed = 0;
+	/* No database yet: nothing recorded (st stays NULL). */
+	if (git && git->count && (rc = cli_open_storage(&st, git->cfg, 0)) != 0)
+		return rc;
 	for (i = 0; git && i < git->count; i++) {
 		struct repo *r = &git->repos[i];
-		int rc = jobreg_git_sync(NULL, reg, r->src, NULL);
+
+		if (st)
+			back_to_recorded(r, st);
+		rc = jobreg_git_sync(NULL, reg, r->src, NULL);
 
 		if (r->drawn) {
 			fputs(rc == 0 ? " done\n" : " failed\n", stderr);
 			r->drawn = 0;
 		}
-		if (rc == JOBREG_ENOMEM)
+		if (rc == JOBREG_ENOMEM) {
+			jobreg_storage_free(st);
 			return cli_fail_library(NULL);
+		}
 		if (rc < 0) {
 			report_failure(r);
 			/* The report lists every error of the refused commit: the
@@ -199,12 +233,18 @@ int cli_git_sync(struct cli_git *git, jobreg_registry *reg, size_t *failed)
 			(*failed)++;
 		}
 	}
+	jobreg_storage_free(st);
 	return 0;
 }
 
 size_t cli_git_count(const struct cli_git *git)
 {
 	return git ? git->count : 0;
+}
+
+size_t cli_git_unrecorded(const struct cli_git *git)
+{
+	return git ? git->unrecorded : 0;
 }
 
 const jobreg_snapshot *cli_git_refused(const struct cli_git *git, size_t i, const char **slug,
@@ -227,9 +267,19 @@ int cli_git_record_heads(struct cli_git *git, jobreg_storage *st)
 	for (i = 0; git && i < git->count; i++) {
 		char head[JOBREG_GIT_HEAD_SIZE];
 
+		int rc;
+
 		if (jobreg_source_git_head(head, git->repos[i].src) == JOBREG_ENOTFOUND)
 			continue; /* never synced: nothing to record */
-		if (jobreg_git_record_head(st, git->repos[i].src) < 0)
+		rc = jobreg_git_record_head(st, git->repos[i].src);
+		/* Code that failed (reported already) or a move that died half-way:
+		 * the recorded head stays, the others are still recorded. */
+		if (rc == JOBREG_ELOAD || rc == JOBREG_ESTATE) {
+			report_failure(&git->repos[i]);
+			git->unrecorded++;
+			continue;
+		}
+		if (rc < 0)
 			return cli_fail("git repository '%s': storing its head: %s", git->repos[i].slug,
 			                jobreg_error_last()->message);
 	}

@@ -7,8 +7,10 @@
  *                              source per entry (slug rules and a missing
  *                              token variable are reported with
  *                              file:line:column before anything is written);
- *   2. cli_git_sync()          unless --offline: fetch and move each
- *                              repository (the first one imports every
+ *   2. cli_git_sync()          unless --offline: put each checkout back on
+ *                              its recorded head (a process that died may
+ *                              have left it elsewhere), then fetch and move
+ *                              each repository (the first one imports every
  *                              source, the others only themselves); a
  *                              failure is printed and leaves that repository
  *                              as it was; the others go on;
@@ -60,10 +62,16 @@ const jobreg_snapshot *cli_git_refused(const struct cli_git *git, size_t i, cons
                                        const char **commit);
 
 /*
- * Store the git state of every repository that has a checkout. Returns 0
- * or an exit status (the reason printed).
+ * Store the git state of every repository that has a checkout, except a
+ * head whose code failed to load or whose move died half-way: that one is
+ * printed ("jobreg: git repository 'x': commit ... is not recorded: ...")
+ * and the head recorded before stays. Returns 0 or an exit status (the
+ * reason printed) for any other failure.
  */
 int cli_git_record_heads(struct cli_git *git, jobreg_storage *st);
+
+/* How many heads cli_git_record_heads() refused to record; 0 for NULL. */
+size_t cli_git_unrecorded(const struct cli_git *git);
 
 /* Accepts NULL. Call after freeing the registry that holds the sources. */
 void cli_git_free(struct cli_git *git);

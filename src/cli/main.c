@@ -1,8 +1,10 @@
 /* main.c: the jobreg command: arguments, help, dispatch, exit status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -124,8 +126,8 @@ static void print_help(FILE *f)
 
 static void print_command_help(const struct command *cmd)
 {
-	printf("usage: jobreg [-c FILE] %s\n\n%c%s.\n", cmd->usage, cmd->summary[0] - 'a' + 'A',
-	       cmd->summary + 1);
+	fprintf(cli_out, "usage: jobreg [-c FILE] %s\n\n%c%s.\n", cmd->usage,
+	        cmd->summary[0] - 'a' + 'A', cmd->summary + 1);
 }
 
 /* The value of "--name VALUE" or "--name=VALUE" at argv[*i]; NULL if not this option. */
@@ -252,10 +254,35 @@ static int parse_options(struct cli_args *args, const struct command *cmd, int a
 	return -1;
 }
 
+FILE *cli_out;
+
+/*
+ * The command's output goes to a copy of fd 1 (cli_out); fd 1 itself then
+ * points at stderr, so that whatever job code writes to its stdout never
+ * reaches the command's output (cli.h). When fd 1 cannot be copied (it is
+ * closed), the output stays on stdout, whose writes then fail as before.
+ */
+static void divert_stdout(void)
+{
+	int fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+
+	cli_out = stdout;
+	if (fd < 0)
+		return;
+	if (!(cli_out = fdopen(fd, "w"))) {
+		close(fd);
+		cli_out = stdout;
+		return;
+	}
+	/* Should this fail, fd 1 keeps the output too: job code's prints mix in, as before. */
+	(void)dup2(STDERR_FILENO, STDOUT_FILENO);
+}
+
 static int finish(int status)
 {
+	fflush(stdout); /* what job code printed, now on stderr */
 	/* Output that never arrived is a failure, not a success (a full disk, a closed pipe). */
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	if (fflush(cli_out) != 0 || ferror(cli_out)) {
 		int saved = errno;
 
 		cli_fail("cannot write the output: %s", strerror(saved));
@@ -284,6 +311,7 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	int i = 1, help = 0, rc;
 
+	divert_stdout();
 	tune_allocator();
 	memset(&args, 0, sizeof(args));
 	args.config = DEFAULT_CONFIG;
@@ -292,12 +320,13 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (help == 2) {
-		printf("jobreg %s (libjobreg %s)\n", JOBREG_VERSION, jobreg_version(NULL, NULL, NULL));
+		fprintf(cli_out, "jobreg %s (libjobreg %s)\n", JOBREG_VERSION,
+		        jobreg_version(NULL, NULL, NULL));
 		return finish(EXIT_OK);
 	}
 	if (i >= argc) {
 		if (help) {
-			print_help(stdout);
+			print_help(cli_out);
 			return finish(EXIT_OK);
 		}
 		return cli_usage_error(NULL, "no command given");

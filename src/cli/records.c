@@ -73,21 +73,21 @@ int cmd_list(const struct cli_args *args)
 	}
 	if (args->json) {
 		if (!list) {
-			puts("[]");
+			fputs("[]\n", cli_out);
 		} else if (jobreg_record_list_to_json(&json, list) < 0) {
 			rc = cli_fail_library(NULL);
 			goto out;
 		} else {
-			printf("%s\n", json);
+			fprintf(cli_out, "%s\n", json);
 		}
 	} else if (jobreg_record_list_count(list) == 0) {
-		printf("No %sjob records%s.\n",
-		       which == JOBREG_INSTALLED_YES  ? "installed "
-		       : which == JOBREG_INSTALLED_NO ? "uninstalled "
-		                                      : "",
-		       st ? "" : " yet (run 'jobreg sync')");
+		fprintf(cli_out, "No %sjob records%s.\n",
+		        which == JOBREG_INSTALLED_YES  ? "installed "
+		        : which == JOBREG_INSTALLED_NO ? "uninstalled "
+		                                       : "",
+		        st ? "" : " yet (run 'jobreg sync')");
 	} else {
-		print_record_list(stdout, list, which != JOBREG_INSTALLED_YES);
+		print_record_list(cli_out, list, which != JOBREG_INSTALLED_YES);
 	}
 out:
 	jobreg_free(json);
@@ -107,11 +107,11 @@ int cmd_show(const struct cli_args *args)
 	if ((rc = open_record(&cfg, &st, &rec, args)) != 0)
 		return rc;
 	if (!args->json)
-		print_record(stdout, rec);
+		print_record(cli_out, rec);
 	else if (jobreg_record_to_json(&json, rec) < 0)
 		rc = cli_fail_library(NULL);
 	else
-		printf("%s\n", json);
+		fprintf(cli_out, "%s\n", json);
 	jobreg_free(json);
 	close_all(cfg, st, rec);
 	return rc;
@@ -129,11 +129,12 @@ static int set_enabled(const struct cli_args *args, int enabled)
 	if (jobreg_storage_set_enabled(st, jobreg_record_text(rec, JOBREG_FIELD_ID), enabled) < 0) {
 		rc = cli_fail_library(NULL);
 	} else {
-		fputs(enabled ? "Enabled " : "Disabled ", stdout);
-		print_record_label(stdout, rec);
+		fputs(enabled ? "Enabled " : "Disabled ", cli_out);
+		print_record_label(cli_out, rec);
 		if (enabled && jobreg_record_bool(rec, JOBREG_FIELD_INSTALLED) != 1)
-			fputs("; it is not installed, so it cannot run until a sync installs it again", stdout);
-		fputs(".\n", stdout);
+			fputs("; it is not installed, so it cannot run until a sync installs it again",
+			      cli_out);
+		fputs(".\n", cli_out);
 	}
 	close_all(cfg, st, rec);
 	return rc;
@@ -169,9 +170,9 @@ int cmd_delete(const struct cli_args *args)
 	} else if (rc < 0) {
 		rc = cli_fail_library(NULL);
 	} else {
-		fputs("Deleted ", stdout);
-		print_record_label(stdout, rec);
-		printf(", id %s.\n", jobreg_record_text(rec, JOBREG_FIELD_ID));
+		fputs("Deleted ", cli_out);
+		print_record_label(cli_out, rec);
+		fprintf(cli_out, ", id %s.\n", jobreg_record_text(rec, JOBREG_FIELD_ID));
 	}
 	close_all(cfg, st, rec);
 	return rc;
@@ -193,8 +194,8 @@ int cmd_migrate_source(const struct cli_args *args)
 	else if (jobreg_storage_migrate_source(&moved, st, old_name, new_name) < 0)
 		rc = cli_fail_library(NULL);
 	else
-		printf("Moved %zu record%s from source '%s' to '%s'.\n", moved, moved == 1 ? "" : "s",
-		       old_name, new_name);
+		fprintf(cli_out, "Moved %zu record%s from source '%s' to '%s'.\n", moved,
+		        moved == 1 ? "" : "s", old_name, new_name);
 	close_all(cfg, st, NULL);
 	return rc;
 }

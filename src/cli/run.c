@@ -132,10 +132,10 @@ static int report(const jobreg_run_result *res, int json)
 
 		if (jobreg_run_result_to_json(&text, res) < 0)
 			return cli_fail_library(NULL);
-		printf("%s\n", text);
+		fprintf(cli_out, "%s\n", text);
 		jobreg_free(text);
 	} else if (ok) {
-		printf("%s\n", jobreg_run_result_json(res));
+		fprintf(cli_out, "%s\n", jobreg_run_result_json(res));
 	} else {
 		fputs(jobreg_run_result_traceback(res), stderr);
 	}

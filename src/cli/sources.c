@@ -62,6 +62,14 @@ int cli_make_registry(jobreg_registry **out, struct cli_git **git, const jobreg_
 
 	if (timeout > 0)
 		opts.import_timeout_ms = timeout * 1000 < 1 ? 1 : (unsigned int)ceil(timeout * 1000);
+	/* Job code runs in worker processes unless the configuration says
+	 * `isolation: none` (docs/isolation.md): one job module that exits or
+	 * crashes must not take the report of every other one with it. */
+	opts.isolation = jobreg_config_isolation(cfg) == JOBREG_ISOLATION_NONE
+	                     ? JOBREG_ISOLATION_NONE
+	                     : JOBREG_ISOLATION_PROCESS;
+	opts.workers = jobreg_config_workers(cfg);
+	opts.worker_memory_limit_mb = jobreg_config_worker_memory_limit_mb(cfg);
 	if (jobreg_registry_new(&reg, &opts) < 0)
 		return cli_fail_library(NULL);
 	rc = add_local_sources(reg, cfg);

@@ -197,16 +197,16 @@ int cmd_sync(const struct cli_args *args)
 	outcome.res = res;
 	outcome.git = git;
 	if (args->json)
-		report_json(stdout, &outcome);
+		report_json(cli_out, &outcome);
 	else
-		report_text(stdout, &outcome);
+		report_text(cli_out, &outcome);
 	errors = jobreg_snapshot_load_error_count(snap);
 	if (errors) {
 		const jobreg_load_error *first = jobreg_snapshot_load_error(snap, 0);
 		const char *file = jobreg_load_error_file(first);
 		int line = jobreg_load_error_line(first);
 
-		fflush(stdout);
+		fflush(cli_out);
 		fprintf(stderr, "jobreg: %zu load error%s, the first in ", errors, errors == 1 ? "" : "s");
 		if (!*file)
 			fprintf(stderr, "source '%s'", jobreg_load_error_source(first));

@@ -385,10 +385,14 @@ static void test_unknown_keys_are_refused_with_a_suggestion(void)
 {
 	check_refused("jobs_root: jobs\njobs_rot: jobs\n",
 	              "jobreg.yaml:2:1: unknown key 'jobs_rot' (did you mean 'jobs_root'?)");
+	check_refused("isolation: threads\n", "jobreg.yaml:1:12: 'isolation' must be \"process\" or "
+	                                      "\"none\", not the string 'threads'");
+	check_refused("workers: 0\n", "jobreg.yaml:1:10: 'workers' must be a whole number from 1 to "
+	                              "1000000, not the number '0'");
 	check_refused("colour: blue\n",
 	              "jobreg.yaml:1:1: unknown key 'colour' (known keys: jobs_root, git_root, "
 	              "database, python_path, nautobot_compat, import_timeout, git_repositories, "
-	              "apps)");
+	              "apps, isolation, workers, worker_memory_limit_mb)");
 	check_refused("git_repositories:\n"
 	              "  - slug: r\n"
 	              "    remote_url: u\n"

@@ -3,12 +3,18 @@
  * connection dropped mid-fetch, a cancel from the progress callback, a
  * first fetch that fails and a storage that fails leave the checkout, the
  * stored state and the served code as they were; readers never see a mix
- * of two commits; the leftovers of a dead process are removed.
+ * of two commits; the leftovers of a dead process are removed: a move
+ * killed with a commit under trial is undone by the next move, and the
+ * partial packs and stale locks of a killed fetch are cleaned.
  */
 #include "../git/git_sync_fixture.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ---- failures mid-way change nothing ---- */
 
@@ -385,6 +391,153 @@ static void test_leftovers_of_a_dead_process_are_removed(void)
 	CHECK(path_exists(jr_path(git_root, ".left_repo_other.clone-abc123/keep")));
 }
 
+/* ---- a process killed half-way ---- */
+
+/*
+ * A job module that says it is being imported (it creates `flag`), then
+ * sleeps: a commit under trial for as long as the test wants.
+ */
+static const char *slow_module(const char *flag)
+{
+	static char body[4400];
+
+	snprintf(body, sizeof(body),
+	         "import time\n"
+	         "open(%c%s%c, 'w').close()\n"
+	         "time.sleep(120)\n",
+	         '\'', flag, '\'');
+	return body;
+}
+
+/*
+ * In a child process, sync `src` of `reg`; kill it with SIGKILL once its
+ * import of the slow commit has begun. 1 when it was killed there.
+ */
+static int sync_and_kill_mid_trial(jobreg_registry *reg, jobreg_source *src, const char *flag)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int status = 0, waited;
+	pid_t pid = fork();
+
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		(void)jobreg_git_sync(NULL, reg, src, NULL);
+		_exit(0); /* it never gets here: it sleeps in the import */
+	}
+	/* A bound, not a timing assertion: the import starts within seconds. */
+	for (waited = 0; waited < 6000 && !path_exists(flag); waited++)
+		nanosleep(&pause, NULL);
+	CHECK(path_exists(flag));
+	kill(pid, SIGKILL);
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+static void test_a_move_killed_mid_trial_is_undone_by_the_next_move(void)
+{
+	const char *git_root = fx.git_root;
+	char up[4096], first[64], slow[64], checkout[4200], flag[4200], want[64];
+	jobreg_storage *st = NULL;
+	jobreg_source *src;
+
+	CHECK_OK(jobreg_storage_memory_new(&st));
+	snprintf(up, sizeof(up), "%s", make_upstream(jr_tmpdir(), "killed", "Before"));
+	snprintf(first, sizeof(first), "%s", git_rev(up, "HEAD"));
+	snprintf(checkout, sizeof(checkout), "%s/killed_repo", git_root);
+	snprintf(flag, sizeof(flag), "%s", jr_path(jr_tmpdir(), "importing"));
+	src = add_git_source(fx.reg, "killed_repo", file_url(up), NULL, git_root);
+	CHECK_OK(jobreg_git_sync(NULL, fx.reg, src, NULL));
+	jr_write(up, "jobs/__init__.py", slow_module(flag));
+	snprintf(slow, sizeof(slow), "%s", git_commit_all(up, "slow"));
+
+	CHECK(sync_and_kill_mid_trial(fx.reg, src, flag));
+	/* The dead move left the checkout on its trial, and said so. */
+	CHECK_STR(git_rev(checkout, "HEAD"), slow);
+	CHECK(path_exists(jr_path(git_root, ".killed_repo.trial")));
+	CHECK_INT(jobreg_git_record_head(st, src), JOBREG_ESTATE);
+	CHECK_CONTAINS(jobreg_error_last()->message, "sync it first");
+	CHECK_INT(jobreg_storage_git_state_get(NULL, NULL, NULL, st, "killed_repo"), JOBREG_ENOTFOUND);
+
+	/* The next sync starts from the commit before the trial, not from the
+	 * dead process's HEAD: refusing a broken tip puts that one back. */
+	jr_write(up, "jobs/__init__.py", "raise RuntimeError('jobs are broken')\n");
+	git_commit_all(up, "broken");
+	CHECK_INT(jobreg_git_sync(NULL, fx.reg, src, NULL), JOBREG_ELOAD);
+	snprintf(want, sizeof(want), "stays at %.12s", first);
+	CHECK_CONTAINS(jobreg_error_last()->message, want);
+	CHECK_STR(git_rev(checkout, "HEAD"), first);
+	CHECK_CONTAINS(read_text(jr_path(checkout, "jobs/__init__.py")), "class Before");
+	CHECK(!path_exists(jr_path(git_root, ".killed_repo.trial")));
+	CHECK(resolves(fx.reg, "killed_repo.jobs.Before"));
+	CHECK_OK(jobreg_git_record_head(st, src));
+	CHECK_STR(stored_head(st, "killed_repo"), first);
+	jobreg_storage_free(st);
+}
+
+static void test_a_first_clone_killed_mid_trial_is_taken_away(void)
+{
+	const char *git_root = fx.git_root;
+	char up[4096], checkout[4200], flag[4200];
+	jobreg_registry *reg;
+	jobreg_source *src;
+
+	snprintf(flag, sizeof(flag), "%s", jr_path(jr_tmpdir(), "importing"));
+	snprintf(up, sizeof(up), "%s", make_upstream(jr_tmpdir(), "firstkill", "Unused"));
+	jr_write(up, "jobs/__init__.py", slow_module(flag));
+	git_commit_all(up, "slow");
+	snprintf(checkout, sizeof(checkout), "%s/firstkill_repo", git_root);
+	src = add_git_source(fx.reg, "firstkill_repo", file_url(up), NULL, git_root);
+	CHECK(sync_and_kill_mid_trial(fx.reg, src, flag));
+	CHECK(path_exists(checkout)); /* in place, under trial */
+
+	/* A broken tip now: the dead clone goes, the new one is refused,
+	 * nothing is left. A good tip then clones as usual. */
+	jr_write(up, "jobs/__init__.py", "raise RuntimeError('jobs are broken')\n");
+	git_commit_all(up, "broken");
+	reg = fx_new_registry();
+	src = add_git_source(reg, "firstkill_repo", file_url(up), NULL, git_root);
+	CHECK_INT(jobreg_git_sync(NULL, reg, src, NULL), JOBREG_ELOAD);
+	CHECK(!path_exists(checkout));
+	CHECK(!path_exists(jr_path(git_root, ".firstkill_repo.trial")));
+	jr_write(up, "jobs/__init__.py", job_module("After", "After"));
+	git_commit_all(up, "after");
+	CHECK_OK(jobreg_git_sync(NULL, reg, src, NULL));
+	CHECK(resolves(reg, "firstkill_repo.jobs.After"));
+}
+
+static void test_partial_packs_and_stale_locks_of_a_killed_fetch_are_removed(void)
+{
+	const char *git_root = fx.git_root;
+	static const char *const stale[] = {
+		"objects/pack/pack_git2_a1B2c3",
+		"objects/ab/tmp_object_git2_x1Y2z3",
+		"objects/pack/pack-0123456789abcdef0123456789abcdef01234567.idx",
+		"refs/remotes/origin/main.lock",
+		"packed-refs.lock",
+		"HEAD.lock",
+		"index.lock",
+	};
+	struct two_commits t;
+	char dotgit[4300];
+	jobreg_source *src;
+	size_t i;
+
+	src = two_commit_source(&t, fx.reg, "stale_repo", git_root);
+	snprintf(dotgit, sizeof(dotgit), "%s/stale_repo/.git", git_root);
+	for (i = 0; i < sizeof(stale) / sizeof(stale[0]); i++)
+		jr_write(dotgit, stale[i], "half written\n");
+	/* A real pack and its index stay. */
+	GIT_IN(jr_path(git_root, "stale_repo"), "repack -q -a -d");
+	CHECK_OK(jobreg_git_sync(NULL, fx.reg, src, NULL));
+	CHECK(resolves(fx.reg, "stale_repo.jobs.Second"));
+	for (i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
+		if (path_exists(jr_path(dotgit, stale[i])))
+			fprintf(stderr, "  left behind: %s\n", stale[i]);
+		CHECK(!path_exists(jr_path(dotgit, stale[i])));
+	}
+	CHECK_INT(sh("git -C '%s/stale_repo' fsck --no-dangling --no-progress", git_root), 0);
+}
+
 static const struct jr_test tests[] = {
 	JR_TEST(connection_dropped_mid_fetch_leaves_everything_as_it_was),
 	JR_TEST(cancel_from_the_progress_callback_changes_nothing),
@@ -392,6 +545,9 @@ static const struct jr_test tests[] = {
 	JR_TEST(storage_failure_during_sync_undoes_the_move),
 	JR_TEST(concurrent_readers_see_old_or_new_code_never_a_mix),
 	JR_TEST(leftovers_of_a_dead_process_are_removed),
+	JR_TEST(a_move_killed_mid_trial_is_undone_by_the_next_move),
+	JR_TEST(a_first_clone_killed_mid_trial_is_taken_away),
+	JR_TEST(partial_packs_and_stale_locks_of_a_killed_fetch_are_removed),
 };
 
 JR_SUITE_MAIN_WITH_LIBRARY(tests, git_sync_setup, git_sync_teardown)

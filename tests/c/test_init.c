@@ -72,7 +72,7 @@ static void test_unknown_option_versions_are_refused(void)
 	CHECK_INT(jobreg_init(&opts), JOBREG_EVERSION);
 	CHECK_CONTAINS(jobreg_error_last()->message, "version 99");
 	CHECK_INT(jobreg_init_options_init(&opts, 0), JOBREG_EVERSION);
-	CHECK_INT(jobreg_registry_options_init(&ropts, 2), JOBREG_EVERSION);
+	CHECK_INT(jobreg_registry_options_init(&ropts, 3), JOBREG_EVERSION);
 	CHECK_OK(jobreg_registry_options_init(&ropts, 1));
 	CHECK_INT(ropts.import_timeout_ms, 0);
 }

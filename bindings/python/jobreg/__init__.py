@@ -34,7 +34,7 @@ from ._ffi import LIBRARY_PATH
 # _watchdog), which jobreg_init() installs into this package: the binding must
 # have no module of these names (tests/test_package.py checks both ways).
 LIBRARY_MODULES = ("jobs", "apps", "_variables", "_meta", "_context", "_compat", "_loader",
-                   "_runner", "_watchdog")
+                   "_runner", "_worker", "_watchdog")
 
 
 def _start():
@@ -65,7 +65,7 @@ from .jobs import Job, register_jobs  # noqa: E402
 from ._backend import StorageBackend  # noqa: E402
 from ._config import Config, GitRepositoryConfig  # noqa: E402
 from ._errors import (  # noqa: E402
-    AlreadyExists, Ambiguous, AuthenticationError, ConfigError, Error, FileSystemError,
+    AlreadyExists, Ambiguous, AuthenticationError, Cancelled, ConfigError, Error, FileSystemError,
     GitError, InvalidArgument, InvalidInput, JobFailed, LoadFailed, NotEnabled, NotFound,
     NotInstalled, OutOfMemory, PythonError, StateError, StorageError, TimeLimitExceeded,
     Unsupported, VersionError, error_name, strerror)
@@ -74,7 +74,7 @@ from ._git import (  # noqa: E402
     Username, check_slug, redact_url)
 from ._records import FIELDS, Field, Record, RecordList, RefreshResult, field  # noqa: E402
 from ._registry import LoadedJob, LoadError, Registry, Snapshot  # noqa: E402
-from ._run import RunResult  # noqa: E402
+from ._run import Cancel, RunResult  # noqa: E402
 from ._sources import AppSource, DirSource, Source  # noqa: E402
 from ._storage import GitState, Storage  # noqa: E402
 
@@ -100,12 +100,13 @@ __all__ = [
     "SyncResult", "GitProgress", "CredentialRequest", "Token", "UserPass", "SshKey", "SshAgent",
     "Username", "redact_url", "check_slug",
     # runs, configuration
-    "RunResult", "Config", "GitRepositoryConfig",
+    "RunResult", "Cancel", "Config", "GitRepositoryConfig",
     # errors
     "Error", "OutOfMemory", "InvalidArgument", "NotFound", "Ambiguous", "AlreadyExists",
     "PythonError", "FileSystemError", "StorageError", "ConfigError", "GitError",
     "AuthenticationError", "NotInstalled", "NotEnabled", "InvalidInput", "VersionError",
-    "StateError", "LoadFailed", "TimeLimitExceeded", "Unsupported", "JobFailed", "strerror",
+    "StateError", "LoadFailed", "TimeLimitExceeded", "Unsupported", "JobFailed", "Cancelled",
+    "strerror",
     "error_name",
     "LIBRARY_PATH", "__version__", "version_info",
 ]

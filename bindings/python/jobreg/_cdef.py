@@ -40,6 +40,7 @@ typedef enum jobreg_error_code {
 	JOBREG_ETIMEOUT = -19,
 	JOBREG_EUNSUPPORTED = -20,
 	JOBREG_EJOBFAILED = -21,
+	JOBREG_ECANCELED = -22,
 	JOBREG_ITEROVER = -31,
 	JOBREG_ERROR_CODE_LAST_ = -32
 } jobreg_error_code;
@@ -96,6 +97,7 @@ typedef struct jobreg_storage jobreg_storage;
 typedef struct jobreg_refresh_result jobreg_refresh_result;
 typedef struct jobreg_host_reply jobreg_host_reply;
 typedef struct jobreg_run_result jobreg_run_result;
+typedef struct jobreg_cancel jobreg_cancel;
 typedef struct jobreg_config jobreg_config;
 
 /* ---- jobreg/source.h ---- */
@@ -136,9 +138,17 @@ void jobreg_job_free(jobreg_job *job);
 typedef struct jobreg_registry_options {
 	unsigned int version;
 	unsigned int import_timeout_ms;
+	int isolation;
+	unsigned int workers;
+	unsigned int worker_memory_limit_mb;
 } jobreg_registry_options;
 
-#define JOBREG_REGISTRY_OPTIONS_VERSION 1
+typedef enum jobreg_isolation {
+	JOBREG_ISOLATION_NONE = 0,
+	JOBREG_ISOLATION_PROCESS = 1
+} jobreg_isolation;
+
+#define JOBREG_REGISTRY_OPTIONS_VERSION 2
 
 int jobreg_registry_options_init(jobreg_registry_options *opts, unsigned int version);
 int jobreg_registry_new(jobreg_registry **out, const jobreg_registry_options *opts);
@@ -326,6 +336,12 @@ int jobreg_sync_options_init(jobreg_sync_options *opts, unsigned int version);
 int jobreg_registry_sync(jobreg_refresh_result **out, jobreg_registry *reg, jobreg_storage *st, const jobreg_sync_options *opts);
 size_t jobreg_refresh_result_skipped_count(const jobreg_refresh_result *res);
 
+/* ---- jobreg/cancel.h ---- */
+int jobreg_cancel_new(jobreg_cancel **out);
+void jobreg_cancel_request(jobreg_cancel *c);
+int jobreg_cancel_requested(const jobreg_cancel *c);
+void jobreg_cancel_free(jobreg_cancel *c);
+
 /* ---- jobreg/run.h ---- */
 #define JOBREG_LOG_DEBUG 10
 #define JOBREG_LOG_INFO 20
@@ -355,9 +371,12 @@ typedef struct jobreg_run_options {
 	void *file_payload;
 	jobreg_host_fn host;
 	void *host_payload;
+	jobreg_cancel *cancel;
+	double default_soft_time_limit;
+	double default_time_limit;
 } jobreg_run_options;
 
-#define JOBREG_RUN_OPTIONS_VERSION 2
+#define JOBREG_RUN_OPTIONS_VERSION 3
 
 int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version);
 
@@ -462,6 +481,9 @@ size_t jobreg_config_python_path_count(const jobreg_config *cfg);
 const char *jobreg_config_python_path(const jobreg_config *cfg, size_t i);
 int jobreg_config_nautobot_compat(const jobreg_config *cfg);
 double jobreg_config_import_timeout(const jobreg_config *cfg);
+int jobreg_config_isolation(const jobreg_config *cfg);
+unsigned int jobreg_config_workers(const jobreg_config *cfg);
+unsigned int jobreg_config_worker_memory_limit_mb(const jobreg_config *cfg);
 size_t jobreg_config_git_repository_count(const jobreg_config *cfg);
 const char *jobreg_config_git_repository_slug(const jobreg_config *cfg, size_t i);
 const char *jobreg_config_git_repository_remote_url(const jobreg_config *cfg, size_t i);

@@ -97,6 +97,10 @@ Unsupported = _error_class("Unsupported", lib.JOBREG_EUNSUPPORTED,
                            doc="JOBREG_EUNSUPPORTED: e.g. a storage backend without git state.")
 JobFailed = _error_class("JobFailed", lib.JOBREG_EJOBFAILED,
                          doc="JOBREG_EJOBFAILED: raised by RunResult.raise_for_status().")
+Cancelled = _error_class("Cancelled", lib.JOBREG_ECANCELED,
+                         doc="JOBREG_ECANCELED: the run's cancel token (jobreg.Cancel) was "
+                             "cancelled, before the run (it did not start) or while it ran "
+                             "(it stopped; no result).")
 
 
 def error_for(code, message):

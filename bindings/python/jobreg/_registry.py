@@ -145,19 +145,26 @@ class LoadedJob:
         return {k: getattr(self, k) for k in keys}
 
     # -- running ------------------------------------------------------------------
-    def run(self, record, data=None, log=None, *, context=None, on_file=None, host=None):
+    def run(self, record, data=None, log=None, *, context=None, on_file=None, host=None,
+            cancel=None, default_soft_time_limit=None, default_time_limit=None):
         """jobreg_job_run(): run as ``record`` (its Record, read from storage) allows.
 
         ``data``: a dict (or JSON text) of input. ``log``, ``context``,
-        ``on_file``, ``host``: see jobreg._run (and docs/python.md). Returns
-        a RunResult (also for a job that raised); raises NotInstalled,
-        NotEnabled, InvalidInput when the run is refused.
+        ``on_file``, ``host``, ``cancel`` (a jobreg.Cancel),
+        ``default_soft_time_limit``, ``default_time_limit`` (seconds, for a
+        job whose record has no limit): see jobreg._run (and
+        docs/python.md). Returns a RunResult (also for a job that raised or
+        passed its time limit); raises NotInstalled, NotEnabled,
+        InvalidInput when the run is refused, Cancelled when it was
+        cancelled.
         """
         if not isinstance(record, Record):
             raise TypeError(f"record must be a jobreg.Record, not {type(record).__name__}")
-        options = RunOptions(data, log, context, on_file, host)
         out = ffi.new("jobreg_run_result **")
-        check(lib.jobreg_job_run(out, self._c, record._c, options.opts))
+        with RunOptions(data, log, context, on_file, host, cancel=cancel,
+                        default_soft_time_limit=default_soft_time_limit,
+                        default_time_limit=default_time_limit) as options:
+            check(lib.jobreg_job_run(out, self._c, record._c, options.opts))
         return RunResult._take(out[0])
 
     def __eq__(self, other):
@@ -271,22 +278,53 @@ class Snapshot(Sequence):
                 f"load_errors={lib.jobreg_snapshot_load_error_count(self._c)}>")
 
 
+_ISOLATION = {"none": lib.JOBREG_ISOLATION_NONE, "process": lib.JOBREG_ISOLATION_PROCESS}
+
+
+def _count(value, what):
+    """A whole number >= 0 that fits an unsigned int."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(f"{what} must be between 0 and {0xFFFFFFFF}, not {value}")
+    return value
+
+
 class Registry:
     """A set of sources and the generation of jobs last loaded from them.
 
-    ``Registry(sources, import_timeout=seconds)``. Close it (or use
-    ``with``) when done: that frees its sources and purges their modules
-    from ``sys.modules``, so that another registry may load the same names.
+    ``Registry(sources, import_timeout=seconds, isolation="none"|"process",
+    workers=N, worker_memory_limit_mb=N)``: ``isolation="process"`` runs
+    the job code in worker processes (at most ``workers`` at once, 0: the
+    library's default; each may grow by ``worker_memory_limit_mb`` MiB, 0:
+    no limit; docs/isolation.md). Close it (or use ``with``) when done:
+    that frees its sources and purges their modules from ``sys.modules``,
+    so that another registry may load the same names.
     """
 
-    def __init__(self, sources=(), *, import_timeout=None):
+    def __init__(self, sources=(), *, import_timeout=None, isolation=None, workers=None,
+                 worker_memory_limit_mb=None):
         opts = ffi.new("jobreg_registry_options *")
-        check(lib.jobreg_registry_options_init(opts, lib.JOBREG_REGISTRY_OPTIONS_VERSION))
+        # Version 1 unless an option of version 2 is given: a library that
+        # predates isolation still takes the rest.
+        v2 = isolation is not None or workers is not None or worker_memory_limit_mb is not None
+        check(lib.jobreg_registry_options_init(opts, lib.JOBREG_REGISTRY_OPTIONS_VERSION
+                                               if v2 else 1))
         if import_timeout is not None and not import_timeout >= 0:
             raise ValueError(f"import_timeout must be a number of seconds >= 0, "
                              f"not {import_timeout!r}")
         if import_timeout:
             opts.import_timeout_ms = max(1, round(import_timeout * 1000))
+        if isolation is not None:
+            if isolation not in _ISOLATION:
+                raise ValueError(f"isolation must be one of {sorted(_ISOLATION)}, "
+                                 f"not {isolation!r}")
+            opts.isolation = _ISOLATION[isolation]
+        if workers is not None:
+            opts.workers = _count(workers, "workers")
+        if worker_memory_limit_mb is not None:
+            opts.worker_memory_limit_mb = _count(worker_memory_limit_mb,
+                                                 "worker_memory_limit_mb")
         out = ffi.new("jobreg_registry **")
         check(lib.jobreg_registry_new(out, opts))
         self._ptr = ffi.gc(out[0], lib.jobreg_registry_free)
@@ -447,7 +485,8 @@ class Registry:
         check(lib.jobreg_registry_sync(out, self._c, st, opts))
         return RefreshResult._take(out[0])
 
-    def run(self, ref, storage, data=None, log=None, *, context=None, on_file=None, host=None):
+    def run(self, ref, storage, data=None, log=None, *, context=None, on_file=None, host=None,
+            cancel=None, default_soft_time_limit=None, default_time_limit=None):
         """jobreg_run(): resolve ``ref``, read its record from ``storage``, run it.
 
         ``context``: a dict (``job_result``, ``user``, ``job_model``,
@@ -457,10 +496,18 @@ class Registry:
         operations, ``host(operation, args) -> JSON-able value`` raising
         LookupError for one it does not provide, or a dict of operation
         names to ``callable(args)``. The RunResult lists the files.
+        ``cancel``: a jobreg.Cancel; cancelling it stops the run, which then
+        raises Cancelled here. ``default_soft_time_limit``,
+        ``default_time_limit``: seconds, for a job whose record has no limit
+        of its own (Nautobot's CELERY_TASK_SOFT_TIME_LIMIT and
+        CELERY_TASK_TIME_LIMIT); a run past its hard limit is a failed
+        RunResult ("TimeLimitExceeded").
         """
-        options = RunOptions(data, log, context, on_file, host)
         out = ffi.new("jobreg_run_result **")
-        check(lib.jobreg_run(out, self._c, storage._c, to_c(ref, "ref"), options.opts))
+        with RunOptions(data, log, context, on_file, host, cancel=cancel,
+                        default_soft_time_limit=default_soft_time_limit,
+                        default_time_limit=default_time_limit) as options:
+            check(lib.jobreg_run(out, self._c, storage._c, to_c(ref, "ref"), options.opts))
         return RunResult._take(out[0])
 
     def __repr__(self):

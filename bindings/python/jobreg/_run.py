@@ -1,4 +1,5 @@
-"""jobreg._run (the binding): running a job (include/jobreg/run.h): RunResult, the callbacks.
+"""jobreg._run (the binding): running a job (include/jobreg/run.h): RunResult, the
+callbacks, and Cancel (include/jobreg/cancel.h).
 
 ``log(level, level_name, message, extra)`` receives every ``self.logger``
 record of the running job as it happens, on the running thread (``extra``:
@@ -19,14 +20,23 @@ the job's create_file() raises RuntimeError with that exception's message.
 name to ``callable(args)``. Any other exception fails the operation: the
 job sees RuntimeError with its message. Every callback runs on the running
 thread, during the run.
+
+``cancel`` (a Cancel) stops the run when another thread (or a signal
+handler) calls its ``cancel()``: the run raises jobreg.Cancelled in its
+caller. ``default_soft_time_limit`` and ``default_time_limit`` (seconds)
+hold for a job whose record has no limit of its own (0). In the host's
+process a job blocked in one call (time.sleep(), a socket read) is stopped
+only when that call returns (include/jobreg/run.h has the list).
 """
 
 import json
+import math
 import sys
+import threading
 import types
 from collections.abc import Mapping
 
-from ._errors import JobFailed, check
+from ._errors import JobFailed, check, closed
 from ._ffi import ffi, from_c, lib, new_cstr, take_string, to_c
 
 SUCCESS, FAILED = "success", "failed"
@@ -156,13 +166,104 @@ def _host(reply, operation, args_json, payload):
     return lib.jobreg_host_reply_set_json(reply, to_c(text))
 
 
-class RunOptions:
-    """A jobreg_run_options and what it points at, alive together."""
+class Cancel:
+    """A cancel token (jobreg_cancel): give it to a run
+    (``registry.run(ref, storage, cancel=token)``) and call ``cancel()``
+    from any thread, or a signal handler, to stop that run: the run raises
+    jobreg.Cancelled in its caller (before it starts, if the token is
+    already cancelled). Once cancelled it stays cancelled: use one per run
+    (several runs may share one, to be cancelled together).
 
-    def __init__(self, data=None, log=None, context=None, on_file=None, host=None):
+    Close it (or use ``with``) when done; closing it while a run uses it
+    frees it only when that run returns.
+    """
+
+    def __init__(self):
+        out = ffi.new("jobreg_cancel **")
+        check(lib.jobreg_cancel_new(out))
+        self._ptr = ffi.gc(out[0], lib.jobreg_cancel_free)
+        # Reentrant: a Python signal handler calling cancel() may interrupt
+        # this thread while it holds the lock.
+        self._lock = threading.RLock()
+        self._runs = 0
+        self._closing = False
+
+    def _live(self):
+        if self._ptr is None or self._closing:
+            raise closed("cancel token")
+        return self._ptr
+
+    def cancel(self):
+        """jobreg_cancel_request(): stop the runs given this token. Idempotent."""
+        with self._lock:
+            lib.jobreg_cancel_request(self._live())
+
+    @property
+    def cancelled(self):
+        """Whether cancel() was called."""
+        with self._lock:
+            return bool(lib.jobreg_cancel_requested(self._live()))
+
+    def _begin_run(self):
+        """The token's pointer for one run; it stays alive until _end_run()."""
+        with self._lock:
+            ptr = self._live()
+            self._runs += 1
+            return ptr
+
+    def _end_run(self):
+        with self._lock:
+            self._runs -= 1
+            self._free_if_done()
+
+    def _free_if_done(self):
+        if self._closing and self._runs == 0 and self._ptr is not None:
+            ptr, self._ptr = self._ptr, None
+            ffi.release(ptr)
+
+    def close(self):
+        """jobreg_cancel_free(), now or, while runs use the token, when the last returns."""
+        with self._lock:
+            self._closing = True
+            self._free_if_done()
+
+    @property
+    def closed(self):
+        return self._closing
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        if self._closing:
+            return "<jobreg.Cancel (closed)>"
+        return f"<jobreg.Cancel cancelled={self.cancelled}>"
+
+
+def _seconds(value, what):
+    """A time limit in seconds: a finite number >= 0 (None: 0)."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must be a number of seconds, not {type(value).__name__}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{what} must be a finite number of seconds >= 0, not {value!r}")
+    return float(value)
+
+
+class RunOptions:
+    """A jobreg_run_options and what it points at, alive together; use it
+    with ``with`` around the C call (it holds the run's cancel token)."""
+
+    def __init__(self, data=None, log=None, context=None, on_file=None, host=None, *,
+                 cancel=None, default_soft_time_limit=None, default_time_limit=None):
         self.opts = ffi.new("jobreg_run_options *")
         check(lib.jobreg_run_options_init(self.opts, lib.JOBREG_RUN_OPTIONS_VERSION))
         self._keep = []
+        self._cancel = None
         if data is not None:
             text = data if isinstance(data, (str, bytes)) else json.dumps(data)
             self.opts.data_json = self._cstr(text, "data")
@@ -190,6 +291,23 @@ class RunOptions:
                 raise TypeError(f"host must be callable or a dict, not {type(host).__name__}")
             self.opts.host = _host
             self.opts.host_payload = self._handle(host)
+        self.opts.default_soft_time_limit = _seconds(default_soft_time_limit,
+                                                     "default_soft_time_limit")
+        self.opts.default_time_limit = _seconds(default_time_limit, "default_time_limit")
+        if cancel is not None:  # last: nothing may fail once the token is held
+            if not isinstance(cancel, Cancel):
+                raise TypeError(f"cancel must be a jobreg.Cancel, not {type(cancel).__name__}")
+            self.opts.cancel = cancel._begin_run()
+            self._cancel = cancel
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        cancel, self._cancel = self._cancel, None
+        if cancel is not None:
+            self.opts.cancel = ffi.NULL
+            cancel._end_run()
 
     def _cstr(self, text, what):
         value = new_cstr(text, what)

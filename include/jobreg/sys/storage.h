@@ -10,8 +10,9 @@
  *  - Every other callback runs between `begin` and `commit`/`rollback`, on
  *    the thread that called the libjobreg function; transactions never
  *    nest. Calls on one storage handle are serialized by the library, so a
- *    backend needs no locking of its own for one handle. A callback must not
- *    call jobreg_storage_* functions on the same handle (deadlock).
+ *    backend needs no locking of its own for one handle. A callback that
+ *    calls jobreg_storage_* functions on the same handle gets JOBREG_ESTATE
+ *    (since 0.3.0; before, a deadlock); other handles may be used.
  *  - Each callback returns 0 on success or a negative JOBREG_E* code
  *    (JOBREG_ESTORAGE for a database failure). Report the reason with
  *    jobreg_storage_error_set() before returning; otherwise the library

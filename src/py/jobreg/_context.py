@@ -10,7 +10,17 @@
   ``enqueue_job_hooks``, ``get_object``...);
 - what the host hands over (job result, user, job model, objects) as
   read-only ``_Record`` objects, and the JSON encoding of what jobs return
-  and hand to the host.
+  and hand to the host;
+- ``clean_text()``: text as C takes it. Every string a run or a load hands
+  to C (log lines and their extra, error types, messages and tracebacks)
+  goes through it, so that odd text never costs a log line or a result: a
+  lone surrogate becomes the six characters ``\\ud800`` (as
+  ``backslashreplace`` writes it), a NUL the four characters ``\\x00``;
+  valid text is handed over unchanged;
+- ``guard``: what one module body or run may not change for the others
+  (``jobreg.jobs.register_jobs`` and kin, the author API's ``sys.modules``
+  entries, ``builtins.print``..., an alarm, a forked child going on), which
+  the loader and the runner put around each body and run.
 
 ``get_task_logger``, ``get_celery_queues`` and ``enqueue_job_hooks`` are
 names of the author API: job code imports them from ``jobreg.jobs``. The
@@ -18,9 +28,20 @@ library runs this module at every start-up: ``logging`` and ``json`` are
 imported where they are needed.
 """
 
+import builtins
+import os
+import sys
+from _thread import _local as _thread_local
 from _thread import allocate_lock
+from operator import is_
 
 from jobreg._variables import jsonable
+
+try:  # _signal, not signal: that one imports enum at every start-up
+    from _signal import ITIMER_REAL, SIGALRM, getitimer, getsignal, setitimer
+    from _signal import signal as _set_signal
+except ImportError:  # no interval timers here: nothing to watch
+    getitimer = None
 
 # --------------------------------------------------------------------------
 # Logging: self.logger records go to the host through log_sink
@@ -61,10 +82,26 @@ def _extra_of(record):
 
 
 def text_of(value):
+    """str(value), or ``<TypeName>`` when that fails (whatever it raises)."""
     try:
         return str(value)
-    except Exception:
+    except BaseException:  # a hostile __str__ must not end a run or a load
         return f"<{type(value).__name__}>"
+
+
+def clean_text(value):
+    """``value`` (made text with text_of() if it is no str) as C can take it:
+    valid UTF-8 without NUL. A lone surrogate becomes ``\\udXXX`` and a NUL
+    ``\\x00`` (escaped as text, visible to whoever reads the line)."""
+    if type(value) is not str:
+        value = text_of(value)
+    # The methods of str itself: a str subclass cannot override them here.
+    if str.isascii(value):
+        return str.replace(value, "\x00", "\\x00") if str.__contains__(value, "\x00") else value
+    data = str.encode(value, "utf-8", "backslashreplace")
+    if b"\x00" in data:
+        data = data.replace(b"\x00", b"\\x00")
+    return data.decode("utf-8")
 
 
 def _sink_logger():
@@ -317,3 +354,177 @@ def json_default(obj):
                 "__nautobot_type__": f"{module}.{kind.__qualname__}",
                 "display": text_of(getattr(obj, "display", None) or obj)}
     raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
+
+
+# --------------------------------------------------------------------------
+# What one module body (or run) may not change for the others
+#
+# The loader (jobreg._loader) puts every module body between guard.enter()
+# and guard.leave(), the runner every run; what they do about a change is
+# in their docstrings.
+
+class TamperError(RuntimeError):
+    """A module body or a run changed what the library gives every module."""
+
+
+# The author API's modules, and the names (of jobreg.jobs, jobreg.apps and
+# the compatibility modules) that job code imports from them.
+_GUARDED_MODULES = ("jobreg", "jobreg.jobs", "jobreg.apps", "jobreg._variables", "jobreg._meta",
+                    "jobreg._context", "jobreg._compat", "jobreg._loader", "jobreg._runner",
+                    "jobreg._watchdog", "jobreg._worker")
+
+
+# How many times this process was forked (counted in the child): a body or
+# run that forked tells by the count, without a system call (os.getpid())
+# per module body. Every fork that goes on running Python counts: os.fork()
+# and the library's own (src/isolate.c) run the at-fork handlers.
+_forks = [0]
+
+
+def _count_fork():
+    _forks[0] += 1
+
+
+os.register_at_fork(after_in_child=_count_fork)
+
+
+def fork_mark():
+    """A mark that changes in a child process forked after it was taken."""
+    return _forks[0]
+
+
+class _Guard:
+    """The shared objects as they were, checked by identity and put back.
+
+    Made at the first module body or run (after start-up installed the
+    compatibility modules): what is there then is the library's. The check
+    is one pass of C over flat tuples (``all(map(is_, map(dict.get, ...)))``):
+    a few microseconds per module body.
+    """
+
+    def __init__(self):
+        self._jobs = None  # jobreg.jobs (which imports this module), from _build()
+        self._spaces = None  # the watched (namespace dict, key, original, label) as 4 tuples
+        self._local = _thread_local()  # .bodies: the module bodies running on this thread
+
+    def _build(self):
+        modules = sys.modules
+        watched = {}  # (id(namespace), key) -> (namespace, key, original, label)
+
+        def watch(namespace, key, label):
+            if key in namespace:
+                watched.setdefault((id(namespace), key), (namespace, key, namespace[key], label))
+
+        for name in _GUARDED_MODULES:
+            watch(modules, name, f"sys.modules[{name!r}]")
+        from jobreg import _compat, apps
+        from jobreg import jobs as _jobs
+
+        self._jobs = _jobs
+        compat = {name: module for name, module in _compat._installed}
+        for name, module in compat.items():
+            if modules.get(name) is module:
+                watch(modules, name, f"sys.modules[{name!r}]")
+        # The names job code imports, and each package's attribute of a
+        # sub-module (``from jobreg import jobs`` reads the attribute).
+        shared = {id(m) for m in compat.values()} | {id(_jobs), id(apps)}
+        for key in set(_jobs.__all__) | set(_jobs.NAUTOBOT_APPS_JOBS) | \
+                set(_jobs.NAUTOBOT_SCRIPTS) | {"Report"}:
+            if key in vars(_jobs):
+                watch(vars(_jobs), key, "jobreg.jobs." + key)
+                shared.add(id(vars(_jobs)[key]))
+        for key, value in vars(apps).items():
+            if not key.startswith("_"):
+                watch(vars(apps), key, "jobreg.apps." + key)
+                shared.add(id(value))
+        for name, module in list(compat.items()) + [("jobreg", modules.get("jobreg"))]:
+            if module is None:
+                continue
+            for key, value in vars(module).items():
+                if not key.startswith("_") and id(value) in shared:
+                    watch(vars(module), key, f"{name}.{key}")
+        watch(vars(sys), "modules", "sys.modules")
+        for key in ("__import__", "print", "open"):
+            watch(vars(builtins), key, "builtins." + key)
+        entries = sorted(watched.values(), key=lambda entry: entry[3])
+        self._spaces = tuple(tuple(entry[i] for entry in entries) for i in range(4))
+
+    def _restore(self):
+        """Put back what changed; a list of what that was ("replaced X")."""
+        if self._spaces is None:
+            self._build()
+            return []
+        namespaces, keys, originals, labels = self._spaces
+        if all(map(is_, map(dict.get, namespaces, keys), originals)):
+            return []
+        changes = []
+        for namespace, key, original, label in zip(namespaces, keys, originals, labels):
+            if namespace.get(key) is not original:
+                changes.append(("replaced " if key in namespace else "deleted ") + label)
+                namespace[key] = original
+        return changes
+
+    def observe(self):
+        """Read the alarm timer again at the next enter() on this thread (a
+        load or run starts: the host may have set one since)."""
+        self._local.timer = None
+
+    def enter(self, name, registrar=False):
+        """Before the body of module ``name`` (or a run): the state to compare
+        with at leave(). A change found here was made by the body running
+        around this one, which is told at its own leave()."""
+        local = self._local
+        bodies = local.__dict__.setdefault("bodies", [])
+        if bodies or self._spaces is None:
+            changes = self._restore()
+            if changes and bodies:
+                bodies[-1][1].extend(changes)
+        # The timer as the last leave() on this thread left it (nothing else
+        # on this thread ran since): one system call per body, not two. In a
+        # body, that body may have set one since: read it.
+        timer = None if bodies else local.__dict__.get("timer")
+        if timer is None and getitimer is not None:
+            timer = getitimer(ITIMER_REAL)
+        state = (name, [], _forks[0], timer, getsignal(SIGALRM) if getitimer else None,
+                 self._jobs._registrar if registrar else None)
+        bodies.append(state)
+        return state
+
+    def leave(self, state):
+        """After the body: ends a forked child at once (``os._exit(0)``); puts
+        back what the body changed and returns what that was, for a
+        TamperError ([] when nothing)."""
+        name, changes, forks, timer, before, registrar = state
+        if _forks[0] != forks:
+            os._exit(0)  # a child forked by job code never goes on with the parent's work
+        bodies = self._local.bodies
+        if bodies and bodies[-1] is state:
+            bodies.pop()
+        changes.extend(self._restore())
+        if registrar is not None and self._jobs._registrar is not registrar:
+            self._jobs._registrar = registrar
+            changes.append("replaced jobreg.jobs._registrar (where register_jobs hands classes)")
+        if getitimer is not None:
+            now = getitimer(ITIMER_REAL)
+            if now != timer and (now[1] != timer[1] or now[0] > timer[0]):
+                setitimer(ITIMER_REAL, *timer)
+                changes.append("left an alarm running (signal.alarm or setitimer(ITIMER_REAL))")
+                now = timer
+            self._local.timer = now
+            handler = getsignal(SIGALRM)
+            if handler is not before and before is not None:
+                try:
+                    _set_signal(SIGALRM, before)
+                    changes.append("installed a SIGALRM handler")
+                except (ValueError, TypeError):  # not the main thread, so not this body's doing
+                    pass
+        return changes
+
+
+def describe_changes(changes, who, fixer):
+    """"replaced X; the loader put it back": one message for a TamperError."""
+    undo = "put it back" if len(changes) == 1 else "put them back"
+    return f"{who}{'; '.join(changes)}; {fixer} {undo}"
+
+
+guard = _Guard()

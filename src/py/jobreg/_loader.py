@@ -15,10 +15,39 @@ Imports go through a meta-path finder that knows exactly the modules of the
 source, so nothing needs to go on ``sys.path``, a module that failed is not
 run a second time in the same load, and a failure is pinned on the file it
 happened in.
+
+One module cannot change what the library does for another (issue 14;
+``jobreg._context.guard``, which the runner puts around every run too):
+
+- After each module body the loader checks, by identity, that what every
+  module shares is still the library's: ``sys.modules`` entries of the
+  author API (``jobreg``, ``jobreg.jobs``, ... and the ``nautobot.*``
+  compatibility modules when they are the library's), the names job code
+  imports from them (``register_jobs``, ``Job``, the variables...),
+  ``sys.modules`` itself, ``builtins.__import__``, ``print`` and ``open``,
+  and ``jobreg.jobs._registrar`` during a load. What changed is put back and
+  the module fails with ``TamperError`` ("replaced jobreg.jobs.register_jobs;
+  the loader put it back"): as any module that failed, it contributes no
+  jobs; its neighbours load as if it had done nothing. A module that changes
+  them and then imports another module of the source is the one blamed.
+- An ``ITIMER_REAL`` timer (``signal.alarm``, ``setitimer``) a body left
+  running is cancelled (one the host had running is set again as it was at
+  the start of the body), a SIGALRM handler it installed is replaced by the
+  one before; both fail the module with ``TamperError`` too.
+- A body that called ``os.fork()``: the child process ends with
+  ``os._exit(0)`` as soon as the body returns (or raises); only the parent
+  goes on with the load.
+- Not covered: what job code changes inside those objects (an attribute of
+  ``Job``), or from a thread of its own after its body ended (found by the
+  next check, on whichever module or run comes next).
+
+Load errors are ``jobreg._context.clean_text()``'d: a lone surrogate or a NUL
+in a message or traceback arrives escaped (``\\ud800``, ``\\x00``).
 """
 
 import os
 import sys
+from _thread import get_ident
 from importlib import import_module, invalidate_caches
 # What importlib.util re-exports, from where it lives: importlib.util itself
 # imports contextlib, collections, functools... at every start-up.
@@ -28,6 +57,7 @@ from importlib.machinery import ModuleSpec, SourceFileLoader
 from jobreg import _meta, _watchdog
 from jobreg import jobs as _jobs
 from jobreg._compat import find_spec
+from jobreg._context import TamperError, clean_text, describe_changes, fork_mark, guard
 
 # Frames of the import machinery and of jobreg itself say nothing to a job
 # author: tracebacks leave them out.
@@ -37,10 +67,13 @@ _HIDDEN_FRAMES = ("<frozen importlib", "<jobreg>/")
 def _format_traceback(exc):
     import traceback
 
-    summary = traceback.TracebackException(type(exc), exc, exc.__traceback__)
-    summary.stack = traceback.StackSummary.from_list(
-        [f for f in summary.stack if not f.filename.startswith(_HIDDEN_FRAMES)])
-    return "".join(summary.format())
+    try:
+        summary = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+        summary.stack = traceback.StackSummary.from_list(
+            [f for f in summary.stack if not f.filename.startswith(_HIDDEN_FRAMES)])
+        return "".join(summary.format())
+    except BaseException:  # an exception that cannot be shown has no traceback to show
+        return ""
 
 
 class ImportTimeLimitExceeded(BaseException):
@@ -61,6 +94,7 @@ module_watch = None
 def _timed_import(name, limit):
     """import_module(name), interrupted after ``limit`` seconds (0: never)."""
     watch = module_watch
+    forks = fork_mark()  # (a body the usual machinery runs has no guard: a fork ends here)
     if watch is not None:
         watch.starting(name)
     try:
@@ -72,6 +106,8 @@ def _timed_import(name, limit):
         finally:
             _watchdog.disarm()
     finally:
+        if fork_mark() != forks:
+            os._exit(0)
         if watch is not None:
             watch.finished(name)
 
@@ -101,13 +137,16 @@ def _describe(module, path, exc):
 
 
 def _class_location(cls):
-    module = sys.modules.get(cls.__module__)
-    file = getattr(module, "__file__", None) or ""
+    try:
+        module = sys.modules.get(cls.__module__)
+        file = getattr(module, "__file__", None) or ""
+    except BaseException:  # a module whose __file__ is no attribute to read
+        return "", 0
     try:
         import inspect
 
         line = inspect.getsourcelines(cls)[1]
-    except Exception:  # no source to read: the module's file is still named
+    except BaseException:  # no source to read: the module's file is still named
         line = 0
     return file, line
 
@@ -120,15 +159,33 @@ class _Load:
         self.failed = {}       # name -> "Type: message"
         self.registered = []   # (registering module, cls, file, line)
         self.errors = []
+        self.thread = get_ident()  # the thread that runs the load
+        guard.observe()
 
     def register(self, module_name, classes, filename, lineno):
+        if type(module_name) is not str:  # a module that set its __name__ to something else
+            module_name = clean_text(module_name)
         for cls in classes:
-            self.registered.append((module_name, cls, filename, lineno))
+            try:
+                named = type(cls.__module__) is str
+            except BaseException:
+                named = False
+            if named:
+                self.registered.append((module_name, cls, filename, lineno))
+            else:
+                self.errors.append((module_name, filename, lineno, "TypeError",
+                                    f"register_jobs: class {cls.__qualname__!r}: its __module__ "
+                                    "must be a str", ""))
 
     def module_failed(self, name, path, exc):
         if name not in self.failed:
-            self.failed[name] = f"{type(exc).__name__}: {_message(exc)}"
-            self.errors.append(_describe(name, path, exc))
+            try:
+                error = _describe(name, path, exc)
+            except BaseException:  # an exception whose str() or repr() raises
+                error = (name, path, 0, type(exc).__name__,
+                         f"<{type(exc).__name__} that cannot be shown>", "")
+            self.failed[name] = f"{error[3]}: {error[4]}"
+            self.errors.append(error)
 
     def refuse(self, name, path, why):
         self.errors.append((name, path, 0, "ImportError", why, ""))
@@ -182,7 +239,7 @@ class _Load:
             class_path = f"{cls.__module__}.{cls.__name__}"
             first = chosen.get(class_path)
             if first is None:
-                chosen[class_path] = (cls, filename, lineno)
+                chosen[class_path] = (cls, filename, lineno, module_name)
             elif first[0] is not cls:
                 self.errors.append((module_name, filename, lineno, "ValueError",
                                     f"register_jobs: class path {class_path!r} is already taken by "
@@ -193,15 +250,19 @@ class _Load:
         # second check (jobreg.jobs._job_metadata) for each at every load.
         job_fields, mark_1x = _meta.job_fields, _meta.mark_1x
         one_x = getattr(source, "nautobot_1x", False)
-        for class_path, (cls, _, _) in chosen.items():
-            if one_x:
-                mark_1x(cls)
+        for class_path, (cls, _, _, registrant) in chosen.items():
             try:
+                if one_x:
+                    mark_1x(cls)
+                _check_text("the class path", class_path)
                 job = job_fields(cls)
-            except Exception as exc:
+            except BaseException as exc:  # a Meta that raises anything is this job's error
                 file, line = _class_location(cls)
-                self.errors.append((cls.__module__, file, line, type(exc).__name__, _message(exc),
-                                    _format_traceback(exc)))
+                owner = cls.__module__
+                if not _clean(owner):  # (its error is about that name: the registrant's then)
+                    owner = registrant
+                self.errors.append((owner, file, line, type(exc).__name__,
+                                    _context_text(exc), _format_traceback(exc)))
                 continue
             # The job's own keys beside its fields (the module docstring).
             job["class"] = cls
@@ -211,7 +272,32 @@ class _Load:
             jobs.append(job)
         if source is not None:
             _jobs._loaded[id(source)] = {job["class_path"]: job["class"] for job in jobs}
-        return jobs, self.errors
+        return jobs, [_clean_error(error) for error in self.errors]
+
+
+def _context_text(exc):
+    try:
+        return _message(exc)
+    except BaseException:
+        return f"<{type(exc).__name__} that cannot be shown>"
+
+
+def _clean(text):
+    """Whether C can copy ``text`` as it is (the usual case: ASCII, no NUL)."""
+    return (str.isascii(text) and "\x00" not in text) or clean_text(text) == text
+
+
+def _check_text(what, text):
+    """ValueError (naming ``what``) unless C can copy ``text`` as it is."""
+    if not (str.isascii(text) and "\x00" not in text):
+        _meta.check_text(what, text)
+
+
+def _clean_error(error):
+    """A load error as C reads it ("ssisss"): clean text, an int line."""
+    module, file, line, kind, message, traceback = error
+    return (clean_text(module), clean_text(file), line if type(line) is int else 0,
+            clean_text(kind), clean_text(message), clean_text(traceback))
 
 
 class _TrackingLoader(SourceFileLoader):
@@ -229,10 +315,18 @@ class _TrackingLoader(SourceFileLoader):
 
     def exec_module(self, module):
         watch = module_watch
+        # The load's registrar is checked only on the load's own thread: a
+        # job thread importing a module meanwhile may see the load end.
+        state = guard.enter(self.name, self._load.thread == get_ident())
         try:
-            if watch is not None:
-                watch.starting(self.name)
-            super().exec_module(module)
+            try:
+                if watch is not None:
+                    watch.starting(self.name)
+                super().exec_module(module)
+            finally:
+                changes = guard.leave(state)  # a forked child ends here
+            if changes:
+                raise TamperError(describe_changes(changes, "", "the loader"))
         except BaseException as exc:
             self._load.module_failed(self.name, self.path, exc)
             raise

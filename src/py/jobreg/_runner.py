@@ -20,11 +20,36 @@ The job's life follows Nautobot's run_job: ``before_start``, ``run`` (unless
 ``before_start`` called ``fail()``), then ``on_success`` or ``on_failure``,
 then ``after_return``. A 1.x job (SPEC 2, opt-in) gets ``run(data, commit)``,
 its ``test_*`` methods and ``post_run()``, as Nautobot 1.x ran them.
+
+Whatever the job does, a run that starts ends with an outcome (issue 14):
+
+- Every string handed to C is ``jobreg._context.clean_text()``'d: a lone
+  surrogate in a log line, its extra, an exception's type, message or
+  traceback arrives as the text ``\\ud800``, a NUL as ``\\x00``. A
+  float in a log line's extra that JSON cannot hold (NaN, Infinity) arrives
+  as its repr (``"nan"``).
+- A result JSON cannot hold is a failed run that says why: "the result
+  holds NaN" (or Infinity, -Infinity), "the result is nested deeper than N
+  levels", or the encoder's TypeError. A lone surrogate inside a result's
+  string is written as the JSON escape ``\\ud800`` (the result JSON is
+  ASCII).
+- Input: ``data_json`` None is ``{}``; an empty string is refused (it is no
+  JSON object), as is input nested too deep to read.
+- An exception that escapes the hooks or the runner's own work after the
+  job started (a ``__str__`` that raises, say) is the run's failure.
+- A job that forked: the child process ends (``os._exit(0)``) when it comes
+  back to the runner; it never returns into the host's code.
+- A job that changed what the library gives every module
+  (``jobreg._context.guard``: ``jobreg.jobs.register_jobs`` and kin,
+  ``sys.modules`` entries, ``builtins.print``, an ``ITIMER_REAL`` alarm or a
+  SIGALRM handler) finds it put back after its run, and the run failed
+  (``TamperError``), keeping its result.
 """
 
 from _thread import _local as _thread_local  # threading.local, without importing threading
 
 from jobreg import _context, _meta
+from jobreg._context import describe_changes, guard
 from jobreg._variables import ValidationError
 
 # json, uuid, traceback are imported where needed: the library runs this
@@ -95,8 +120,10 @@ class _Run:
         if self._log is not None:
             import json
 
-            self._log(levelno, levelname, message,
-                      json.dumps(extra, default=str, sort_keys=True, ensure_ascii=False))
+            clean = _context.clean_text
+            self._log(levelno, clean(levelname), clean(message),
+                      json.dumps(_clean_extra(extra), sort_keys=True, ensure_ascii=False,
+                                 allow_nan=False))
 
     def call_host(self, operation, args):
         import json
@@ -124,6 +151,27 @@ class _Run:
         logger.info("Created file %s (%d bytes)", filename, len(content),
                     extra={"grouping": "create_file", "file": filename})
         return _context._Record({"name": filename, "size": len(content)})
+
+
+def _clean_extra(extra):
+    """A log record's extra as JSON can hold it and C can take it: str keys
+    and values clean_text()'d, floats JSON has no number for as their repr,
+    anything else (already made text by the author API) as clean text."""
+    clean = _context.clean_text
+    result = {}
+    for key, value in extra.items():
+        if value is None or value is True or value is False:
+            pass
+        elif isinstance(value, int):
+            value = int(value)
+        elif isinstance(value, float):
+            value = float(value)
+            if value - value != 0:  # NaN, Infinity, -Infinity
+                value = repr(value)
+        else:
+            value = clean(value)
+        result[clean(key)] = value
+    return result
 
 
 # --------------------------------------------------------------------------
@@ -194,11 +242,52 @@ def _format(exc):
 
 
 def _failure(exc):
-    if isinstance(exc, SystemExit):
-        message = f"the job called sys.exit({exc.code!r})"
-    else:
-        message = _context.text_of(exc) or repr(exc)
-    return ("failed", type(exc).__name__, message, _format(exc), "null")
+    """The failed outcome of ``exc``; never raises, whatever ``exc`` does."""
+    text_of = _context.text_of
+    try:
+        if isinstance(exc, SystemExit):
+            message = f"the job called sys.exit({_repr(exc.code)})"
+        else:
+            message = text_of(exc) or _repr(exc)
+    except BaseException:  # a hostile exception's attributes
+        message = _repr(exc)
+    try:
+        traceback = _format(exc)
+    except BaseException:  # the traceback module calls str() too, catching less
+        traceback = ""
+    return ("failed", text_of(type(exc).__name__), message, traceback, "null")
+
+
+def _repr(value):
+    try:
+        return repr(value)
+    except BaseException:
+        return f"<{type(value).__name__}>"
+
+
+def _clean_outcome(outcome):
+    """The outcome with every str clean_text()'d (``"ok"``/``"failed"`` and the
+    result JSON, which json.dumps wrote in ASCII, stay as they are)."""
+    clean = _context.clean_text
+    return (outcome[0],) + tuple(clean(item) for item in outcome[1:])
+
+
+def _not_finite(value):
+    """"NaN", "Infinity" or "-Infinity": the first float in ``value`` (dicts,
+    lists, tuples; walked without recursion, each container once) that JSON
+    has no number for."""
+    stack, seen = [value], set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if item != item:
+                return "NaN"
+            if item - item != 0:
+                return "Infinity" if item > 0 else "-Infinity"
+        elif isinstance(item, (dict, list, tuple)) and id(item) not in seen:
+            seen.add(id(item))
+            stack.extend(reversed(list(item.values() if isinstance(item, dict) else item)))
+    return None
 
 
 def _result_json(result):
@@ -208,9 +297,26 @@ def _result_json(result):
     try:
         return ("ok", json.dumps(result, sort_keys=True, allow_nan=False,
                                  default=_context.json_default))
-    except (TypeError, ValueError, RecursionError) as exc:
-        return ("failed", type(exc).__name__,
-                f"the job returned a value that is not JSON-serialisable: {exc}", "", "null")
+    except RecursionError:
+        import sys
+
+        why = f"the result is nested deeper than {sys.getrecursionlimit()} levels"
+        kind = "RecursionError"
+    except (TypeError, ValueError) as exc:
+        kind = type(exc).__name__
+        why = None
+        if kind == "ValueError" and "Out of range float" in str(exc):
+            try:
+                found = _not_finite(result)
+            except BaseException:  # a container that cannot be walked: say what json said
+                found = None
+            why = f"the result holds {found}" if found else "the result holds NaN or Infinity"
+        if why is None:
+            why = _context.text_of(exc)
+    except BaseException as exc:  # a default() or __iter__ of the job's own that raised
+        return _failure(exc)
+    return ("failed", kind, f"the job returned a value that is not JSON-serialisable: {why}", "",
+            "null")
 
 
 def _failed_by_job(job, outcome):
@@ -221,12 +327,21 @@ def _failed_by_job(job, outcome):
 
 
 def _parse(data_json):
+    if data_json is None:
+        return {}
+    if not data_json:
+        raise ValidationError({"(input)": "data_json is empty: give a JSON object, e.g. {}"})
     import json
 
     try:
-        data = json.loads(data_json) if data_json else {}
+        data = json.loads(data_json)
     except ValueError as exc:
         raise ValidationError({"(input)": f"not valid JSON: {exc}"}) from None
+    except RecursionError:
+        import sys
+
+        raise ValidationError({"(input)": "the JSON is nested deeper than "
+                                          f"{sys.getrecursionlimit()} levels"}) from None
     if not isinstance(data, dict):
         raise ValidationError({"(input)": "must be a JSON object of variable names to values"})
     return data
@@ -299,20 +414,56 @@ def _run_1x(job, kwargs):
     return _result_json(output)
 
 
+def _validate(cls, data_json):
+    try:
+        return _meta.validate_input(cls, _parse(data_json))
+    except RecursionError:  # input values nested too deep for a variable's checks
+        import sys
+
+        raise ValidationError({"(input)": "a value is nested deeper than "
+                                          f"{sys.getrecursionlimit()} levels"}) from None
+
+
+def _live(cls, job, run, kwargs):
+    """The job's life; whatever escapes it is the run's failure."""
+    try:
+        if _meta.is_1x(cls):
+            return _run_1x(job, kwargs)
+        return _run_current(job, run.task_id, kwargs)
+    except BaseException as exc:
+        return _failure(exc)
+
+
+def _tampered(outcome, message):
+    """The run failed for changing what every module shares; its result stays."""
+    if outcome[0] == "failed":
+        message = f"{outcome[2]}; and {message}"
+    result = outcome[1] if outcome[0] == "ok" else outcome[4]
+    return ("failed", "TamperError", message, "", result)
+
+
 def run(cls, data_json, log, context_json=None, record_json=None, add_file=None, host_call=None):
-    kwargs = _meta.validate_input(cls, _parse(data_json))
+    kwargs = _validate(cls, data_json)
     context = _parse_context(context_json)
     _route_print()
     previous = getattr(_local, "run", None)
     run = _local.run = _Run(cls, log, context, record_json, add_file, host_call)
+    guard.observe()
+    state = guard.enter("run")
     try:
         try:
             job = cls()
         except BaseException as exc:
-            return _failure(exc)
-        if _meta.is_1x(cls):
-            return _run_1x(job, kwargs)
-        return _run_current(job, run.task_id, kwargs)
+            outcome = _failure(exc)
+        else:
+            outcome = _live(cls, job, run, kwargs)
     finally:
-        _flush_print(run)
-        _local.run = previous
+        # A forked child ends here (os._exit), before any line below.
+        changes = guard.leave(state)
+        try:
+            _flush_print(run)
+        finally:
+            _local.run = previous
+    if changes:
+        outcome = _tampered(outcome, describe_changes(changes, "the job ", "the runner"))
+    return _clean_outcome(outcome)

@@ -20,8 +20,10 @@ class ValidationError(ValueError):
             errors = {"(input)": errors}
         self.errors = dict(errors)
         message = "; ".join(f"{field}: {reason}" for field, reason in self.errors.items())
-        # Input can hold lone surrogates; the message reaches C as UTF-8.
-        super().__init__(message.encode("utf-8", "backslashreplace").decode("utf-8"))
+        # Input can hold lone surrogates and NULs; the message reaches C as
+        # UTF-8 text: escaped as jobreg._context.clean_text() does.
+        message = message.encode("utf-8", "backslashreplace").replace(b"\x00", b"\\x00")
+        super().__init__(message.decode("utf-8"))
 
 
 class Invalid(Exception):

@@ -1,0 +1,91 @@
+"""The `jobreg` command against job code that writes to stdout (issue 14, part 3c).
+
+Whatever job code writes to its standard output (print() at import or in a
+run, os.write(1, ...) as a C extension would, sys.__stdout__) lands on
+stderr: the command's own output, the --json document above all, stays
+what it says it is. JOBREG names the executable.
+"""
+import json
+import os
+import subprocess
+import textwrap
+
+import pytest
+
+JOBREG = os.environ["JOBREG"]
+
+NOISY = textwrap.dedent('''\
+    import os, sys
+    print("printed at import")
+    os.write(1, b"written to fd 1 at import\\n")
+    from jobreg.jobs import Job, register_jobs
+
+    class Noisy(Job):
+        def run(self):
+            print("printed in run")
+            os.write(1, b"written to fd 1 in run\\n")
+            sys.__stdout__.write("written to sys.__stdout__ in run\\n")
+            sys.__stdout__.flush()
+            return {"ok": True}
+
+    register_jobs(Noisy)
+''')
+
+
+@pytest.fixture
+def noisy_site(tmp_path):
+    site = tmp_path / "site"
+    (site / "jobs").mkdir(parents=True)
+    (site / "jobreg.yaml").write_text("jobs_root: jobs\n")
+    (site / "jobs" / "noisy.py").write_text(NOISY)
+    return site
+
+
+def jobreg(site, *args):
+    return subprocess.run([JOBREG, "-c", "jobreg.yaml", *args], cwd=site, capture_output=True,
+                          text=True, timeout=300)
+
+
+def json_of(proc):
+    assert proc.returncode == 0, proc.stderr
+    try:
+        return json.loads(proc.stdout)
+    except ValueError as exc:
+        pytest.fail(f"stdout is not one JSON document ({exc}): {proc.stdout!r}")
+
+
+def test_prints_at_import_go_to_stderr_never_into_sync_json(noisy_site):
+    proc = jobreg(noisy_site, "sync", "--json")
+    out = json_of(proc)
+    assert out["created"] == ["noisy.Noisy"] and out["errors"] == []
+    assert "printed at import" in proc.stderr
+    assert "written to fd 1 at import" in proc.stderr
+    # A sync that imports again (--full) prints again, and its JSON is still clean.
+    proc = jobreg(noisy_site, "sync", "--full", "--json")
+    assert json_of(proc)["unchanged"] == 1
+    assert "printed at import" in proc.stderr
+
+
+def test_prints_in_a_run_go_to_stderr_never_into_run_json(noisy_site):
+    json_of(jobreg(noisy_site, "sync", "--json"))
+    assert jobreg(noisy_site, "enable", "noisy.Noisy").returncode == 0
+    proc = jobreg(noisy_site, "run", "noisy.Noisy", "--json")
+    out = json_of(proc)
+    assert out["status"] == "success" and out["result"] == {"ok": True}
+    assert "printed in run" in proc.stderr  # a log line of the run
+    assert "written to fd 1 in run" in proc.stderr
+    assert "written to sys.__stdout__ in run" in proc.stderr
+    # The other commands' output is clean too.
+    assert [r["class_path"] for r in json_of(jobreg(noisy_site, "list", "--json"))] == \
+        ["noisy.Noisy"]
+    assert json_of(jobreg(noisy_site, "show", "noisy.Noisy", "--json"))["enabled"] is True
+
+
+def test_text_output_and_help_still_reach_stdout(noisy_site):
+    proc = jobreg(noisy_site, "sync")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 created" in proc.stdout and "printed at import" not in proc.stdout
+    proc = jobreg(noisy_site, "--help")
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: jobreg")
+    proc = jobreg(noisy_site, "--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("jobreg ")
