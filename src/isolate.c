@@ -58,6 +58,7 @@ double jr_now(void)
 int jr_pool_new(jr_pool **out, unsigned int workers, unsigned int memory_limit_mb)
 {
 	jr_pool *pool = calloc(1, sizeof(*pool));
+	size_t i;
 
 	if (!pool)
 		return jr_error_oom();
@@ -67,6 +68,8 @@ int jr_pool_new(jr_pool **out, unsigned int workers, unsigned int memory_limit_m
 		free(pool);
 		return jr_error_oom();
 	}
+	for (i = 0; i < pool->max; i++)
+		pool->workers[i].fd = -1;
 	pool->memory_limit_mb = memory_limit_mb;
 	atomic_init(&pool->refcount, 1);
 	atomic_init(&pool->next_serial, 1);
@@ -395,6 +398,12 @@ int jr_pool_take(struct jr_worker **out, jr_pool *pool, const char *key, uint64_
 	}
 	w->busy = 1;
 	pthread_mutex_unlock(&pool->lock);
+	if (w->pid > 0 && waitpid(w->pid, NULL, WNOHANG) == w->pid) {
+		/* It died while idle (killed from outside, say): what it was asked
+		 * next must not be blamed for that. A new one takes the slot. */
+		w->pid = 0;
+		jr_worker_stop(w, NULL, 0);
+	}
 	if (w->pid <= 0) {
 		PyGILState_STATE gil;
 
@@ -403,7 +412,6 @@ int jr_pool_take(struct jr_worker **out, jr_pool *pool, const char *key, uint64_
 			saved = NULL;
 		}
 		gil = PyGILState_Ensure();
-		w->fd = -1;
 		rc = spawn(pool, w);
 		PyGILState_Release(gil);
 		if (rc < 0)

@@ -6,6 +6,8 @@
  * and the next run gets a new worker.
  */
 #include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "loadutil.h"
@@ -288,12 +290,42 @@ static void test_cancel_kills_the_worker_of_a_blocked_run(void)
 	jobreg_run_result_free(res);
 }
 
+static void test_a_worker_killed_while_idle_is_replaced_unnoticed(void)
+{
+	struct seen seen = { "", "", 0 };
+	jobreg_run_result *res = run_job("runjobs.Echo", "{\"text\": \"one\"}", &seen);
+	const char *pid_at;
+	int pid = 0;
+
+	CHECK(res != NULL);
+	if (!res)
+		return;
+	pid_at = strstr(jobreg_run_result_json(res), "\"pid\": ");
+	CHECK(pid_at != NULL);
+	if (pid_at)
+		pid = atoi(pid_at + 7);
+	jobreg_run_result_free(res);
+	CHECK(pid > 0 && pid != (int)getpid());
+	if (pid <= 0 || pid == (int)getpid())
+		return;
+	CHECK_INT(kill(pid, SIGKILL), 0);
+	usleep(200 * 1000); /* gone, not reaped yet */
+	res = run_job("runjobs.Echo", "{\"text\": \"two\"}", &seen);
+	CHECK(res != NULL);
+	if (res) {
+		CHECK_INT(jobreg_run_result_status(res), JOBREG_RUN_SUCCESS);
+		CHECK_CONTAINS(jobreg_run_result_json(res), "\"two\"");
+	}
+	jobreg_run_result_free(res);
+}
+
 static const struct jr_test tests[] = {
 	JR_TEST(a_run_in_a_worker_reaches_the_host_callbacks),
 	JR_TEST(a_crash_or_exit_in_run_is_a_failed_run),
 	JR_TEST(time_limits_hold_in_a_worker),
 	JR_TEST(fork_and_threads_in_run_stay_in_the_worker),
 	JR_TEST(cancel_kills_the_worker_of_a_blocked_run),
+	JR_TEST(a_worker_killed_while_idle_is_replaced_unnoticed),
 };
 
 JR_SUITE_MAIN_WITH_LIBRARY(tests, setup_runs, teardown_runs)

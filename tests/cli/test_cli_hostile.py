@@ -89,3 +89,40 @@ def test_text_output_and_help_still_reach_stdout(noisy_site):
     assert proc.returncode == 0 and proc.stdout.startswith("usage: jobreg")
     proc = jobreg(noisy_site, "--version")
     assert proc.returncode == 0 and proc.stdout.startswith("jobreg ")
+
+
+HOSTILE = {
+    "exits.py": "import os\nos._exit(0)\n",
+    "crashes.py": "import ctypes\nctypes.string_at(0)\n",
+    "sleeps.py": "import time\ntime.sleep(60)\n",
+    "forks.py": "import os\nos.fork()\n",
+}
+
+
+def test_sync_reports_modules_that_exit_crash_or_hang_and_keeps_the_rest(noisy_site):
+    """The command isolates job code by default: one module's os._exit(0),
+    segfault or endless sleep is a load error in the report, never the end
+    of the command (before isolation, os._exit(0) ended it with status 0
+    and no report)."""
+    for name, text in HOSTILE.items():
+        (noisy_site / "jobs" / name).write_text(text)
+    (noisy_site / "jobreg.yaml").write_text("jobs_root: jobs\nimport_timeout: 0.5\n"
+                                            "worker_memory_limit_mb: 512\n")
+    proc = jobreg(noisy_site, "sync", "--json")
+    assert proc.returncode == 3, proc.stderr  # load errors, everything else refreshed
+    out = json.loads(proc.stdout)
+    assert out["created"] == ["noisy.Noisy"]
+    errors = {e["module"]: e for e in out["errors"]}
+    assert set(errors) == {"exits", "crashes", "sleeps"}
+    assert "exited with status 0" in errors["exits"]["message"]
+    assert "killed by signal" in errors["crashes"]["message"]
+    assert errors["sleeps"]["type"] == "ImportTimeLimitExceeded"
+    assert "0.5 s" in errors["sleeps"]["message"]
+
+
+def test_in_process_stays_available(noisy_site):
+    (noisy_site / "jobreg.yaml").write_text("jobs_root: jobs\nisolation: none\n")
+    proc = jobreg(noisy_site, "run", "noisy.Noisy", "--json")
+    assert proc.returncode == 1  # no record yet: nothing ran
+    out = json_of(jobreg(noisy_site, "sync", "--json"))
+    assert out["created"] == ["noisy.Noisy"]

@@ -102,9 +102,9 @@ class _ModuleWatch:
         self._skip = skip
 
     def starting(self, name):
-        self._starting(name)
-        if name in self._skip:
+        if name in self._skip:  # before the page: a body that never starts never ends
             raise _killer(*self._skip[name])
+        self._starting(name)
 
 
 class _Loaded:
