@@ -53,6 +53,53 @@ double jr_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ---- workers killed at a pool's end, waited for later ---- */
+
+/*
+ * A pool's end kills its workers without waiting for the kernel to tear
+ * them down (a host about to exit would only wait for nothing): their pids
+ * are reaped, without blocking, by the next pool made or worker taken.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pid_t *pids;
+	size_t count, cap;
+} zombies = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0 };
+
+static void reap_later(pid_t pid)
+{
+	pthread_mutex_lock(&zombies.lock);
+	if (zombies.count == zombies.cap) {
+		size_t cap = zombies.cap ? 2 * zombies.cap : 8;
+		pid_t *grown = realloc(zombies.pids, cap * sizeof(*grown));
+
+		if (!grown) { /* no room to remember it: wait for it now */
+			pthread_mutex_unlock(&zombies.lock);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			return;
+		}
+		zombies.pids = grown;
+		zombies.cap = cap;
+	}
+	zombies.pids[zombies.count++] = pid;
+	pthread_mutex_unlock(&zombies.lock);
+}
+
+static void reap_zombies(void)
+{
+	size_t i = 0;
+
+	pthread_mutex_lock(&zombies.lock);
+	while (i < zombies.count) {
+		if (waitpid(zombies.pids[i], NULL, WNOHANG) != 0) /* reaped, or not ours any more */
+			zombies.pids[i] = zombies.pids[--zombies.count];
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&zombies.lock);
+}
+
 /* ---- the pool ---- */
 
 int jr_pool_new(jr_pool **out, unsigned int workers, unsigned int memory_limit_mb)
@@ -62,6 +109,7 @@ int jr_pool_new(jr_pool **out, unsigned int workers, unsigned int memory_limit_m
 
 	if (!pool)
 		return jr_error_oom();
+	reap_zombies();
 	pool->max = workers ? workers : JR_POOL_DEFAULT_WORKERS;
 	pool->workers = calloc(pool->max, sizeof(*pool->workers));
 	if (!pool->workers) {
@@ -159,10 +207,16 @@ void jr_pool_unref(jr_pool *pool)
 	if (!pool || atomic_fetch_sub_explicit(&pool->refcount, 1, memory_order_acq_rel) != 1)
 		return;
 	for (i = 0; i < pool->max; i++) {
-		if (pool->workers[i].pid > 0)
-			jr_worker_stop(&pool->workers[i], NULL, 0);
-		if (pool->workers[i].page)
-			munmap(pool->workers[i].page, sizeof(*pool->workers[i].page));
+		struct jr_worker *w = &pool->workers[i];
+
+		if (w->pid > 0) {
+			kill(w->pid, SIGKILL);
+			reap_later(w->pid);
+			w->pid = 0;
+		}
+		jr_worker_stop(w, NULL, 0); /* closes and frees what is left */
+		if (w->page)
+			munmap(w->page, sizeof(*w->page));
 	}
 	free(pool->workers);
 	pthread_mutex_destroy(&pool->lock);
@@ -374,6 +428,7 @@ int jr_pool_take(struct jr_worker **out, jr_pool *pool, const char *key, uint64_
 
 	if (gil_held)
 		saved = PyEval_SaveThread(); /* never wait for the pool holding the GIL */
+	reap_zombies();
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
 		for (i = 0; i < pool->max && !w; i++) {

@@ -6,6 +6,25 @@
 
 #include "harness.h"
 
+/*
+ * How a worker process that segfaults ends, as its load error or failed
+ * run says: under AddressSanitizer (abort_on_error=1, as the tests run) it
+ * reports the fault and aborts; under ThreadSanitizer it exits with 66. A
+ * stack overflow may end it either way: JR_WORKER_CRASHED_SOMEHOW.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define JR_WORKER_CRASHED "killed by signal 6"
+#elif defined(__SANITIZE_THREAD__)
+#define JR_WORKER_CRASHED "exited with status 66"
+#else
+#define JR_WORKER_CRASHED "killed by signal 11"
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define JR_WORKER_CRASHED_SOMEHOW "exited with status 66"
+#else
+#define JR_WORKER_CRASHED_SOMEHOW "killed by signal"
+#endif
+
 /* Print the load errors of a snapshot (for failing tests' diagnostics). */
 static inline void print_load_errors(const jobreg_snapshot *snap)
 {

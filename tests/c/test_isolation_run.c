@@ -205,7 +205,7 @@ static void test_a_crash_or_exit_in_run_is_a_failed_run(void)
 	struct seen seen = { "", "", 0 };
 	jobreg_run_result *res;
 
-	check_failed(run_job("runjobs.Crash", NULL, &seen), "WorkerDied", "killed by signal");
+	check_failed(run_job("runjobs.Crash", NULL, &seen), "WorkerDied", JR_WORKER_CRASHED);
 	check_failed(run_job("runjobs.Exit", NULL, &seen), "WorkerDied", "exited with status 7");
 	/* The next run gets a new worker. */
 	res = run_job("runjobs.Echo", "{\"text\": \"again\"}", &seen);

@@ -18,7 +18,7 @@ heads), then checks the database as the dead process left it, runs a clean
 
 JOBREG names the command. JOBREG_CRASH_SEED replays a run (the seed is
 printed), JOBREG_CRASH_TRIALS sets the number of trials (default 200),
-JOBREG_CRASH_SECONDS the time after which no new trial starts (default 50;
+JOBREG_CRASH_SECONDS the time after which no new trial starts (default 75;
 a sanitizer build on a busy machine runs fewer trials, and says so).
 Two sites run side by side, one per core.
 """
@@ -248,7 +248,7 @@ def run_site(site, trials, deadline, errors):
 def main():
     seed = int(os.environ.get("JOBREG_CRASH_SEED") or random.SystemRandom().randrange(1 << 32))
     trials = int(os.environ.get("JOBREG_CRASH_TRIALS", "200"))
-    seconds = float(os.environ.get("JOBREG_CRASH_SECONDS", "50"))
+    seconds = float(os.environ.get("JOBREG_CRASH_SECONDS", "75"))
     print(f"seed {seed} (replay: JOBREG_CRASH_SEED={seed}), up to {trials} trials "
           f"in {seconds:.0f} s", flush=True)
     errors = []
