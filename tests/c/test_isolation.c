@@ -10,7 +10,6 @@
 
 #include "loadutil.h"
 
-
 #define GOOD_MODULE                                \
 	"from jobreg.jobs import Job, register_jobs\n" \
 	"class StillHere(Job):\n"                      \
