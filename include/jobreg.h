@@ -20,6 +20,7 @@
 #include "jobreg/git.h"
 #include "jobreg/record.h"
 #include "jobreg/storage.h"
+#include "jobreg/storage_postgresql.h"
 #include "jobreg/refresh.h"
 #include "jobreg/storage_ops.h"
 #include "jobreg/storage_git_state.h"

@@ -35,6 +35,7 @@ struct jobreg_config {
 	char *jobs_root;
 	char *git_root;
 	char *database;
+	char *password_env; /* NULL: not said */
 	char **python_path;
 	size_t python_path_count;
 	int nautobot_compat;
@@ -295,6 +296,38 @@ static int read_string(char **out, struct reader *r, const char *key, const jr_y
 		return fail(r, n, "'%s' must not be empty", key);
 	*out = jr_strdup(n->text);
 	return *out ? 0 : JOBREG_ENOMEM;
+}
+
+static int read_path(char **out, struct reader *r, const char *key, const jr_ynode *n);
+
+/* 1 when `text` is a PostgreSQL URI (which `database` keeps as it is). */
+static int is_postgresql_uri(const char *text)
+{
+	return strncmp(text, "postgresql://", 13) == 0 || strncmp(text, "postgres://", 11) == 0;
+}
+
+/*
+ * `database`: a path, or a PostgreSQL URI kept as written. A password in
+ * the URI is refused: the file is no place for it (password_env, PGPASSWORD
+ * or ~/.pgpass are), and the message does not echo the value.
+ */
+static int read_database(struct reader *r, const char *key, const jr_ynode *n)
+{
+	const char *auth, *at;
+	size_t auth_len;
+
+	if (n->kind != JR_YSCALAR || n->type == JR_YNULL || !is_postgresql_uri(n->text))
+		return read_path(&r->cfg->database, r, key, n);
+	auth = strstr(n->text, "://") + 3;
+	auth_len = strcspn(auth, "/?");
+	at = memchr(auth, '@', auth_len);
+	if ((at && memchr(auth, ':', (size_t)(at - auth))) || strstr(n->text, "password="))
+		return fail(r, n,
+		            "'%s' holds a password: keep it out of the file (name an environment "
+		            "variable that holds it with 'password_env', or use PGPASSWORD or "
+		            "~/.pgpass)",
+		            key);
+	return read_string(&r->cfg->database, r, key, n, "a path or a postgresql:// URI");
 }
 
 static int read_path(char **out, struct reader *r, const char *key, const jr_ynode *n)
@@ -582,6 +615,7 @@ enum top_key {
 	KEY_ISOLATION,
 	KEY_WORKERS,
 	KEY_WORKER_MEMORY_LIMIT_MB,
+	KEY_PASSWORD_ENV,
 	TOP_KEYS
 };
 
@@ -596,6 +630,7 @@ static const char *const top_keys[] = { "jobs_root",
 	                                    "isolation",
 	                                    "workers",
 	                                    "worker_memory_limit_mb",
+	                                    "password_env",
 	                                    NULL };
 
 static int read_value(struct reader *r, int k, const jr_ynode *v)
@@ -609,7 +644,7 @@ static int read_value(struct reader *r, int k, const jr_ynode *v)
 	case KEY_GIT_ROOT:
 		return is_null(v) ? 0 : read_path(&cfg->git_root, r, key, v);
 	case KEY_DATABASE:
-		return is_null(v) ? 0 : read_path(&cfg->database, r, key, v);
+		return is_null(v) ? 0 : read_database(r, key, v);
 	case KEY_PYTHON_PATH:
 		return read_string_list(&cfg->python_path, &cfg->python_path_count, r, key, v, read_path,
 		                        "lib");
@@ -625,6 +660,8 @@ static int read_value(struct reader *r, int k, const jr_ynode *v)
 		return read_isolation(&cfg->isolation, r, key, v);
 	case KEY_WORKERS:
 		return read_count(&cfg->workers, r, key, v, 1);
+	case KEY_PASSWORD_ENV:
+		return is_null(v) ? 0 : read_string(&cfg->password_env, r, key, v, "a variable name");
 	case KEY_WORKER_MEMORY_LIMIT_MB:
 		return read_count(&cfg->worker_memory_limit_mb, r, key, v, 0);
 	}
@@ -834,6 +871,7 @@ void jobreg_config_free(jobreg_config *cfg)
 	free(cfg->jobs_root);
 	free(cfg->git_root);
 	free(cfg->database);
+	free(cfg->password_env);
 	free_strings(cfg->python_path, cfg->python_path_count);
 	for (i = 0; i < cfg->repository_count; i++) {
 		free(cfg->repositories[i].slug);
@@ -874,6 +912,11 @@ const char *jobreg_config_git_root(const jobreg_config *cfg)
 const char *jobreg_config_database(const jobreg_config *cfg)
 {
 	return cfg ? cfg->database : NULL;
+}
+
+const char *jobreg_config_database_password_env(const jobreg_config *cfg)
+{
+	return cfg ? cfg->password_env : NULL;
 }
 
 size_t jobreg_config_python_path_count(const jobreg_config *cfg)

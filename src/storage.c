@@ -16,6 +16,7 @@
 static const size_t backend_sizes[] = {
 	JR_SIZE_THROUGH(jobreg_storage_backend, free_payload),       /* version 1 */
 	JR_SIZE_THROUGH(jobreg_storage_backend, source_state_write), /* version 2 */
+	JR_SIZE_THROUGH(jobreg_storage_backend, list_records),       /* version 3 */
 };
 
 int jobreg_storage_error_set(int code, const char *message)
@@ -212,6 +213,156 @@ int jr_storage_delete(jobreg_storage *st, const char *id)
 {
 	jobreg_error_clear();
 	return jr_storage_backend_result(st->backend.delete_record(id, st->payload), "delete_record");
+}
+
+/* ---- lookups (version 3, or every record read) -------------------- */
+
+int jr_record_compare_for_list(const void *pa, const void *pb)
+{
+	static const jobreg_field order[] = { JOBREG_FIELD_GROUPING, JOBREG_FIELD_NAME,
+		                                  JOBREG_FIELD_CLASS_PATH, JOBREG_FIELD_ID };
+	const jobreg_record *a = *(jobreg_record *const *)pa, *b = *(jobreg_record *const *)pb;
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int c = strcmp(jr_record_text(a, order[i]), jr_record_text(b, order[i]));
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+int jr_record_filter_match(const jobreg_record *rec, const jobreg_record_filter *f)
+{
+	if (f->source_type && strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE_TYPE), f->source_type))
+		return 0;
+	if (f->source_name && strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE), f->source_name))
+		return 0;
+	if (f->installed != JOBREG_INSTALLED_ALL &&
+	    jr_record_flag(rec, JOBREG_FIELD_INSTALLED) != (f->installed == JOBREG_INSTALLED_YES))
+		return 0;
+	if (f->enabled >= 0 && jr_record_flag(rec, JOBREG_FIELD_ENABLED) != f->enabled)
+		return 0;
+	return 1;
+}
+
+void jr_records_page(jr_records *list, const jobreg_record_filter *f)
+{
+	size_t i, kept = 0;
+
+	if (list->count > 1) /* items is NULL when empty: not for qsort */
+		qsort(list->items, list->count, sizeof(list->items[0]), jr_record_compare_for_list);
+	for (i = 0; i < list->count; i++) {
+		if (i >= f->offset && (f->limit == 0 || kept < f->limit))
+			list->items[kept++] = list->items[i];
+		else
+			jobreg_record_free(list->items[i]);
+	}
+	list->count = kept;
+}
+
+/* Every record, searched for `value` in `field`: for backends before version 3. */
+static int find_in_all(jobreg_record **out, jobreg_storage *st, jobreg_field field,
+                       const char *value)
+{
+	jr_records all = { NULL, 0, 0 };
+	size_t i;
+	int rc = jr_storage_read_all(&all, st);
+
+	for (i = 0; rc == 0 && i < all.count; i++) {
+		if (strcmp(jr_record_text(all.items[i], field), value) == 0) {
+			*out = all.items[i];
+			all.items[i] = NULL; /* taken */
+			break;
+		}
+	}
+	if (rc == 0 && !*out)
+		rc = JOBREG_ENOTFOUND;
+	jr_records_clear(&all);
+	return rc;
+}
+
+/* A looked-up record from a backend: ENOTFOUND is an answer, not a failure. */
+static int lookup_result(jobreg_record **out, int rc, const char *callback)
+{
+	if (rc == JOBREG_ENOTFOUND) {
+		jobreg_record_free(*out); /* a backend that set it anyway */
+		*out = NULL;
+		return rc;
+	}
+	if ((rc = jr_storage_backend_result(rc, callback)) < 0) {
+		jobreg_record_free(*out);
+		*out = NULL;
+		return rc;
+	}
+	if (!*out)
+		return jr_error_set(JOBREG_ESTORAGE, "storage backend: %s returned no record", callback);
+	return 0;
+}
+
+int jr_storage_get_by_id(jobreg_record **out, jobreg_storage *st, const char *id)
+{
+	*out = NULL;
+	jobreg_error_clear();
+	if (!st->backend.get_record_by_id)
+		return find_in_all(out, st, JOBREG_FIELD_ID, id);
+	return lookup_result(out, st->backend.get_record_by_id(out, id, st->payload),
+	                     "get_record_by_id");
+}
+
+int jr_storage_get_by_class_path(jobreg_record **out, jobreg_storage *st, const char *class_path)
+{
+	const char *dot = strrchr(class_path, '.');
+	char *module;
+	int rc;
+
+	*out = NULL;
+	jobreg_error_clear();
+	if (!st->backend.get_record_by_class)
+		return find_in_all(out, st, JOBREG_FIELD_CLASS_PATH, class_path);
+	/* A class name has no dot: the module is all before the last one. */
+	if (!dot || dot == class_path || !dot[1])
+		return JOBREG_ENOTFOUND;
+	if (!(module = jr_strndup(class_path, (size_t)(dot - class_path))))
+		return JOBREG_ENOMEM;
+	rc = st->backend.get_record_by_class(out, module, dot + 1, st->payload);
+	free(module);
+	return lookup_result(out, rc, "get_record_by_class");
+}
+
+struct filtered {
+	jr_records *out;
+	const jobreg_record_filter *filter;
+};
+
+static int collect_matching(jobreg_record *rec, void *emit_payload)
+{
+	struct filtered *f = emit_payload;
+
+	if (!rec)
+		return jr_error_set(JOBREG_EINVAL, "storage backend: read_records emitted NULL");
+	if (!jr_record_filter_match(rec, f->filter)) {
+		jobreg_record_free(rec);
+		return 0;
+	}
+	return jr_records_push(f->out, rec);
+}
+
+int jr_storage_list(jr_records *out, jobreg_storage *st, const jobreg_record_filter *filter)
+{
+	struct filtered f = { out, filter };
+	int rc;
+
+	jobreg_error_clear();
+	if (st->backend.list_records)
+		return jr_storage_backend_result(st->backend.list_records(collect, out, filter,
+		                                                          st->payload),
+		                                 "list_records");
+	rc = jr_storage_backend_result(st->backend.read_records(collect_matching, &f, st->payload),
+	                               "read_records");
+	if (rc == 0)
+		jr_records_page(out, filter);
+	return rc;
 }
 
 /* ---- source state ------------------------------------------------ */

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 
+#include "jobreg/storage_ops.h"
 #include "jobreg/sys/storage.h"
 #include "record.h"
 
@@ -41,6 +42,25 @@ int jr_storage_rollback(jobreg_storage *st, int rc);
 int jr_storage_read_all(jr_records *out, jobreg_storage *st);
 int jr_storage_write(jobreg_storage *st, const jobreg_record *rec);
 int jr_storage_delete(jobreg_storage *st, const char *id);
+
+/*
+ * Inside a transaction: the record with id `id`, or whose class path is
+ * `class_path`, owned by the caller in *out; JOBREG_ENOTFOUND (no message
+ * recorded) when there is none. The backend's version 3 lookups, or else
+ * every record read and searched.
+ */
+int jr_storage_get_by_id(jobreg_record **out, jobreg_storage *st, const char *id);
+int jr_storage_get_by_class_path(jobreg_record **out, jobreg_storage *st, const char *class_path);
+/* Inside a transaction: the records `filter` selects (a checked filter of
+ * this library's version), in list order, appended to `out`. */
+int jr_storage_list(jr_records *out, jobreg_storage *st, const jobreg_record_filter *filter);
+
+/* 1 when `rec` meets every condition of `filter` (paging aside). */
+int jr_record_filter_match(const jobreg_record *rec, const jobreg_record_filter *filter);
+/* qsort comparator of jobreg_record pointers: the order of jobreg_storage_list(). */
+int jr_record_compare_for_list(const void *pa, const void *pb);
+/* Sort `list`, keep its page (filter offset and limit), free the rest. */
+void jr_records_page(jr_records *list, const jobreg_record_filter *filter);
 
 /* 1 when the backend keeps source state (version 2 callbacks). */
 int jr_storage_keeps_source_state(const jobreg_storage *st);

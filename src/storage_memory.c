@@ -44,6 +44,9 @@ struct undo {
 struct memory {
 	jr_records records;
 	jr_strmap by_id; /* id -> index + 1 */
+	/* class path -> index + 1, rebuilt by the first lookup after a change */
+	jr_strmap by_class;
+	int by_class_stale;
 	struct git_state *git;
 	size_t git_count, git_capacity;
 	struct source_state *sources;
@@ -90,6 +93,7 @@ static int put(struct memory *m, const jobreg_record *rec)
 
 	if (!copy)
 		return JOBREG_ENOMEM;
+	m->by_class_stale = 1;
 	if (at) {
 		struct jr_strmap_slot *slot = jr_strmap_slot(&m->by_id, id_of(rec));
 		jobreg_record_free(m->records.items[at - 1]);
@@ -121,6 +125,7 @@ static int remove_record(struct memory *m, const char *id)
 
 	if (!at)
 		return 0;
+	m->by_class_stale = 1;
 	/* The new index first: running out of memory then changes nothing. */
 	if (jr_strmap_init(&map, m->records.count * 2) < 0)
 		return JOBREG_ENOMEM;
@@ -508,6 +513,104 @@ static int memory_source_state_write(const char *source_type, const char *source
 	return rc;
 }
 
+static int memory_get_record_by_id(jobreg_record **out, const char *id, void *payload)
+{
+	struct memory *m = payload;
+	size_t at = find(m, id);
+
+	if (!at)
+		return JOBREG_ENOTFOUND;
+	if (!(*out = jr_record_dup(m->records.items[at - 1])))
+		return JOBREG_ENOMEM;
+	return 0;
+}
+
+static int rebuild_by_class(struct memory *m)
+{
+	jr_strmap map;
+	size_t i;
+
+	if (jr_strmap_init(&map, m->records.count * 2 + 1) < 0)
+		return JOBREG_ENOMEM;
+	for (i = 0; i < m->records.count; i++) {
+		const char *key = jr_record_text(m->records.items[i], JOBREG_FIELD_CLASS_PATH);
+		struct jr_strmap_slot *slot = jr_strmap_slot(&map, key);
+		if (!slot->key) {
+			slot->key = key;
+			slot->value = (void *)(uintptr_t)(i + 1);
+			jr_strmap_added(&map);
+		}
+	}
+	jr_strmap_free(&m->by_class);
+	m->by_class = map;
+	m->by_class_stale = 0;
+	return 0;
+}
+
+static int is_class(const jobreg_record *rec, const char *module_name, const char *job_class_name)
+{
+	return strcmp(jr_record_text(rec, JOBREG_FIELD_MODULE_NAME), module_name) == 0 &&
+	       strcmp(jr_record_text(rec, JOBREG_FIELD_JOB_CLASS_NAME), job_class_name) == 0;
+}
+
+static int memory_get_record_by_class(jobreg_record **out, const char *module_name,
+                                      const char *job_class_name, void *payload)
+{
+	struct memory *m = payload;
+	char *path = jr_asprintf("%s.%s", module_name, job_class_name);
+	size_t at, i;
+
+	if (!path)
+		return JOBREG_ENOMEM;
+	if (m->by_class_stale && rebuild_by_class(m) < 0) {
+		free(path);
+		return JOBREG_ENOMEM;
+	}
+	at = (size_t)(uintptr_t)jr_strmap_get(&m->by_class, path);
+	free(path);
+	/* The class path is module + "." + class; a record that disagrees is
+	 * found by a scan. */
+	if (!at || !is_class(m->records.items[at - 1], module_name, job_class_name))
+		for (at = 0, i = 0; i < m->records.count && !at; i++)
+			if (is_class(m->records.items[i], module_name, job_class_name))
+				at = i + 1;
+	if (!at)
+		return JOBREG_ENOTFOUND;
+	if (!(*out = jr_record_dup(m->records.items[at - 1])))
+		return JOBREG_ENOMEM;
+	return 0;
+}
+
+static int memory_list_records(jobreg_storage_emit_fn emit, void *emit_payload,
+                               const jobreg_record_filter *filter, void *payload)
+{
+	struct memory *m = payload;
+	jobreg_record **match = malloc((m->records.count + 1) * sizeof(*match));
+	size_t i, count = 0, sent = 0;
+	int rc = 0;
+
+	if (!match)
+		return jr_error_oom();
+	for (i = 0; i < m->records.count; i++)
+		if (jr_record_filter_match(m->records.items[i], filter))
+			match[count++] = m->records.items[i];
+	if (count > 1)
+		qsort(match, count, sizeof(*match), jr_record_compare_for_list);
+	for (i = filter->offset; i < count && rc == 0; i++) {
+		jobreg_record *copy;
+		if (filter->limit && sent == filter->limit)
+			break;
+		if (!(copy = jr_record_dup(match[i]))) {
+			rc = JOBREG_ENOMEM;
+			break;
+		}
+		rc = emit(copy, emit_payload);
+		sent++;
+	}
+	free(match);
+	return rc;
+}
+
 static void memory_free(void *payload)
 {
 	struct memory *m = payload;
@@ -526,12 +629,13 @@ static void memory_free(void *payload)
 	}
 	free(m->sources);
 	jr_strmap_free(&m->by_id);
+	jr_strmap_free(&m->by_class);
 	jr_records_clear(&m->records);
 	free(m);
 }
 
 const jobreg_storage_backend jr_storage_memory_backend = {
-	.version = 2,
+	.version = 3,
 	.begin = memory_begin,
 	.commit = memory_commit,
 	.rollback = memory_rollback,
@@ -543,6 +647,9 @@ const jobreg_storage_backend jr_storage_memory_backend = {
 	.free_payload = memory_free,
 	.source_state_read = memory_source_state_read,
 	.source_state_write = memory_source_state_write,
+	.get_record_by_id = memory_get_record_by_id,
+	.get_record_by_class = memory_get_record_by_class,
+	.list_records = memory_list_records,
 };
 
 int jobreg_storage_memory_new(jobreg_storage **out)
@@ -555,6 +662,7 @@ int jobreg_storage_memory_new(jobreg_storage **out)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return jr_error_oom();
+	m->by_class_stale = 1;
 	if ((rc = jr_strmap_init(&m->by_id, 16)) == 0)
 		rc = jobreg_storage_new(out, &jr_storage_memory_backend, m);
 	if (rc < 0)

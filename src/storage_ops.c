@@ -13,37 +13,71 @@
 #include "error.h"
 #include "jobreg/storage_ops.h"
 #include "names.h"
+#include "options.h"
 #include "record.h"
 #include "storage_internal.h"
 #include "strmap.h"
 #include "util.h"
 
-static int compare_for_list(const void *pa, const void *pb)
-{
-	static const jobreg_field order[] = { JOBREG_FIELD_GROUPING, JOBREG_FIELD_NAME,
-		                                  JOBREG_FIELD_CLASS_PATH, JOBREG_FIELD_ID };
-	const jobreg_record *a = *(jobreg_record *const *)pa, *b = *(jobreg_record *const *)pb;
-	size_t i;
+static const size_t filter_sizes[] = {
+	JR_SIZE_THROUGH(jobreg_record_filter, limit), /* version 1 */
+};
 
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		int c = strcmp(jr_record_text(a, order[i]), jr_record_text(b, order[i]));
-		if (c)
-			return c;
+int jobreg_record_filter_init(jobreg_record_filter *filter, unsigned int version)
+{
+	static const jobreg_record_filter defaults = JOBREG_RECORD_FILTER_INIT;
+
+	return jr_options_init(filter, &defaults, filter_sizes, JOBREG_RECORD_FILTER_VERSION, version,
+	                       "jobreg_record_filter");
+}
+
+/* The caller's filter, of any version, as this library's; checked. */
+static int read_filter(jobreg_record_filter *f, const jobreg_record_filter *given)
+{
+	int rc;
+
+	jobreg_record_filter_init(f, JOBREG_RECORD_FILTER_VERSION);
+	rc = jr_options_read(f, given, filter_sizes, JOBREG_RECORD_FILTER_VERSION,
+	                     "jobreg_record_filter");
+	if (rc < 0)
+		return rc;
+	f->version = JOBREG_RECORD_FILTER_VERSION;
+	if (f->source_type && strcmp(f->source_type, "local") && strcmp(f->source_type, "git") &&
+	    strcmp(f->source_type, "app")) {
+		char *shown = jr_escape(f->source_type);
+		if (!shown)
+			return JOBREG_ENOMEM;
+		jr_error_set(JOBREG_EINVAL,
+		             "jobreg_record_filter: source_type \"%s\" is not \"local\", \"git\" or "
+		             "\"app\" (NULL: any)",
+		             shown);
+		free(shown);
+		return JOBREG_EINVAL;
 	}
+	if (f->installed != JOBREG_INSTALLED_ALL && f->installed != JOBREG_INSTALLED_YES &&
+	    f->installed != JOBREG_INSTALLED_NO)
+		return jr_error_set(JOBREG_EINVAL,
+		                    "jobreg_record_filter: installed is %d, not one of "
+		                    "JOBREG_INSTALLED_ALL, _YES, _NO",
+		                    (int)f->installed);
+	if (f->enabled < -1 || f->enabled > 1)
+		return jr_error_set(JOBREG_EINVAL,
+		                    "jobreg_record_filter: enabled is %d, not 1, 0 or -1 (both)",
+		                    f->enabled);
 	return 0;
 }
 
-/* Read every record in a transaction of its own (read-only). */
-static int read_records(jr_records *all, jobreg_storage *st)
+/* The records `f` selects, in a read-only transaction of their own. */
+static int list_records(jr_records *out, jobreg_storage *st, const jobreg_record_filter *f)
 {
 	int rc;
 
 	if ((rc = jr_storage_begin(st, 0)) < 0)
 		return rc;
-	rc = jr_storage_read_all(all, st);
+	rc = jr_storage_list(out, st, f);
 	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
 	if (rc < 0)
-		jr_records_clear(all);
+		jr_records_clear(out);
 	return rc;
 }
 
@@ -57,57 +91,63 @@ static long find_by(const jr_records *all, jobreg_field field, const char *value
 	return -1;
 }
 
+int jobreg_storage_list_filtered(jobreg_record_list **out, jobreg_storage *st,
+                                 const jobreg_record_filter *filter)
+{
+	jobreg_record_filter f;
+	jr_records *list;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!out || !st)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_list_filtered: NULL %s",
+		                    out ? "storage" : "out");
+	if ((rc = read_filter(&f, filter)) < 0)
+		return rc;
+	if (!(list = jr_records_new()))
+		return JOBREG_ENOMEM;
+	if ((rc = list_records(list, st, &f)) < 0) {
+		jobreg_record_list_free(list);
+		return rc;
+	}
+	*out = list;
+	return 0;
+}
+
 int jobreg_storage_list(jobreg_record_list **out, jobreg_storage *st, jobreg_installed_filter which)
 {
-	jr_records *list;
-	size_t i, kept = 0;
-	int rc;
+	jobreg_record_filter f = JOBREG_RECORD_FILTER_INIT;
 
 	if (!out || !st)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_list: NULL %s", out ? "storage" : "out");
 	if (which != JOBREG_INSTALLED_ALL && which != JOBREG_INSTALLED_YES &&
 	    which != JOBREG_INSTALLED_NO)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_list: unknown filter %d", (int)which);
-	if (!(list = jr_records_new()))
-		return JOBREG_ENOMEM;
-	if ((rc = read_records(list, st)) < 0) {
-		jobreg_record_list_free(list);
-		return rc;
-	}
-	for (i = 0; i < list->count; i++) {
-		int installed = jr_record_flag(list->items[i], JOBREG_FIELD_INSTALLED);
-		if (which == JOBREG_INSTALLED_ALL || installed == (which == JOBREG_INSTALLED_YES))
-			list->items[kept++] = list->items[i];
-		else
-			jobreg_record_free(list->items[i]);
-	}
-	list->count = kept;
-	if (list->count > 1) /* items is NULL when empty: not for qsort */
-		qsort(list->items, list->count, sizeof(list->items[0]), compare_for_list);
-	*out = list;
-	return 0;
+	f.installed = which;
+	return jobreg_storage_list_filtered(out, st, &f);
 }
 
 int jobreg_storage_get(jobreg_record **out, jobreg_storage *st, const char *ref)
 {
-	jr_records all = { NULL, 0, 0 };
-	long at;
 	int rc;
 
+	if (out)
+		*out = NULL;
 	if (!out || !st || !ref)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_get: NULL argument");
-	if ((rc = read_records(&all, st)) < 0)
+	if ((rc = jr_storage_begin(st, 0)) < 0)
 		return rc;
-	at = find_by(&all, JOBREG_FIELD_ID, ref);
-	if (at < 0)
-		at = find_by(&all, JOBREG_FIELD_CLASS_PATH, ref);
-	if (at < 0) {
+	rc = jr_storage_get_by_id(out, st, ref);
+	if (rc == JOBREG_ENOTFOUND)
+		rc = jr_storage_get_by_class_path(out, st, ref);
+	if (rc == JOBREG_ENOTFOUND)
 		rc = jr_error_set(JOBREG_ENOTFOUND, "no job record has the id or class path \"%s\"", ref);
-	} else {
-		*out = all.items[at];
-		all.items[at] = NULL; /* taken */
+	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
+	if (rc < 0) {
+		jobreg_record_free(*out);
+		*out = NULL;
 	}
-	jr_records_clear(&all);
 	return rc;
 }
 
@@ -118,25 +158,35 @@ int jobreg_storage_get(jobreg_record **out, jobreg_storage *st, const char *ref)
  */
 typedef int (*change_fn)(jobreg_record *rec, const jr_records *all, int *changed, void *ctx);
 
-static int change_record(jobreg_storage *st, const char *id, change_fn change, void *ctx)
+static int change_record(jobreg_storage *st, const char *id, change_fn change, void *ctx,
+                         int need_all)
 {
 	jr_records all = { NULL, 0, 0 };
+	jobreg_record *rec = NULL;
 	int rc, changed = 0;
 	long at;
 
 	if ((rc = jr_storage_begin(st, JOBREG_STORAGE_BEGIN_WRITE)) < 0)
 		return rc;
-	rc = jr_storage_read_all(&all, st);
-	if (rc == 0) {
-		at = find_by(&all, JOBREG_FIELD_ID, id);
-		if (at < 0)
-			rc = jr_error_set(JOBREG_ENOTFOUND, "no job record has the id \"%s\"", id);
-		else
-			rc = change(all.items[at], &all, &changed, ctx);
-		if (rc == 0 && changed)
-			rc = jr_storage_write(st, all.items[at]);
+	if (need_all) {
+		rc = jr_storage_read_all(&all, st);
+		if (rc == 0 && (at = find_by(&all, JOBREG_FIELD_ID, id)) >= 0)
+			rec = all.items[at];
+		else if (rc == 0)
+			rc = JOBREG_ENOTFOUND;
+	} else {
+		/* Only this record: an index lookup with a version 3 backend. */
+		rc = jr_storage_get_by_id(&rec, st, id);
 	}
+	if (rc == JOBREG_ENOTFOUND)
+		rc = jr_error_set(JOBREG_ENOTFOUND, "no job record has the id \"%s\"", id);
+	if (rc == 0)
+		rc = change(rec, &all, &changed, ctx);
+	if (rc == 0 && changed)
+		rc = jr_storage_write(st, rec);
 	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
+	if (!need_all)
+		jobreg_record_free(rec);
 	jr_records_clear(&all);
 	return rc;
 }
@@ -158,7 +208,7 @@ int jobreg_storage_set_enabled(jobreg_storage *st, const char *id, int enabled)
 	if (!st || !id)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_set_enabled: NULL %s",
 		                    st ? "id" : "storage");
-	return change_record(st, id, change_enabled, &value);
+	return change_record(st, id, change_enabled, &value, 0);
 }
 
 /* ---- overrides ----------------------------------------------------- */
@@ -259,7 +309,8 @@ static int override(const char *function, jobreg_storage *st, const char *id, st
 		return rc;
 	if (!o->clear && o->kind == JOBREG_FIELD_KIND_TEXT && !o->text)
 		return jr_error_set(JOBREG_EINVAL, "%s: value is NULL", function);
-	return change_record(st, id, change_override, o);
+	/* Only a new name is checked against every other record. */
+	return change_record(st, id, change_override, o, !o->clear && o->field == JOBREG_FIELD_NAME);
 }
 
 int jobreg_storage_override_text(jobreg_storage *st, const char *id, jobreg_field field,
@@ -292,30 +343,26 @@ int jobreg_storage_override_clear(jobreg_storage *st, const char *id, jobreg_fie
 
 int jobreg_storage_delete(jobreg_storage *st, const char *id, int force)
 {
-	jr_records all = { NULL, 0, 0 };
-	long at;
+	jobreg_record *rec = NULL;
 	int rc;
 
 	if (!st || !id)
 		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_delete: NULL %s", st ? "id" : "storage");
 	if ((rc = jr_storage_begin(st, JOBREG_STORAGE_BEGIN_WRITE)) < 0)
 		return rc;
-	rc = jr_storage_read_all(&all, st);
-	if (rc == 0) {
-		at = find_by(&all, JOBREG_FIELD_ID, id);
-		if (at < 0) {
-			rc = jr_error_set(JOBREG_ENOTFOUND, "no job record has the id \"%s\"", id);
-		} else if (jr_record_flag(all.items[at], JOBREG_FIELD_INSTALLED) && !force) {
-			rc = jr_error_set(JOBREG_ESTATE,
-			                  "job record %s (%s) is installed: its job is loaded, so the next "
-			                  "refresh would create it again; delete it with force to do it anyway",
-			                  id, jr_record_text(all.items[at], JOBREG_FIELD_CLASS_PATH));
-		} else {
-			rc = jr_storage_delete(st, id);
-		}
+	rc = jr_storage_get_by_id(&rec, st, id);
+	if (rc == JOBREG_ENOTFOUND) {
+		rc = jr_error_set(JOBREG_ENOTFOUND, "no job record has the id \"%s\"", id);
+	} else if (rc == 0 && jr_record_flag(rec, JOBREG_FIELD_INSTALLED) && !force) {
+		rc = jr_error_set(JOBREG_ESTATE,
+		                  "job record %s (%s) is installed: its job is loaded, so the next "
+		                  "refresh would create it again; delete it with force to do it anyway",
+		                  id, jr_record_text(rec, JOBREG_FIELD_CLASS_PATH));
+	} else if (rc == 0) {
+		rc = jr_storage_delete(st, id);
 	}
 	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
-	jr_records_clear(&all);
+	jobreg_record_free(rec);
 	return rc;
 }
 

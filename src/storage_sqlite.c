@@ -16,6 +16,7 @@
  * overwriting the other's update.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@
 #include "storage_internal.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* A field added after 0.1 needs its column added by a migration below (and a
  * test that the migrated schema has it): docs/job-fields.md. */
@@ -93,11 +94,22 @@ static const char schema_2[] = "CREATE TABLE IF NOT EXISTS jobreg_source_state (
 							   ");\n"
 							   "PRAGMA user_version = 2;\n";
 
+/* Schema 2 -> 3 (0.3): indexes for the version 3 lookups and lists. The id
+ * (primary key) and (module_name, job_class_name) (unique) have theirs
+ * since schema 1; lists filter by source and sort as jobreg_storage_list(). */
+static const char schema_3[] =
+	"CREATE INDEX IF NOT EXISTS jobreg_records_by_source ON jobreg_records (source_type, source);\n"
+	"CREATE INDEX IF NOT EXISTS jobreg_records_by_listing ON jobreg_records "
+	"(\"grouping\", name, class_path, id);\n"
+	"PRAGMA user_version = 3;\n";
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	unsigned int busy_timeout_ms;
 	sqlite3_stmt *select_records, *upsert_record, *delete_record;
+	sqlite3_stmt *select_by_id, *select_by_class;
+	char *select_columns; /* "SELECT <every record column> FROM jobreg_records" */
 	sqlite3_stmt *select_git, *upsert_git;
 	sqlite3_stmt *select_source, *upsert_source, *delete_source;
 	char *git_values[3]; /* what git_state_read returned last */
@@ -186,6 +198,8 @@ static int ensure_schema(struct store *s)
 			rc = exec(s, schema_1, "creating the schema");
 		if (rc == 0 && version < 2)
 			rc = exec(s, schema_2, "migrating the schema to version 2");
+		if (rc == 0 && version < 3)
+			rc = exec(s, schema_3, "migrating the schema to version 3");
 	}
 	if (rc == 0)
 		rc = exec(s, "COMMIT", "creating the schema");
@@ -228,7 +242,10 @@ static int prepare_all(struct store *s)
 		jr_buf_printf(&select, "%s%s", f ? ", " : "", record_columns[f]);
 		jr_buf_printf(&upsert, "%s%s", f ? ", " : "", record_columns[f]);
 	}
-	jr_buf_puts(&select, " FROM jobreg_records ORDER BY rowid");
+	jr_buf_puts(&select, " FROM jobreg_records");
+	if (jr_buf_status(&select) == 0)
+		s->select_columns = jr_strdup(select.ptr); /* checked below */
+	jr_buf_puts(&select, " ORDER BY rowid");
 	jr_buf_puts(&upsert, ") VALUES (");
 	for (f = 0; f < JR_FIELD_COUNT; f++)
 		jr_buf_printf(&upsert, "%s?%d", f ? ", " : "", f + 1);
@@ -241,12 +258,25 @@ static int prepare_all(struct store *s)
 	rc = jr_buf_status(&select);
 	if (rc == 0)
 		rc = jr_buf_status(&upsert);
+	if (rc == 0 && !s->select_columns)
+		rc = jr_error_oom();
 	if (rc == 0)
 		rc = prepare(s, &s->select_records, select.ptr);
 	if (rc == 0)
 		rc = prepare(s, &s->upsert_record, upsert.ptr);
 	if (rc == 0)
 		rc = prepare(s, &s->delete_record, "DELETE FROM jobreg_records WHERE id = ?1");
+	if (rc == 0) {
+		char *sql = jr_asprintf("%s WHERE id = ?1", s->select_columns);
+		rc = sql ? prepare(s, &s->select_by_id, sql) : JOBREG_ENOMEM;
+		free(sql);
+	}
+	if (rc == 0) {
+		char *sql = jr_asprintf("%s WHERE module_name = ?1 AND job_class_name = ?2",
+		                        s->select_columns);
+		rc = sql ? prepare(s, &s->select_by_class, sql) : JOBREG_ENOMEM;
+		free(sql);
+	}
 	if (rc == 0)
 		rc = prepare(
 			s, &s->select_git,
@@ -292,6 +322,9 @@ static void store_close(void *payload)
 	sqlite3_finalize(s->select_records);
 	sqlite3_finalize(s->upsert_record);
 	sqlite3_finalize(s->delete_record);
+	sqlite3_finalize(s->select_by_id);
+	sqlite3_finalize(s->select_by_class);
+	free(s->select_columns);
 	sqlite3_finalize(s->select_git);
 	sqlite3_finalize(s->upsert_git);
 	sqlite3_finalize(s->select_source);
@@ -384,6 +417,92 @@ static int sqlite_read_records(jobreg_storage_emit_fn emit, void *emit_payload, 
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = sql_error(s, "reading the records");
 	sqlite3_reset(stmt);
+	return rc;
+}
+
+/* One row of `stmt` (bound) as *out; JOBREG_ENOTFOUND when it has none. */
+static int select_one(jobreg_record **out, struct store *s, sqlite3_stmt *stmt, const char *doing)
+{
+	int rc = 0, step = sqlite3_step(stmt);
+
+	if (step == SQLITE_ROW) {
+		if (!(*out = row_to_record(s, stmt)))
+			rc = jr_error_code() < 0 ? jr_error_code() : JOBREG_ESTORAGE;
+	} else if (step == SQLITE_DONE) {
+		rc = JOBREG_ENOTFOUND;
+	} else {
+		rc = sql_error(s, doing);
+	}
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+static int sqlite_get_record_by_id(jobreg_record **out, const char *id, void *payload)
+{
+	struct store *s = payload;
+
+	sqlite3_bind_text(s->select_by_id, 1, id, -1, SQLITE_STATIC);
+	return select_one(out, s, s->select_by_id, "reading a record by id");
+}
+
+static int sqlite_get_record_by_class(jobreg_record **out, const char *module_name,
+                                      const char *job_class_name, void *payload)
+{
+	struct store *s = payload;
+
+	sqlite3_bind_text(s->select_by_class, 1, module_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->select_by_class, 2, job_class_name, -1, SQLITE_STATIC);
+	return select_one(out, s, s->select_by_class, "reading a record by class");
+}
+
+/* The filter as SQL: each condition a bound parameter, so no value is ever quoted. */
+static int sqlite_list_records(jobreg_storage_emit_fn emit, void *emit_payload,
+                               const jobreg_record_filter *f, void *payload)
+{
+	struct store *s = payload;
+	jr_buf sql = JR_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	int rc = 0, step;
+
+	jr_buf_printf(&sql, "%s WHERE 1", s->select_columns);
+	if (f->source_type)
+		jr_buf_puts(&sql, " AND source_type = ?1");
+	if (f->source_name)
+		jr_buf_puts(&sql, " AND source = ?2");
+	if (f->installed != JOBREG_INSTALLED_ALL)
+		jr_buf_puts(&sql, " AND installed = ?3");
+	if (f->enabled >= 0)
+		jr_buf_puts(&sql, " AND enabled = ?4");
+	jr_buf_puts(&sql, " ORDER BY \"grouping\", name, class_path, id LIMIT ?5 OFFSET ?6");
+	if ((rc = jr_buf_status(&sql)) == 0)
+		rc = prepare(s, &stmt, sql.ptr);
+	jr_buf_free(&sql);
+	if (rc < 0)
+		return rc;
+	if (f->source_type)
+		sqlite3_bind_text(stmt, 1, f->source_type, -1, SQLITE_STATIC);
+	if (f->source_name)
+		sqlite3_bind_text(stmt, 2, f->source_name, -1, SQLITE_STATIC);
+	if (f->installed != JOBREG_INSTALLED_ALL)
+		sqlite3_bind_int(stmt, 3, f->installed == JOBREG_INSTALLED_YES);
+	if (f->enabled >= 0)
+		sqlite3_bind_int(stmt, 4, f->enabled);
+	/* SQLite: a negative LIMIT is no limit. Offsets past INT64_MAX match nothing anyway. */
+	sqlite3_bind_int64(stmt, 5, f->limit && f->limit <= INT64_MAX ? (sqlite3_int64)f->limit : -1);
+	sqlite3_bind_int64(stmt, 6, f->offset <= INT64_MAX ? (sqlite3_int64)f->offset : INT64_MAX);
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		jobreg_record *rec = row_to_record(s, stmt);
+		if (!rec) {
+			rc = jr_error_code() < 0 ? jr_error_code() : JOBREG_ESTORAGE;
+			break;
+		}
+		if ((rc = emit(rec, emit_payload)) != 0)
+			break;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = sql_error(s, "listing the records");
+	sqlite3_finalize(stmt);
 	return rc;
 }
 
@@ -527,7 +646,7 @@ static int sqlite_source_state_write(const char *source_type, const char *source
 }
 
 static const jobreg_storage_backend sqlite_backend = {
-	.version = 2,
+	.version = 3,
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
@@ -539,6 +658,9 @@ static const jobreg_storage_backend sqlite_backend = {
 	.free_payload = store_close,
 	.source_state_read = sqlite_source_state_read,
 	.source_state_write = sqlite_source_state_write,
+	.get_record_by_id = sqlite_get_record_by_id,
+	.get_record_by_class = sqlite_get_record_by_class,
+	.list_records = sqlite_list_records,
 };
 
 /* ---- opening ----------------------------------------------------- */

@@ -13,10 +13,14 @@
 #
 # clang-format (14 on Debian 12) checks the layout of the C code against
 # .clang-format: the 'format' test (docs/conventions.md).
+#
+# libpq-dev builds the PostgreSQL storage backend (-Dpostgresql=auto finds
+# it); postgresql brings initdb and pg_ctl, with which the 'postgresql' test
+# suite starts a throw-away cluster (without them those tests are skipped).
 set -eu
 packages="meson ninja-build pkg-config gcc g++ git libgit2-dev libyaml-dev python3-dev
 libsqlite3-dev python3-cffi python3-pytest python3-yaml abigail-tools doxygen
-clang-format"
+clang-format libpq-dev postgresql"
 [ "${JOBREG_QUALITY_TOOLS:-0}" = 1 ] && packages="$packages clang valgrind libclang-rt-14-dev"
 
 missing=""

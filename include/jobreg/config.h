@@ -10,7 +10,18 @@
  *   git_root: .jobreg/git         path; where git checkouts live
  *                                 (`<git_root>/<slug>`). Default .jobreg/git.
  *   database: .jobreg/jobreg.db   path; the SQLite database of the records.
- *                                 Default .jobreg/jobreg.db.
+ *                                 Default .jobreg/jobreg.db. Or (since
+ *                                 0.3.0) a PostgreSQL URI,
+ *                                 "postgresql://user@host:5432/db" (or
+ *                                 postgres://), kept as written: the
+ *                                 records live there
+ *                                 (jobreg_storage_postgresql_new()). A
+ *                                 password in the URI is refused.
+ *   password_env: JOBREG_DB_PASS  since 0.3.0: the name of an environment
+ *                                 variable holding the PostgreSQL password
+ *                                 (the jobreg command passes it to libpq
+ *                                 as PGPASSWORD). Default: none (libpq's
+ *                                 own PGPASSWORD or ~/.pgpass apply).
  *   python_path: [lib]            list of paths; extra sys.path entries, in
  *                                 order (apps live there). Default: empty.
  *   nautobot_compat: true         true, false, "1.x" or "2.x"; true or
@@ -147,8 +158,18 @@ JOBREG_EXTERN(const char *) jobreg_config_jobs_root(const jobreg_config *cfg);
 /** `git_root` as an absolute path (default `<dir>/.jobreg/git`). */
 JOBREG_EXTERN(const char *) jobreg_config_git_root(const jobreg_config *cfg);
 
-/** `database` as an absolute path (default `<dir>/.jobreg/jobreg.db`). */
+/**
+ * `database` as an absolute path (default `<dir>/.jobreg/jobreg.db`), or,
+ * since 0.3.0, the postgresql:// (or postgres://) URI exactly as written.
+ */
 JOBREG_EXTERN(const char *) jobreg_config_database(const jobreg_config *cfg);
+
+/**
+ * `password_env`: the name of the environment variable that holds the
+ * database password, or NULL when the key is absent (or `cfg` is NULL).
+ * Borrowed from `cfg`. Since 0.3.0.
+ */
+JOBREG_EXTERN(const char *) jobreg_config_database_password_env(const jobreg_config *cfg);
 
 /** How many `python_path` entries there are (default 0). */
 JOBREG_EXTERN(size_t) jobreg_config_python_path_count(const jobreg_config *cfg);

@@ -73,8 +73,9 @@ jobreg_sqlite_options_init(jobreg_sqlite_options *opts, unsigned int version);
  *
  * The backend owns its schema: tables `jobreg_records`,
  * `jobreg_git_state` and `jobreg_source_state`, versioned with `PRAGMA
- * user_version` (schema 2 in this library; a schema-1 file of 0.1 is
- * migrated in place when opened), so a host may keep its own tables in the same file. The
+ * user_version` (schema 3 in this library, since 0.3.0: indexes for the
+ * lookups and lists of backend version 3; a file of 0.1 (schema 1) or 0.2
+ * (schema 2) is migrated in place when opened), so a host may keep its own tables in the same file. The
  * database is put in WAL mode; every write runs in a transaction, and the
  * read-modify-write operations (refresh, set_enabled, ...) take the write
  * lock first (`BEGIN IMMEDIATE`), so concurrent processes serialize and

@@ -39,9 +39,71 @@ JOBREG_EXTERN(int)
 jobreg_storage_list(jobreg_record_list **out, jobreg_storage *st, jobreg_installed_filter which);
 
 /**
+ * Which records jobreg_storage_list_filtered() returns, and which page of
+ * them. Fill it with JOBREG_RECORD_FILTER_INIT or
+ * jobreg_record_filter_init(), then set the conditions wanted; a record is
+ * listed when it meets every one.
+ *
+ * Version history:
+ *  - 1 (0.3.0): version, source_type, source_name, installed, enabled,
+ *    offset, limit.
+ */
+typedef struct jobreg_record_filter {
+	/** The structure version the caller fills in: JOBREG_RECORD_FILTER_VERSION. */
+	unsigned int version;
+	/** "local", "git" or "app": only records of that source type; NULL: any. */
+	const char *source_type;
+	/** Only records whose source is this name ("" for a jobs root); NULL: any. */
+	const char *source_name;
+	/** Installed, not installed, or both (the default). */
+	jobreg_installed_filter installed;
+	/** 1: enabled only; 0: disabled only; -1: both (the default). */
+	int enabled;
+	/** Skip this many matching records first (default 0). */
+	size_t offset;
+	/** Return at most this many records; 0 (the default): all. */
+	size_t limit;
+} jobreg_record_filter;
+
+/** The version of jobreg_record_filter these headers describe. */
+#define JOBREG_RECORD_FILTER_VERSION 1
+/* clang-format off */
+/** Static initializer of jobreg_record_filter: this version, every record. */
+#define JOBREG_RECORD_FILTER_INIT \
+	{ JOBREG_RECORD_FILTER_VERSION, NULL, NULL, JOBREG_INSTALLED_ALL, -1, 0, 0 }
+/* clang-format on */
+
+/**
+ * Fill `filter` with the defaults of `version` (every record, no paging).
+ * Errors: JOBREG_EVERSION (unknown version), JOBREG_EINVAL (NULL).
+ * Thread-safe. Since 0.3.0.
+ */
+JOBREG_EXTERN(int)
+jobreg_record_filter_init(jobreg_record_filter *filter, unsigned int version);
+
+/**
+ * The records that meet every condition of `filter` (NULL: all records),
+ * in the order of jobreg_storage_list(), from the `offset`th match on and
+ * at most `limit` of them: page through records with offset += limit until
+ * a page comes back shorter than `limit`. A backend of version 3
+ * (jobreg/sys/storage.h) filters and pages in its database; with an older
+ * one the library reads every record and does it itself.
+ *
+ * `*out` is owned by the caller: free it with jobreg_record_list_free().
+ * `filter` is copied. Errors: JOBREG_EINVAL (NULL `out` or `st`, an
+ * unknown source type, `installed` or `enabled` value: the message names
+ * the field and its value), JOBREG_EVERSION (unknown filter version),
+ * JOBREG_ENOMEM, backend errors. Since 0.3.0.
+ */
+JOBREG_EXTERN(int)
+jobreg_storage_list_filtered(jobreg_record_list **out, jobreg_storage *st,
+                             const jobreg_record_filter *filter);
+
+/**
  * The record whose id is `ref`, or else the one whose class path is `ref`
  * (resolve short forms with jobreg_registry_resolve() first). A copy: free
- * it with jobreg_record_free(). Errors: JOBREG_ENOTFOUND (message names
+ * it with jobreg_record_free(). With a backend of version 3 (since 0.3.0)
+ * it looks both up by index instead of reading every record. Errors: JOBREG_ENOTFOUND (message names
  * `ref`), JOBREG_EINVAL, JOBREG_ENOMEM, backend errors.
  */
 JOBREG_EXTERN(int) jobreg_storage_get(jobreg_record **out, jobreg_storage *st, const char *ref);

@@ -52,12 +52,35 @@ static int make_parent_folders(const char *file)
 	return 0;
 }
 
+/* The PostgreSQL database `uri`; the password, when the configuration names
+ * a variable for it, goes to libpq as PGPASSWORD (never on a command line). */
+static int open_postgresql(jobreg_storage **out, const jobreg_config *cfg, const char *uri)
+{
+	const char *var = jobreg_config_database_password_env(cfg);
+
+	if (var) {
+		const char *password = getenv(var);
+
+		if (!password)
+			return cli_fail("%s: password_env names the environment variable %s, which is not "
+			                "set",
+			                jobreg_config_path(cfg), var);
+		if (setenv("PGPASSWORD", password, 1) < 0)
+			return cli_fail("cannot set PGPASSWORD: %s", strerror(errno));
+	}
+	if (jobreg_storage_postgresql_new(out, uri, NULL) < 0)
+		return cli_fail_library(NULL);
+	return 0;
+}
+
 int cli_open_storage(jobreg_storage **out, const jobreg_config *cfg, int create)
 {
 	const char *db = jobreg_config_database(cfg);
 	int rc;
 
 	*out = NULL;
+	if (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0)
+		return open_postgresql(out, cfg, db);
 	if (!create && access(db, F_OK) < 0 && errno == ENOENT)
 		return 0; /* nothing synced yet: do not create anything */
 	if (create && (rc = make_parent_folders(db)) != 0)

@@ -392,7 +392,7 @@ static void test_unknown_keys_are_refused_with_a_suggestion(void)
 	check_refused("colour: blue\n",
 	              "jobreg.yaml:1:1: unknown key 'colour' (known keys: jobs_root, git_root, "
 	              "database, python_path, nautobot_compat, import_timeout, git_repositories, "
-	              "apps, isolation, workers, worker_memory_limit_mb)");
+	              "apps, isolation, workers, worker_memory_limit_mb, password_env)");
 	check_refused("git_repositories:\n"
 	              "  - slug: r\n"
 	              "    remote_url: u\n"

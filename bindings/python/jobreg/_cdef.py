@@ -253,6 +253,18 @@ int jobreg_sqlite_options_init(jobreg_sqlite_options *opts, unsigned int version
 int jobreg_storage_sqlite_open(jobreg_storage **out, const char *path, const jobreg_sqlite_options *opts);
 void jobreg_storage_free(jobreg_storage *st);
 
+/* ---- jobreg/storage_postgresql.h ---- */
+typedef struct jobreg_storage_postgresql_options {
+	unsigned int version;
+	const char *schema;
+	unsigned int connect_timeout_s;
+} jobreg_storage_postgresql_options;
+
+#define JOBREG_STORAGE_POSTGRESQL_OPTIONS_VERSION 1
+
+int jobreg_storage_postgresql_options_init(jobreg_storage_postgresql_options *opts, unsigned int version);
+int jobreg_storage_postgresql_new(jobreg_storage **out, const char *conninfo, const jobreg_storage_postgresql_options *opts);
+
 /* ---- jobreg/refresh.h ---- */
 typedef struct jobreg_refresh_options {
 	unsigned int version;
@@ -281,6 +293,20 @@ typedef enum jobreg_installed_filter {
 	JOBREG_INSTALLED_NO = 2
 } jobreg_installed_filter;
 
+typedef struct jobreg_record_filter {
+	unsigned int version;
+	const char *source_type;
+	const char *source_name;
+	jobreg_installed_filter installed;
+	int enabled;
+	size_t offset;
+	size_t limit;
+} jobreg_record_filter;
+
+#define JOBREG_RECORD_FILTER_VERSION 1
+
+int jobreg_record_filter_init(jobreg_record_filter *filter, unsigned int version);
+int jobreg_storage_list_filtered(jobreg_record_list **out, jobreg_storage *st, const jobreg_record_filter *filter);
 int jobreg_storage_list(jobreg_record_list **out, jobreg_storage *st, jobreg_installed_filter which);
 int jobreg_storage_get(jobreg_record **out, jobreg_storage *st, const char *ref);
 int jobreg_storage_set_enabled(jobreg_storage *st, const char *id, int enabled);
@@ -317,9 +343,14 @@ typedef struct jobreg_storage_backend {
 	                         const char *source_name, void *payload);
 	int (*source_state_write)(const char *source_type, const char *source_name,
 	                          const char *state, void *payload);
+	int (*get_record_by_id)(jobreg_record **out, const char *id, void *payload);
+	int (*get_record_by_class)(jobreg_record **out, const char *module_name,
+	                           const char *job_class_name, void *payload);
+	int (*list_records)(jobreg_storage_emit_fn emit, void *emit_payload,
+	                    const jobreg_record_filter *filter, void *payload);
 } jobreg_storage_backend;
 
-#define JOBREG_STORAGE_BACKEND_VERSION 2
+#define JOBREG_STORAGE_BACKEND_VERSION 3
 
 int jobreg_storage_new(jobreg_storage **out, const jobreg_storage_backend *backend, void *payload);
 int jobreg_storage_error_set(int code, const char *message);
@@ -477,6 +508,7 @@ const char *jobreg_config_dir(const jobreg_config *cfg);
 const char *jobreg_config_jobs_root(const jobreg_config *cfg);
 const char *jobreg_config_git_root(const jobreg_config *cfg);
 const char *jobreg_config_database(const jobreg_config *cfg);
+const char *jobreg_config_database_password_env(const jobreg_config *cfg);
 size_t jobreg_config_python_path_count(const jobreg_config *cfg);
 const char *jobreg_config_python_path(const jobreg_config *cfg, size_t i);
 int jobreg_config_nautobot_compat(const jobreg_config *cfg);

@@ -45,6 +45,10 @@
  *    jobreg_registry_sync() recognise a source that has not changed since
  *    the last sync and skip importing it. Without them every sync imports
  *    every source.
+ *  - 3 (0.3.0): get_record_by_id, get_record_by_class, list_records (may):
+ *    lookups and filtered, paged lists without reading every record.
+ *    Without them the library reads every record (read_records) and
+ *    looks or filters itself: the same answers, only slower.
  */
 #ifndef JOBREG_SYS_STORAGE_H
 #define JOBREG_SYS_STORAGE_H
@@ -168,10 +172,46 @@ typedef struct jobreg_storage_backend {
 	 */
 	int (*source_state_write)(const char *source_type, const char *source_name, const char *state,
 	                          void *payload);
+
+	/* ---- version 3 ---- */
+
+	/**
+	 * May (version 3). The record whose id is `id`: build it as
+	 * read_records does (jobreg_record_new() and the setters, every field
+	 * stored), set `*out` to it and return 0; the library takes ownership
+	 * of it (also when it then fails). Return JOBREG_ENOTFOUND, with
+	 * `*out` untouched, when no record has that id. Runs inside a
+	 * transaction; should not read every record (an index on id).
+	 */
+	int (*get_record_by_id)(jobreg_record **out, const char *id, void *payload);
+
+	/**
+	 * May (version 3). The record whose (module_name, job_class_name) is
+	 * (`module_name`, `job_class_name`), as get_record_by_id returns it;
+	 * JOBREG_ENOTFOUND when none has it. The pair is unique among records
+	 * (the class path is module_name + "." + job_class_name).
+	 */
+	int (*get_record_by_class)(jobreg_record **out, const char *module_name,
+	                           const char *job_class_name, void *payload);
+
+	/**
+	 * May (version 3). Hand to `emit` (as read_records does, ownership
+	 * included) the records that match every condition of `filter`, in
+	 * the order of jobreg_storage_list(): by grouping, then name, then
+	 * class path, then id, each compared bytewise (strcmp; SQLite's
+	 * BINARY collation). Skip the first `filter->offset` matches and emit
+	 * at most `filter->limit` (0: no limit). `filter` is borrowed for the
+	 * call, already checked by the library, and of version
+	 * JOBREG_RECORD_FILTER_VERSION of the library's headers, never older
+	 * than 1: a backend reads the fields of the version it knows. Stop at
+	 * the first non-zero return of `emit` and return it.
+	 */
+	int (*list_records)(jobreg_storage_emit_fn emit, void *emit_payload,
+	                    const jobreg_record_filter *filter, void *payload);
 } jobreg_storage_backend;
 
 /** The newest jobreg_storage_backend version these headers describe. */
-#define JOBREG_STORAGE_BACKEND_VERSION 2
+#define JOBREG_STORAGE_BACKEND_VERSION 3
 
 /**
  * Create a storage handle over a host backend. The library copies the
