@@ -106,7 +106,8 @@ static void print_help(FILE *f)
 
 	fputs("usage: jobreg [-c FILE] COMMAND [ARGS]\n"
 	      "\n"
-	      "Install, load and register jobs, and keep their records in a SQLite or PostgreSQL database.\n"
+	      "Install, load and register jobs, and keep their records in a SQLite or PostgreSQL "
+	      "database.\n"
 	      "\n"
 	      "options:\n"
 	      "  -c, --config FILE  the configuration (default ./" DEFAULT_CONFIG ")\n"
