@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "generation.h"
@@ -38,7 +39,7 @@ struct refresh {
 	struct stored *stored;   /* one per record */
 	size_t *record_of_job;   /* per job: index + 1 of its record, 0 when new */
 	jobreg_record **created; /* per job: the new record, or NULL */
-	char **identities;       /* per record: "module_name.job_class_name" */
+	char *identities;        /* every record's "module_name.job_class_name", one block */
 	jr_strmap by_identity;   /* identity -> record index + 1, or a job's slot */
 	jr_strmap names;         /* names taken so far */
 };
@@ -47,9 +48,6 @@ static void refresh_free(struct refresh *r)
 {
 	size_t i;
 
-	if (r->identities)
-		for (i = 0; i < r->records.count; i++)
-			free(r->identities[i]);
 	if (r->created)
 		for (i = 0; i < r->job_count; i++)
 			jobreg_record_free(r->created[i]);
@@ -203,16 +201,50 @@ static int in_scope(const jobreg_record *rec, const jr_refresh_scope *scope)
 	return !scope || !scope->contains || scope->contains(rec, scope->ctx);
 }
 
+/*
+ * Every record's identity, "module_name.job_class_name", into one block
+ * (no allocation or formatting per record: a refresh reads them all).
+ */
+static int make_identities(struct refresh *r)
+{
+	size_t total = 1, i;
+	char *at;
+
+	for (i = 0; i < r->records.count; i++) {
+		const jobreg_record *rec = r->records.items[i];
+		total += strlen(jr_record_text(rec, JOBREG_FIELD_MODULE_NAME)) +
+		         strlen(jr_record_text(rec, JOBREG_FIELD_JOB_CLASS_NAME)) + 2;
+	}
+	if (!(r->identities = malloc(total)))
+		return jr_error_oom();
+	at = r->identities;
+	for (i = 0; i < r->records.count; i++) {
+		const jobreg_record *rec = r->records.items[i];
+		const char *module = jr_record_text(rec, JOBREG_FIELD_MODULE_NAME);
+		const char *class_name = jr_record_text(rec, JOBREG_FIELD_JOB_CLASS_NAME);
+		size_t m = strlen(module), c = strlen(class_name);
+
+		memcpy(at, module, m);
+		at[m] = '.';
+		memcpy(at + m + 1, class_name, c + 1);
+		at += m + c + 2;
+	}
+	return 0;
+}
+
 /* Index the stored records by identity and match each job to its record. */
 static int match_jobs(struct refresh *r, const jr_refresh_scope *scope)
 {
 	size_t n = r->records.count, i, j;
+	const char *identity;
 
+	if (make_identities(r) < 0)
+		return JOBREG_ENOMEM;
+	identity = r->identities;
 	r->stored = calloc(n ? n : 1, sizeof(*r->stored));
-	r->identities = calloc(n ? n : 1, sizeof(*r->identities));
 	r->record_of_job = calloc(r->job_count ? r->job_count : 1, sizeof(*r->record_of_job));
 	r->created = calloc(r->job_count ? r->job_count : 1, sizeof(*r->created));
-	if (!r->stored || !r->identities || !r->record_of_job || !r->created)
+	if (!r->stored || !r->record_of_job || !r->created)
 		return jr_error_oom();
 	if (jr_strmap_init(&r->by_identity, n + r->job_count) < 0)
 		return JOBREG_ENOMEM;
@@ -221,21 +253,19 @@ static int match_jobs(struct refresh *r, const jr_refresh_scope *scope)
 
 		r->stored[i].rec = r->records.items[i];
 		r->stored[i].in_scope = (unsigned char)in_scope(r->stored[i].rec, scope);
-		if (!(r->identities[i] = jr_record_identity(r->stored[i].rec)))
-			return JOBREG_ENOMEM;
-		slot = jr_strmap_slot(&r->by_identity, r->identities[i]);
+		slot = jr_strmap_slot(&r->by_identity, identity);
 		if (slot->key) {
 			size_t other = (size_t)(uintptr_t)slot->value - 1;
 			return jr_error_set(JOBREG_EEXISTS,
 			                    "storage holds two records for job %s (ids %s and %s): "
 			                    "delete one of them",
-			                    r->identities[i],
-			                    jr_record_text(r->stored[other].rec, JOBREG_FIELD_ID),
+			                    identity, jr_record_text(r->stored[other].rec, JOBREG_FIELD_ID),
 			                    jr_record_text(r->stored[i].rec, JOBREG_FIELD_ID));
 		}
-		slot->key = r->identities[i];
+		slot->key = identity;
 		slot->value = (void *)(uintptr_t)(i + 1);
 		jr_strmap_added(&r->by_identity);
+		identity += strlen(identity) + 1;
 	}
 	for (j = 0; j < r->job_count; j++) {
 		const jr_job_desc *job = &r->jobs[j];
@@ -595,9 +625,105 @@ static int record_of_source(const jobreg_record *rec, const void *ctx)
 	       strcmp(jr_record_text(rec, JOBREG_FIELD_SOURCE), o->name) == 0;
 }
 
+/* ---- stored load errors (backend version 3) ------------------------ */
+
+/* Now, as the `when` of stored load errors: UTC ISO 8601. */
+static void utc_now(char *out, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&now, &tm) || strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, size, "1970-01-01T00:00:00Z");
+}
+
+/* Replace the stored errors of one source by those of `snap`'s parts of it. */
+static int store_source_errors(jobreg_storage *st, const jobreg_snapshot *snap, const char *type,
+                               const char *name, const char *when)
+{
+	jr_load_error_rows rows = { NULL, 0, 0 };
+	size_t p, i;
+	int rc = 0;
+
+	for (p = 0; p < snap->part_count && rc == 0; p++) {
+		const jr_part *part = snap->parts[p];
+		if (strcmp(jobreg_source_type_name(part->source_type), type) != 0 ||
+		    strcmp(part->source_name, name) != 0)
+			continue;
+		for (i = 0; i < part->error_count && rc == 0; i++) {
+			const jobreg_load_error *e = &part->errors[i];
+			jobreg_load_error_row row = { type,    name,       e->module,    e->file, e->line,
+				                          e->type, e->message, e->traceback, when };
+			rc = jr_load_error_rows_push(&rows, &row);
+		}
+	}
+	if (rc == 0)
+		rc = jr_storage_load_errors_replace(st, type, name, rows.items, rows.count);
+	jr_load_error_rows_clear(&rows);
+	return rc;
+}
+
+static int part_of(const jobreg_snapshot *snap, const char *type, const char *name)
+{
+	size_t p;
+	for (p = 0; p < snap->part_count; p++)
+		if (strcmp(jobreg_source_type_name(snap->parts[p]->source_type), type) == 0 &&
+		    strcmp(snap->parts[p]->source_name, name) == 0)
+			return 1;
+	return 0;
+}
+
+int jr_refresh_store_load_errors(jobreg_storage *st, const jobreg_snapshot *snap,
+                                 const char *source_type, const char *source_name)
+{
+	jr_load_error_rows stored = { NULL, 0, 0 };
+	char when[32];
+	size_t i;
+	int rc = 0;
+
+	if (!jr_storage_keeps_load_errors(st))
+		return 0;
+	utc_now(when, sizeof(when));
+	if (source_type)
+		return store_source_errors(st, snap, source_type, source_name ? source_name : "", when);
+	for (i = 0; i < snap->part_count && rc == 0; i++)
+		rc = store_source_errors(st, snap, jobreg_source_type_name(snap->parts[i]->source_type),
+		                         snap->parts[i]->source_name, when);
+	/* A refresh of every source also forgets the sources no longer loaded. */
+	if (rc == 0)
+		rc = jr_storage_load_errors_read(&stored, st, NULL, NULL);
+	for (i = 0; i < stored.count && rc == 0; i++) {
+		const jobreg_load_error_row *r = &stored.items[i];
+		if (i > 0 && strcmp(r->source_type, stored.items[i - 1].source_type) == 0 &&
+		    strcmp(r->source_name, stored.items[i - 1].source_name) == 0)
+			continue; /* that source was handled */
+		if (!part_of(snap, r->source_type, r->source_name))
+			rc = jr_storage_load_errors_replace(st, r->source_type, r->source_name, NULL, 0);
+	}
+	jr_load_error_rows_clear(&stored);
+	return rc;
+}
+
+struct errors_hook {
+	const jobreg_snapshot *snap;
+	const char *source_type; /* NULL: every source */
+	const char *source_name;
+};
+
+static int store_errors_hook(jobreg_storage *st, const jobreg_record *const *records, size_t count,
+                             void *hook_ctx)
+{
+	const struct errors_hook *h = hook_ctx;
+
+	(void)records;
+	(void)count;
+	return jr_refresh_store_load_errors(st, h->snap, h->source_type, h->source_name);
+}
+
 int jobreg_refresh(jobreg_refresh_result **out, jobreg_storage *st, const jobreg_snapshot *snap,
                    const jobreg_refresh_options *opts)
 {
+	struct errors_hook errors_hook;
 	jobreg_refresh_options o = JOBREG_REFRESH_OPTIONS_INIT;
 	jr_refresh_scope scope = { NULL, NULL, NULL, NULL };
 	struct one_source one;
@@ -618,6 +744,11 @@ int jobreg_refresh(jobreg_refresh_result **out, jobreg_storage *st, const jobreg
 		                    o.source_type);
 	one.type = (jobreg_source_t)o.source_type;
 	one.name = o.source_name ? o.source_name : "";
+	errors_hook.snap = snap;
+	errors_hook.source_type = o.source_type ? jobreg_source_type_name(one.type) : NULL;
+	errors_hook.source_name = one.name;
+	scope.before_commit = store_errors_hook; /* the load errors land with the records */
+	scope.hook_ctx = &errors_hook;
 	if (o.source_type != 0) {
 		scope.contains = record_of_source;
 		scope.ctx = &one;

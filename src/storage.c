@@ -16,7 +16,7 @@
 static const size_t backend_sizes[] = {
 	JR_SIZE_THROUGH(jobreg_storage_backend, free_payload),       /* version 1 */
 	JR_SIZE_THROUGH(jobreg_storage_backend, source_state_write), /* version 2 */
-	JR_SIZE_THROUGH(jobreg_storage_backend, list_records),       /* version 3 */
+	JR_SIZE_THROUGH(jobreg_storage_backend, load_errors_read),   /* version 3 */
 };
 
 int jobreg_storage_error_set(int code, const char *message)
@@ -397,4 +397,89 @@ int jr_storage_source_state_write(jobreg_storage *st, const char *source_type,
 	return jr_storage_backend_result(st->backend.source_state_write(source_type, source_name, state,
 	                                                                st->payload),
 	                                 "source_state_write");
+}
+
+/* ---- load errors ------------------------------------------------- */
+
+int jr_load_error_rows_push(jr_load_error_rows *rows, const jobreg_load_error_row *row)
+{
+	const char *from[8] = { row->source_type, row->source_name, row->module,    row->file,
+		                    row->type,        row->message,     row->traceback, row->when };
+	const char **to[8];
+	jobreg_load_error_row copy;
+	size_t len[8], total = 0, i;
+	char *block;
+
+	memset(&copy, 0, sizeof(copy));
+	to[0] = &copy.source_type, to[1] = &copy.source_name, to[2] = &copy.module;
+	to[3] = &copy.file, to[4] = &copy.type, to[5] = &copy.message, to[6] = &copy.traceback;
+	to[7] = &copy.when;
+	for (i = 0; i < 8; i++) {
+		len[i] = strlen(from[i] ? from[i] : "") + 1;
+		total += len[i];
+	}
+	if (rows->count == rows->capacity) {
+		size_t cap = rows->capacity ? rows->capacity * 2 : 8;
+		jobreg_load_error_row *p = realloc(rows->items, cap * sizeof(*p));
+		if (!p)
+			return jr_error_oom();
+		rows->items = p;
+		rows->capacity = cap;
+	}
+	if (!(block = malloc(total)))
+		return jr_error_oom();
+	for (i = 0; i < 8; i++) {
+		memcpy(block, from[i] ? from[i] : "", len[i]);
+		*to[i] = block;
+		block += len[i];
+	}
+	copy.line = row->line;
+	rows->items[rows->count++] = copy;
+	return 0;
+}
+
+void jr_load_error_rows_clear(jr_load_error_rows *rows)
+{
+	size_t i;
+
+	for (i = 0; i < rows->count; i++)
+		free((char *)rows->items[i].source_type); /* the row's block */
+	free(rows->items);
+	memset(rows, 0, sizeof(*rows));
+}
+
+int jr_storage_keeps_load_errors(const jobreg_storage *st)
+{
+	return st->backend.load_errors_replace && st->backend.load_errors_read;
+}
+
+static int collect_load_error(const jobreg_load_error_row *row, void *emit_payload)
+{
+	if (!row)
+		return jr_error_set(JOBREG_EINVAL, "storage backend: load_errors_read emitted NULL");
+	return jr_load_error_rows_push(emit_payload, row);
+}
+
+int jr_storage_load_errors_read(jr_load_error_rows *out, jobreg_storage *st,
+                                const char *source_type, const char *source_name)
+{
+	if (!jr_storage_keeps_load_errors(st))
+		return 0;
+	jobreg_error_clear();
+	return jr_storage_backend_result(st->backend.load_errors_read(collect_load_error, out,
+	                                                              source_type, source_name,
+	                                                              st->payload),
+	                                 "load_errors_read");
+}
+
+int jr_storage_load_errors_replace(jobreg_storage *st, const char *source_type,
+                                   const char *source_name, const jobreg_load_error_row *rows,
+                                   size_t count)
+{
+	if (!jr_storage_keeps_load_errors(st))
+		return 0;
+	jobreg_error_clear();
+	return jr_storage_backend_result(st->backend.load_errors_replace(source_type, source_name, rows,
+	                                                                 count, st->payload),
+	                                 "load_errors_replace");
 }

@@ -71,6 +71,41 @@ int jr_storage_source_state_read(char **out, jobreg_storage *st, const char *sou
 int jr_storage_source_state_write(jobreg_storage *st, const char *source_type,
                                   const char *source_name, const char *state);
 
+/* ---- load errors (backend version 3) ---- */
+
+/* Owned copies of load error rows: each row's strings are one block that
+ * starts at its source_type. */
+typedef struct jr_load_error_rows {
+	jobreg_load_error_row *items;
+	size_t count, capacity;
+} jr_load_error_rows;
+
+/* Append a copy of `row` (NULL strings become ""). */
+int jr_load_error_rows_push(jr_load_error_rows *rows, const jobreg_load_error_row *row);
+/* Free every row (the array too). */
+void jr_load_error_rows_clear(jr_load_error_rows *rows);
+
+/* 1 when the backend stores load errors (both version 3 callbacks). */
+int jr_storage_keeps_load_errors(const jobreg_storage *st);
+/* Inside a transaction: the stored load errors of a source (NULL name: of
+ * every source of the type; both NULL: all), appended to `out`. */
+int jr_storage_load_errors_read(jr_load_error_rows *out, jobreg_storage *st,
+                                const char *source_type, const char *source_name);
+/* Inside a write transaction: replace a source's stored load errors. */
+int jr_storage_load_errors_replace(jobreg_storage *st, const char *source_type,
+                                   const char *source_name, const jobreg_load_error_row *rows,
+                                   size_t count);
+
+/*
+ * (refresh.c) Inside a write transaction: store the load errors of `snap`
+ * for the source (`source_type` "local", "git" or "app", `source_name`),
+ * or for every source when `source_type` is NULL (then the stored errors
+ * of sources `snap` lacks are deleted). Nothing when the backend keeps no
+ * load errors.
+ */
+int jr_refresh_store_load_errors(jobreg_storage *st, const struct jobreg_snapshot *snap,
+                                 const char *source_type, const char *source_name);
+
 /* The built-in backends' tables and payload constructors. */
 extern const jobreg_storage_backend jr_storage_memory_backend;
 

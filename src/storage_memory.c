@@ -30,15 +30,23 @@ struct source_state {
 enum undo_kind {
 	UNDO_RECORD,
 	UNDO_GIT,
-	UNDO_SOURCE
+	UNDO_SOURCE,
+	UNDO_ERRORS
+};
+
+/* A source's load errors: key "type\nname"; absent is the same as empty. */
+struct errset {
+	char *key;
+	jr_load_error_rows rows;
 };
 
 struct undo {
 	enum undo_kind kind;
-	char *key;             /* the record's id, the repository's slug, the source's key */
-	jobreg_record *record; /* the record before the change, or NULL: absent */
-	struct git_state *git; /* the git state before, or NULL: absent */
-	char *state;           /* the source state before, or NULL: absent */
+	char *key;                  /* the record's id, the repository's slug, the source's key */
+	jobreg_record *record;      /* the record before the change, or NULL: absent */
+	struct git_state *git;      /* the git state before, or NULL: absent */
+	char *state;                /* the source state before, or NULL: absent */
+	jr_load_error_rows *errors; /* the load errors before (UNDO_ERRORS) */
 };
 
 struct memory {
@@ -51,6 +59,8 @@ struct memory {
 	size_t git_count, git_capacity;
 	struct source_state *sources;
 	size_t source_count, source_capacity;
+	struct errset *errsets;
+	size_t errset_count, errset_capacity;
 	struct undo *undo;
 	size_t undo_count, undo_capacity;
 	int in_transaction;
@@ -283,6 +293,52 @@ static char *source_key(const char *type, const char *name)
 	return jr_asprintf("%s\n%s", type, name);
 }
 
+/* ---- load errors ------------------------------------------------- */
+
+static struct errset *errset_find(struct memory *m, const char *key)
+{
+	size_t i;
+	for (i = 0; i < m->errset_count; i++)
+		if (strcmp(m->errsets[i].key, key) == 0)
+			return &m->errsets[i];
+	return NULL;
+}
+
+/* The set under `key`, added empty when absent; NULL when out of memory. */
+static struct errset *errset_get(struct memory *m, const char *key)
+{
+	struct errset *e = errset_find(m, key);
+
+	if (e)
+		return e;
+	if (m->errset_count == m->errset_capacity) {
+		size_t cap = m->errset_capacity ? m->errset_capacity * 2 : 8;
+		struct errset *p = realloc(m->errsets, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		m->errsets = p;
+		m->errset_capacity = cap;
+	}
+	e = &m->errsets[m->errset_count];
+	memset(e, 0, sizeof(*e));
+	if (!(e->key = jr_strdup(key)))
+		return NULL;
+	m->errset_count++;
+	return e;
+}
+
+/* Rollback: put back the rows an UNDO_ERRORS entry saved (moved, not copied). */
+static void errset_restore(struct memory *m, struct undo *u)
+{
+	struct errset *e = errset_find(m, u->key);
+
+	if (!e)
+		return; /* never added: nothing was replaced */
+	jr_load_error_rows_clear(&e->rows);
+	e->rows = *u->errors;
+	memset(u->errors, 0, sizeof(*u->errors));
+}
+
 /* ---- the undo log ------------------------------------------------ */
 
 static void undo_free(struct undo *u)
@@ -292,6 +348,10 @@ static void undo_free(struct undo *u)
 	git_state_free(u->git);
 	free(u->git);
 	free(u->state);
+	if (u->errors) {
+		jr_load_error_rows_clear(u->errors);
+		free(u->errors);
+	}
 }
 
 static void undo_clear(struct memory *m)
@@ -305,7 +365,7 @@ static void undo_clear(struct memory *m)
 /* Remember the current value under `key` (a record id, git slug or source key). */
 static int undo_save(struct memory *m, enum undo_kind kind, const char *key)
 {
-	struct undo u = { kind, jr_strdup(key), NULL, NULL, NULL };
+	struct undo u = { kind, jr_strdup(key), NULL, NULL, NULL, NULL };
 
 	if (!u.key)
 		return JOBREG_ENOMEM;
@@ -399,6 +459,9 @@ static int memory_rollback(void *payload)
 				step = (git_remove(m, u->key), 0);
 		} else if (u->kind == UNDO_SOURCE) {
 			step = source_put(m, u->key, u->state);
+		} else if (u->kind == UNDO_ERRORS) {
+			step = 0;
+			errset_restore(m, u);
 		} else {
 			step = u->record ? put(m, u->record) : remove_record(m, u->key);
 		}
@@ -611,6 +674,67 @@ static int memory_list_records(jobreg_storage_emit_fn emit, void *emit_payload,
 	return rc;
 }
 
+static int memory_load_errors_replace(const char *source_type, const char *source_name,
+                                      const jobreg_load_error_row *rows, size_t count,
+                                      void *payload)
+{
+	struct memory *m = payload;
+	jr_load_error_rows fresh = { NULL, 0, 0 };
+	struct undo u = { UNDO_ERRORS, NULL, NULL, NULL, NULL, NULL };
+	struct errset *e;
+	size_t i;
+	int rc;
+
+	if ((rc = count_change(m)) < 0)
+		return rc;
+	for (i = 0; i < count && rc == 0; i++)
+		rc = jr_load_error_rows_push(&fresh, &rows[i]);
+	if (rc == 0 && m->undo_count == m->undo_capacity) {
+		size_t cap = m->undo_capacity ? m->undo_capacity * 2 : 16;
+		struct undo *p = realloc(m->undo, cap * sizeof(*p));
+		if (p) {
+			m->undo = p;
+			m->undo_capacity = cap;
+		}
+		rc = p ? 0 : jr_error_oom();
+	}
+	if (rc == 0 && !((u.key = source_key(source_type, source_name)) &&
+	                 (u.errors = calloc(1, sizeof(*u.errors))) && (e = errset_get(m, u.key))))
+		rc = jr_error_oom();
+	if (rc < 0) {
+		jr_load_error_rows_clear(&fresh);
+		undo_free(&u);
+		return rc;
+	}
+	/* The old rows move to the undo log; rollback moves them back. */
+	*u.errors = e->rows;
+	e->rows = fresh;
+	m->undo[m->undo_count++] = u;
+	return 0;
+}
+
+static int memory_load_errors_read(jobreg_storage_load_error_emit_fn emit, void *emit_payload,
+                                   const char *source_type, const char *source_name, void *payload)
+{
+	struct memory *m = payload;
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < m->errset_count; i++) {
+		const jr_load_error_rows *rows = &m->errsets[i].rows;
+		for (j = 0; j < rows->count; j++) {
+			const jobreg_load_error_row *row = &rows->items[j];
+			if (source_type && strcmp(row->source_type, source_type) != 0)
+				continue;
+			if (source_name && strcmp(row->source_name, source_name) != 0)
+				continue;
+			if ((rc = emit(row, emit_payload)) != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 static void memory_free(void *payload)
 {
 	struct memory *m = payload;
@@ -628,6 +752,11 @@ static void memory_free(void *payload)
 		free(m->sources[i].state);
 	}
 	free(m->sources);
+	for (i = 0; i < m->errset_count; i++) {
+		free(m->errsets[i].key);
+		jr_load_error_rows_clear(&m->errsets[i].rows);
+	}
+	free(m->errsets);
 	jr_strmap_free(&m->by_id);
 	jr_strmap_free(&m->by_class);
 	jr_records_clear(&m->records);
@@ -650,6 +779,8 @@ const jobreg_storage_backend jr_storage_memory_backend = {
 	.get_record_by_id = memory_get_record_by_id,
 	.get_record_by_class = memory_get_record_by_class,
 	.list_records = memory_list_records,
+	.load_errors_replace = memory_load_errors_replace,
+	.load_errors_read = memory_load_errors_read,
 };
 
 int jobreg_storage_memory_new(jobreg_storage **out)

@@ -508,3 +508,141 @@ int jobreg_storage_migrate_source(size_t *migrated, jobreg_storage *st, const ch
 		*migrated = moved;
 	return rc;
 }
+
+/* ---- stored load errors ---------------------------------------------- */
+
+struct jobreg_load_error_list {
+	jr_load_error_rows rows;
+};
+
+static int compare_rows(const void *pa, const void *pb)
+{
+	const jobreg_load_error_row *a = pa, *b = pb;
+	int c = strcmp(a->source_type, b->source_type);
+
+	if (c == 0)
+		c = strcmp(a->source_name, b->source_name);
+	return c;
+}
+
+/* Sort by source, keeping each source's own order (qsort is not stable). */
+static void sort_rows(jr_load_error_rows *rows)
+{
+	size_t i, j;
+
+	/* Insertion sort: stable, and the rows of a source arrive together. */
+	for (i = 1; i < rows->count; i++) {
+		jobreg_load_error_row row = rows->items[i];
+		for (j = i; j > 0 && compare_rows(&rows->items[j - 1], &row) > 0; j--)
+			rows->items[j] = rows->items[j - 1];
+		rows->items[j] = row;
+	}
+}
+
+/* Keep the rows `f` selects, then its page. */
+static void filter_rows(jr_load_error_rows *rows, const jobreg_record_filter *f)
+{
+	size_t i, kept = 0, matched = 0;
+
+	for (i = 0; i < rows->count; i++) {
+		jobreg_load_error_row *r = &rows->items[i];
+		int keep = (!f->source_type || strcmp(r->source_type, f->source_type) == 0) &&
+		           (!f->source_name || strcmp(r->source_name, f->source_name) == 0);
+		if (keep && matched++ < f->offset)
+			keep = 0;
+		if (keep && f->limit && kept == f->limit)
+			keep = 0;
+		if (keep)
+			rows->items[kept++] = *r;
+		else
+			free((char *)r->source_type);
+	}
+	rows->count = kept;
+}
+
+int jobreg_storage_load_errors(jobreg_load_error_list **out, jobreg_storage *st,
+                               const jobreg_record_filter *filter)
+{
+	jobreg_load_error_list *list;
+	jobreg_record_filter f;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!out || !st)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_load_errors: NULL %s",
+		                    out ? "storage" : "out");
+	if ((rc = read_filter(&f, filter)) < 0)
+		return rc;
+	if (f.installed != JOBREG_INSTALLED_ALL)
+		return jr_error_set(JOBREG_EINVAL,
+		                    "jobreg_storage_load_errors: filter field installed is %d; load "
+		                    "errors have none (keep JOBREG_INSTALLED_ALL)",
+		                    (int)f.installed);
+	if (f.enabled != -1)
+		return jr_error_set(JOBREG_EINVAL,
+		                    "jobreg_storage_load_errors: filter field enabled is %d; load "
+		                    "errors have none (keep -1)",
+		                    f.enabled);
+	if (!(list = calloc(1, sizeof(*list))))
+		return jr_error_oom();
+	if ((rc = jr_storage_begin(st, 0)) == 0) {
+		/* A name alone narrows nothing at the backend: filtered below. */
+		rc = jr_storage_load_errors_read(&list->rows, st, f.source_type,
+		                                 f.source_type ? f.source_name : NULL);
+		rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
+	}
+	if (rc < 0) {
+		jobreg_load_error_list_free(list);
+		return rc;
+	}
+	sort_rows(&list->rows);
+	filter_rows(&list->rows, &f);
+	*out = list;
+	return 0;
+}
+
+size_t jobreg_load_error_list_count(const jobreg_load_error_list *list)
+{
+	return list ? list->rows.count : 0;
+}
+
+static const jobreg_load_error_row *row_at(const jobreg_load_error_list *list, size_t i)
+{
+	return list && i < list->rows.count ? &list->rows.items[i] : NULL;
+}
+
+#define ROW_TEXT(field)                                                                      \
+	const char *jobreg_load_error_list_##field(const jobreg_load_error_list *list, size_t i) \
+	{                                                                                        \
+		const jobreg_load_error_row *r = row_at(list, i);                                    \
+		return r ? r->field : NULL;                                                          \
+	}
+ROW_TEXT(source_type)
+ROW_TEXT(module)
+ROW_TEXT(file)
+ROW_TEXT(type)
+ROW_TEXT(message)
+ROW_TEXT(traceback)
+ROW_TEXT(when)
+#undef ROW_TEXT
+
+const char *jobreg_load_error_list_source(const jobreg_load_error_list *list, size_t i)
+{
+	const jobreg_load_error_row *r = row_at(list, i);
+	return r ? r->source_name : NULL;
+}
+
+int jobreg_load_error_list_line(const jobreg_load_error_list *list, size_t i)
+{
+	const jobreg_load_error_row *r = row_at(list, i);
+	return r ? r->line : 0;
+}
+
+void jobreg_load_error_list_free(jobreg_load_error_list *list)
+{
+	if (!list)
+		return;
+	jr_load_error_rows_clear(&list->rows);
+	free(list);
+}

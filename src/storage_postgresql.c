@@ -2,8 +2,8 @@
  * storage_postgresql.c: the PostgreSQL backend (libpq).
  *
  * The schema is this file's: in a PostgreSQL schema of its own (default
- * "jobreg"), tables records, git_state, source_state and schema_version
- * (one row: the version). Each version's DDL is written out literally
+ * "jobreg"), tables records, git_state, source_state, (schema 2)
+ * load_errors and schema_version (one row: the version). Each version's DDL is written out literally
  * below, as the SQLite backend's is, so a field appended later needs an
  * explicit migration. Migrations run in one transaction under an advisory
  * lock, so processes opening a new database at once do not race.
@@ -65,7 +65,7 @@ int jobreg_storage_postgresql_new(jobreg_storage **out, const char *conninfo,
 #include "jobreg/sys/storage.h"
 #include "storage_internal.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* A field added after 0.1 needs its column added by a migration below. */
 _Static_assert(JR_FIELD_COUNT == 31, "schema 1 stores exactly the 31 fields of 0.1");
@@ -131,6 +131,23 @@ static const char schema_1[] =
 	");\n"
 	"UPDATE %1$s.schema_version SET version = 1;\n";
 
+/* Schema 1 -> 2 (0.3): each source's load errors, in the order the load
+ * reported them (position), replaced by every refresh of the source. */
+static const char schema_2[] = "CREATE TABLE %1$s.load_errors (\n"
+							   "  source_type text NOT NULL,\n"
+							   "  source text NOT NULL,\n"
+							   "  position integer NOT NULL,\n"
+							   "  module text NOT NULL,\n"
+							   "  file text NOT NULL,\n"
+							   "  line integer NOT NULL,\n"
+							   "  type text NOT NULL,\n"
+							   "  message text NOT NULL,\n"
+							   "  traceback text NOT NULL,\n"
+							   "  \"when\" text NOT NULL,\n"
+							   "  PRIMARY KEY (source_type, source, position)\n"
+							   ");\n"
+							   "UPDATE %1$s.schema_version SET version = 2;\n";
+
 struct store {
 	PGconn *conn;
 	char *where;  /* the redacted conninfo, for messages */
@@ -138,6 +155,7 @@ struct store {
 	long long write_lock, migrate_lock;
 	char *sql_select, *sql_upsert, *sql_delete;
 	char *sql_git_read, *sql_git_write, *sql_src_read, *sql_src_write, *sql_src_delete;
+	char *sql_errors_delete, *sql_errors_insert, *sql_errors_read;
 	char *git_values[3]; /* what git_state_read returned last */
 	char *source_value;  /* what source_state_read returned last */
 };
@@ -386,6 +404,12 @@ static int migrate_locked(struct store *s)
 		rc = exec(s, sql, "creating the tables of schema version 1");
 		free(sql);
 	}
+	if (rc == 0 && version < 2) {
+		if (!(sql = jr_asprintf(schema_2, s->schema)))
+			return JOBREG_ENOMEM;
+		rc = exec(s, sql, "migrating the schema to version 2");
+		free(sql);
+	}
 	return rc;
 }
 
@@ -460,8 +484,22 @@ static int make_statements(struct store *s)
 	                               q);
 	s->sql_src_delete =
 		jr_asprintf("DELETE FROM %s.source_state WHERE source_type = $1 AND source = $2", q);
+	s->sql_errors_delete =
+		jr_asprintf("DELETE FROM %s.load_errors WHERE source_type = $1 AND source = $2", q);
+	s->sql_errors_insert =
+		jr_asprintf("INSERT INTO %s.load_errors (source_type, source, position, module, file, "
+	                "line, type, message, traceback, \"when\") "
+	                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+	                q);
+	/* $1/$2 NULL: any type/source. */
+	s->sql_errors_read =
+		jr_asprintf("SELECT source_type, source, module, file, line, type, message, traceback, "
+	                "\"when\" FROM %s.load_errors WHERE ($1::text IS NULL OR source_type = $1) "
+	                "AND ($2::text IS NULL OR source = $2) ORDER BY source_type, source, position",
+	                q);
 	if (!s->sql_select || !s->sql_upsert || !s->sql_delete || !s->sql_git_read ||
-	    !s->sql_git_write || !s->sql_src_read || !s->sql_src_write || !s->sql_src_delete)
+	    !s->sql_git_write || !s->sql_src_read || !s->sql_src_write || !s->sql_src_delete ||
+	    !s->sql_errors_delete || !s->sql_errors_insert || !s->sql_errors_read)
 		return JOBREG_ENOMEM;
 	return 0;
 }
@@ -493,6 +531,9 @@ static void store_close(void *payload)
 	free(s->sql_src_read);
 	free(s->sql_src_write);
 	free(s->sql_src_delete);
+	free(s->sql_errors_delete);
+	free(s->sql_errors_insert);
+	free(s->sql_errors_read);
 	free(s->schema);
 	free(s->where);
 	free(s);
@@ -709,8 +750,62 @@ static int pg_source_state_write(const char *source_type, const char *source_nam
 	               "writing source state");
 }
 
+static int pg_load_errors_replace(const char *source_type, const char *source_name,
+                                  const jobreg_load_error_row *rows, size_t count, void *payload)
+{
+	struct store *s = payload;
+	const char *values[10] = { source_type, source_name };
+	char position[32], line[32];
+	size_t i;
+	int rc;
+
+	rc = command(s, s->sql_errors_delete, 2, values, "deleting load errors");
+	for (i = 0; i < count && rc == 0; i++) {
+		snprintf(position, sizeof(position), "%zu", i);
+		snprintf(line, sizeof(line), "%d", rows[i].line);
+		values[2] = position;
+		values[3] = rows[i].module;
+		values[4] = rows[i].file;
+		values[5] = line;
+		values[6] = rows[i].type;
+		values[7] = rows[i].message;
+		values[8] = rows[i].traceback;
+		values[9] = rows[i].when;
+		rc = command(s, s->sql_errors_insert, 10, values, "storing load errors");
+	}
+	return rc;
+}
+
+static int pg_load_errors_read(jobreg_storage_load_error_emit_fn emit, void *emit_payload,
+                               const char *source_type, const char *source_name, void *payload)
+{
+	struct store *s = payload;
+	const char *values[2] = { source_type, source_name };
+	PGresult *res;
+	int rc, i, n;
+
+	if ((rc = query(&res, s, s->sql_errors_read, 2, values, "reading load errors")) < 0)
+		return rc;
+	n = PQntuples(res);
+	for (i = 0; i < n && rc == 0; i++) {
+		jobreg_load_error_row row;
+		row.source_type = PQgetvalue(res, i, 0);
+		row.source_name = PQgetvalue(res, i, 1);
+		row.module = PQgetvalue(res, i, 2);
+		row.file = PQgetvalue(res, i, 3);
+		row.line = atoi(PQgetvalue(res, i, 4));
+		row.type = PQgetvalue(res, i, 5);
+		row.message = PQgetvalue(res, i, 6);
+		row.traceback = PQgetvalue(res, i, 7);
+		row.when = PQgetvalue(res, i, 8);
+		rc = emit(&row, emit_payload);
+	}
+	PQclear(res);
+	return rc;
+}
+
 static const jobreg_storage_backend pg_backend = {
-	.version = 2,
+	.version = 3, /* the lookups and lists of version 3 are left to the library */
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
@@ -722,6 +817,8 @@ static const jobreg_storage_backend pg_backend = {
 	.free_payload = store_close,
 	.source_state_read = pg_source_state_read,
 	.source_state_write = pg_source_state_write,
+	.load_errors_replace = pg_load_errors_replace,
+	.load_errors_read = pg_load_errors_read,
 };
 
 /* ---- opening --------------------------------------------------------- */

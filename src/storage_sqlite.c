@@ -2,7 +2,7 @@
  * storage_sqlite.c: the SQLite backend.
  *
  * The schema is this file's: tables jobreg_records, jobreg_git_state and
- * (schema 2) jobreg_source_state, versioned with PRAGMA user_version. Each
+ * (schema 2) jobreg_source_state, (schema 3) jobreg_load_errors, versioned with PRAGMA user_version. Each
  * schema is written out literally below, as the history it is (not made
  * from src/job_fields.h), so that a field appended to records later needs
  * an explicit migration. A file of an older schema is migrated when opened.
@@ -96,11 +96,26 @@ static const char schema_2[] = "CREATE TABLE IF NOT EXISTS jobreg_source_state (
 
 /* Schema 2 -> 3 (0.3): indexes for the version 3 lookups and lists. The id
  * (primary key) and (module_name, job_class_name) (unique) have theirs
- * since schema 1; lists filter by source and sort as jobreg_storage_list(). */
+ * since schema 1; lists filter by source and sort as jobreg_storage_list().
+ * And each source's load errors, in the order the load reported them
+ * (position), replaced by every refresh of the source. */
 static const char schema_3[] =
 	"CREATE INDEX IF NOT EXISTS jobreg_records_by_source ON jobreg_records (source_type, source);\n"
 	"CREATE INDEX IF NOT EXISTS jobreg_records_by_listing ON jobreg_records "
 	"(\"grouping\", name, class_path, id);\n"
+	"CREATE TABLE IF NOT EXISTS jobreg_load_errors (\n"
+	"  source_type TEXT NOT NULL,\n"
+	"  source TEXT NOT NULL,\n"
+	"  position INTEGER NOT NULL,\n"
+	"  module TEXT NOT NULL,\n"
+	"  file TEXT NOT NULL,\n"
+	"  line INTEGER NOT NULL,\n"
+	"  type TEXT NOT NULL,\n"
+	"  message TEXT NOT NULL,\n"
+	"  traceback TEXT NOT NULL,\n"
+	"  \"when\" TEXT NOT NULL,\n"
+	"  PRIMARY KEY (source_type, source, position)\n"
+	");\n"
 	"PRAGMA user_version = 3;\n";
 
 struct store {
@@ -112,6 +127,7 @@ struct store {
 	char *select_columns; /* "SELECT <every record column> FROM jobreg_records" */
 	sqlite3_stmt *select_git, *upsert_git;
 	sqlite3_stmt *select_source, *upsert_source, *delete_source;
+	sqlite3_stmt *delete_errors, *insert_error;
 	char *git_values[3]; /* what git_state_read returned last */
 	char *source_value;  /* what source_state_read returned last */
 };
@@ -299,6 +315,14 @@ static int prepare_all(struct store *s)
 	if (rc == 0)
 		rc = prepare(s, &s->delete_source,
 		             "DELETE FROM jobreg_source_state WHERE source_type = ?1 AND source = ?2");
+	if (rc == 0)
+		rc = prepare(s, &s->delete_errors,
+		             "DELETE FROM jobreg_load_errors WHERE source_type = ?1 AND source = ?2");
+	if (rc == 0)
+		rc = prepare(s, &s->insert_error,
+		             "INSERT INTO jobreg_load_errors (source_type, source, position, module, "
+		             "file, line, type, message, traceback, \"when\") "
+		             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	jr_buf_free(&select);
 	jr_buf_free(&upsert);
 	return rc;
@@ -330,6 +354,8 @@ static void store_close(void *payload)
 	sqlite3_finalize(s->select_source);
 	sqlite3_finalize(s->upsert_source);
 	sqlite3_finalize(s->delete_source);
+	sqlite3_finalize(s->delete_errors);
+	sqlite3_finalize(s->insert_error);
 	sqlite3_close(s->db);
 	clear_git_values(s);
 	free(s->source_value);
@@ -645,6 +671,94 @@ static int sqlite_source_state_write(const char *source_type, const char *source
 	return rc;
 }
 
+static int run_done(struct store *s, sqlite3_stmt *stmt, const char *doing)
+{
+	int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : sql_error(s, doing);
+
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+static int sqlite_load_errors_replace(const char *source_type, const char *source_name,
+                                      const jobreg_load_error_row *rows, size_t count,
+                                      void *payload)
+{
+	struct store *s = payload;
+	sqlite3_stmt *ins = s->insert_error;
+	size_t i;
+	int rc;
+
+	sqlite3_bind_text(s->delete_errors, 1, source_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->delete_errors, 2, source_name, -1, SQLITE_STATIC);
+	rc = run_done(s, s->delete_errors, "deleting load errors");
+	for (i = 0; i < count && rc == 0; i++) {
+		const jobreg_load_error_row *r = &rows[i];
+		sqlite3_bind_text(ins, 1, source_type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, source_name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 3, (sqlite3_int64)i);
+		sqlite3_bind_text(ins, 4, r->module, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 5, r->file, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 6, r->line);
+		sqlite3_bind_text(ins, 7, r->type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 8, r->message, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 9, r->traceback, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 10, r->when, -1, SQLITE_STATIC);
+		rc = run_done(s, ins, "storing load errors");
+	}
+	return rc;
+}
+
+static const char *column_text(sqlite3_stmt *stmt, int col)
+{
+	const char *text = (const char *)sqlite3_column_text(stmt, col);
+	return text ? text : "";
+}
+
+static int sqlite_load_errors_read(jobreg_storage_load_error_emit_fn emit, void *emit_payload,
+                                   const char *source_type, const char *source_name, void *payload)
+{
+	struct store *s = payload;
+	sqlite3_stmt *stmt = NULL;
+	jr_buf sql = JR_BUF_INIT;
+	int rc, step;
+
+	jr_buf_puts(&sql, "SELECT source_type, source, module, file, line, type, message, "
+	                  "traceback, \"when\" FROM jobreg_load_errors WHERE 1");
+	if (source_type)
+		jr_buf_puts(&sql, " AND source_type = ?1");
+	if (source_name)
+		jr_buf_puts(&sql, " AND source = ?2");
+	jr_buf_puts(&sql, " ORDER BY source_type, source, position");
+	if ((rc = jr_buf_status(&sql)) == 0)
+		rc = prepare(s, &stmt, sql.ptr);
+	jr_buf_free(&sql);
+	if (rc < 0)
+		return rc;
+	if (source_type)
+		sqlite3_bind_text(stmt, 1, source_type, -1, SQLITE_STATIC);
+	if (source_name)
+		sqlite3_bind_text(stmt, 2, source_name, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		jobreg_load_error_row row;
+		row.source_type = column_text(stmt, 0);
+		row.source_name = column_text(stmt, 1);
+		row.module = column_text(stmt, 2);
+		row.file = column_text(stmt, 3);
+		row.line = sqlite3_column_int(stmt, 4);
+		row.type = column_text(stmt, 5);
+		row.message = column_text(stmt, 6);
+		row.traceback = column_text(stmt, 7);
+		row.when = column_text(stmt, 8);
+		if ((rc = emit(&row, emit_payload)) != 0)
+			break;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = sql_error(s, "reading load errors");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 static const jobreg_storage_backend sqlite_backend = {
 	.version = 3,
 	.begin = sqlite_begin,
@@ -661,6 +775,8 @@ static const jobreg_storage_backend sqlite_backend = {
 	.get_record_by_id = sqlite_get_record_by_id,
 	.get_record_by_class = sqlite_get_record_by_class,
 	.list_records = sqlite_list_records,
+	.load_errors_replace = sqlite_load_errors_replace,
+	.load_errors_read = sqlite_load_errors_read,
 };
 
 /* ---- opening ----------------------------------------------------- */

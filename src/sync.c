@@ -56,8 +56,9 @@ struct sync {
 	struct sync_source *sources; /* in the transaction's order */
 	size_t count;
 	uint64_t env;
-	int keep_state; /* the backend stores source state */
-	size_t foreign; /* records of no source of the registry */
+	int keep_state;              /* the backend stores source state */
+	size_t foreign;              /* records of no source of the registry */
+	const jobreg_snapshot *snap; /* during refresh_sources() */
 };
 
 static void fold_text(uint64_t *h, const char *text)
@@ -326,8 +327,12 @@ static int store_states(jobreg_storage *st, const jobreg_record *const *records,
 	size_t i;
 	int rc = 0;
 
-	if (!s->keep_state)
-		return 0;
+	/* The load errors of each source refreshed, in the same transaction. */
+	for (i = 0; rc == 0 && s->snap && i < s->count; i++)
+		if (!s->sources[i].skipped)
+			rc = jr_refresh_store_load_errors(st, s->snap, s->sources[i].type, s->sources[i].name);
+	if (rc < 0 || !s->keep_state)
+		return rc;
 	digest_records(s, records, n);
 	for (i = 0; rc == 0 && i < s->count; i++) {
 		struct sync_source *ss = &s->sources[i];
@@ -363,6 +368,8 @@ static int refresh_sources(jobreg_refresh_result **out, jobreg_storage *st, stru
 {
 	jr_refresh_scope scope = { record_not_skipped, s, store_states, s };
 	jobreg_snapshot *snap = jr_load_snapshot(s->txn);
+
+	s->snap = snap;
 	jr_job_descs descs;
 	int rc;
 

@@ -182,6 +182,70 @@ JOBREG_EXTERN(int)
 jobreg_storage_migrate_source(size_t *migrated, jobreg_storage *st, const char *old_name,
                               const char *new_name);
 
+/**
+ * The load errors stored by the last refresh of each source (backend
+ * version 3's load_errors_* callbacks; jobreg/sys/storage.h): what a
+ * process that did not load the code (a UI, an operator's shell) shows
+ * to explain why a job is missing. Each refresh replaces the errors of the
+ * sources it refreshed, in its transaction.
+ *
+ * `filter` (NULL: every source) selects by its `source_type` and
+ * `source_name` and pages with `offset` and `limit`; its `installed` and
+ * `enabled` must keep their defaults (load errors have neither). The list
+ * is sorted by source type, then source name (bytewise), then the order
+ * the load reported them. A backend without those callbacks stores none:
+ * the list is empty, and no error.
+ *
+ * `*out` is owned by the caller: free it with
+ * jobreg_load_error_list_free(). `filter` is copied. Errors:
+ * JOBREG_EINVAL (NULL `out` or `st`, an unknown source type, `installed`
+ * or `enabled` not at its default: the message names the field and its
+ * value), JOBREG_EVERSION (unknown filter version), JOBREG_ENOMEM, backend
+ * errors. Any thread (calls on one handle are serialized). Since 0.3.0.
+ */
+JOBREG_EXTERN(int)
+jobreg_storage_load_errors(jobreg_load_error_list **out, jobreg_storage *st,
+                           const jobreg_record_filter *filter);
+
+/** The number of load errors in `list`; 0 for NULL. Since 0.3.0. */
+JOBREG_EXTERN(size_t) jobreg_load_error_list_count(const jobreg_load_error_list *list);
+
+/*
+ * The fields of the `i`th load error of `list`: strings borrowed from the
+ * list (valid until jobreg_load_error_list_free()), never NULL ("" when
+ * unknown) for `i` in range; NULL (0 for the line) for a NULL list or an
+ * `i` out of range. Getters do not fail. Since 0.3.0.
+ */
+/** "local", "git" or "app". */
+JOBREG_EXTERN(const char *)
+jobreg_load_error_list_source_type(const jobreg_load_error_list *list, size_t i);
+/** The source's name ("" for a jobs root). */
+JOBREG_EXTERN(const char *)
+jobreg_load_error_list_source(const jobreg_load_error_list *list, size_t i);
+/** The module that failed, or "". */
+JOBREG_EXTERN(const char *)
+jobreg_load_error_list_module(const jobreg_load_error_list *list, size_t i);
+/** The file at fault, or "". */
+JOBREG_EXTERN(const char *)
+jobreg_load_error_list_file(const jobreg_load_error_list *list, size_t i);
+/** Its line, or 0. */
+JOBREG_EXTERN(int) jobreg_load_error_list_line(const jobreg_load_error_list *list, size_t i);
+/** The exception's type name. */
+JOBREG_EXTERN(const char *)
+jobreg_load_error_list_type(const jobreg_load_error_list *list, size_t i);
+/** The exception's message. */
+JOBREG_EXTERN(const char *)
+jobreg_load_error_list_message(const jobreg_load_error_list *list, size_t i);
+/** The formatted traceback, or "". */
+JOBREG_EXTERN(const char *)
+jobreg_load_error_list_traceback(const jobreg_load_error_list *list, size_t i);
+/** When the refresh stored it: UTC ISO 8601 ("2026-01-31T12:00:00Z"). */
+JOBREG_EXTERN(const char *)
+jobreg_load_error_list_when(const jobreg_load_error_list *list, size_t i);
+
+/** Free a load error list. Accepts NULL. Since 0.3.0. */
+JOBREG_EXTERN(void) jobreg_load_error_list_free(jobreg_load_error_list *list);
+
 #ifdef __cplusplus
 }
 #endif

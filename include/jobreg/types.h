@@ -60,6 +60,12 @@ typedef struct jobreg_record_list jobreg_record_list;
 /** A storage handle: a backend and its payload. */
 typedef struct jobreg_storage jobreg_storage;
 
+/**
+ * The load errors a storage keeps (since 0.3.0; jobreg/storage_ops.h):
+ * a list owned by the caller.
+ */
+typedef struct jobreg_load_error_list jobreg_load_error_list;
+
 /** What a refresh did. */
 typedef struct jobreg_refresh_result jobreg_refresh_result;
 

@@ -85,6 +85,7 @@ void print_record(FILE *f, const jobreg_record *rec);
 /* The commands. Each returns the exit status. */
 int cmd_sync(const struct cli_args *args);
 int cmd_list(const struct cli_args *args);
+int cmd_errors(const struct cli_args *args);
 int cmd_show(const struct cli_args *args);
 int cmd_enable(const struct cli_args *args);
 int cmd_disable(const struct cli_args *args);

@@ -36,6 +36,8 @@ static const struct command commands[] = {
 	  "load the sources that changed and bring the job records in line" },
 	{ "list", OPT_JSON | OPT_INSTALLED, 0, 0, cmd_list, "list [--installed yes|no|all] [--json]",
 	  "list the job records, grouped by grouping (default: installed ones)" },
+	{ "errors", OPT_JSON, 0, 0, cmd_errors, "errors [--json]",
+	  "list the load errors stored by the last refresh of each source" },
 	{ "show", OPT_JSON, 1, 1, cmd_show, "show REF [--json]",
 	  "show one record; REF is a class path, a short form or an id" },
 	{ "enable", 0, 1, 1, cmd_enable, "enable REF", "allow a job to run" },

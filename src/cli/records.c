@@ -1,4 +1,5 @@
-/* records.c: list, show, enable, disable, delete, migrate-source: the stored records. */
+/* records.c: list, show, enable, disable, delete, migrate-source: the stored records;
+ * errors: the stored load errors. */
 #include <string.h>
 
 #include "cli.h"
@@ -196,6 +197,79 @@ int cmd_migrate_source(const struct cli_args *args)
 	else
 		fprintf(cli_out, "Moved %zu record%s from source '%s' to '%s'.\n", moved,
 		        moved == 1 ? "" : "s", old_name, new_name);
+	close_all(cfg, st, NULL);
+	return rc;
+}
+
+/* ---- errors: the load errors the last refresh of each source stored ---- */
+
+static void print_errors_json(FILE *f, const jobreg_load_error_list *list)
+{
+	static const char *const names[] = { "source_type", "source",  "module",    "file",
+		                                 "type",        "message", "traceback", "when" };
+	const char *(*const getters[])(const jobreg_load_error_list *, size_t) = {
+		jobreg_load_error_list_source_type, jobreg_load_error_list_source,
+		jobreg_load_error_list_module,      jobreg_load_error_list_file,
+		jobreg_load_error_list_type,        jobreg_load_error_list_message,
+		jobreg_load_error_list_traceback,   jobreg_load_error_list_when,
+	};
+	size_t i, k;
+
+	fputc('[', f);
+	for (i = 0; i < jobreg_load_error_list_count(list); i++) {
+		fputs(i ? ",\n {" : "\n {", f);
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			fprintf(f, "%s\"%s\": ", k ? ", " : "", names[k]);
+			json_put_string(f, getters[k](list, i));
+			if (k == 3)
+				fprintf(f, ", \"line\": %d", jobreg_load_error_list_line(list, i));
+		}
+		fputc('}', f);
+	}
+	fputs(i ? "\n]\n" : "]\n", f);
+}
+
+static void print_errors(FILE *f, const jobreg_load_error_list *list)
+{
+	size_t i, n = jobreg_load_error_list_count(list);
+
+	fprintf(f, "%zu load error%s stored by the last refresh of each source:\n", n,
+	        n == 1 ? "" : "s");
+	for (i = 0; i < n; i++) {
+		const char *source = jobreg_load_error_list_source(list, i);
+		const char *file = jobreg_load_error_list_file(list, i);
+		int line = jobreg_load_error_list_line(list, i);
+
+		fprintf(f, "\n%s%s%s: %s", jobreg_load_error_list_source_type(list, i), *source ? " " : "",
+		        source, jobreg_load_error_list_module(list, i));
+		if (*file && line > 0)
+			fprintf(f, " (%s:%d)", file, line);
+		else if (*file)
+			fprintf(f, " (%s)", file);
+		fprintf(f, ", at %s\n  %s: %s\n", jobreg_load_error_list_when(list, i),
+		        jobreg_load_error_list_type(list, i), jobreg_load_error_list_message(list, i));
+	}
+}
+
+int cmd_errors(const struct cli_args *args)
+{
+	jobreg_config *cfg = NULL;
+	jobreg_storage *st = NULL;
+	jobreg_load_error_list *list = NULL;
+	int rc;
+
+	if ((rc = open_existing(&cfg, &st, args)) != 0)
+		return rc;
+	if (st && jobreg_storage_load_errors(&list, st, NULL) < 0) {
+		rc = cli_fail_library(NULL);
+	} else if (args->json) {
+		print_errors_json(cli_out, list);
+	} else if (jobreg_load_error_list_count(list) == 0) {
+		fprintf(cli_out, "No load errors stored%s.\n", st ? "" : " yet (run 'jobreg sync')");
+	} else {
+		print_errors(cli_out, list);
+	}
+	jobreg_load_error_list_free(list);
 	close_all(cfg, st, NULL);
 	return rc;
 }

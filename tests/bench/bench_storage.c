@@ -3,7 +3,8 @@
  * and 10,000 records, on the in-memory and the SQLite backend: get by id,
  * get by class path, and a run's record check (resolve in the registry,
  * then the record by class path, as jobreg_run() does); and a refresh of
- * every record with nothing changed (must write 0 records).
+ * every record with nothing changed (must write 0 records): the first one,
+ * and the best of REFRESHES more (a loaded machine makes one figure noisy).
  *
  * usage: bench_storage [ROUNDS]   (default 2000 lookups per figure)
  *
@@ -19,6 +20,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Unchanged refreshes timed after the first one. */
+#define REFRESHES 5
 
 static double now(void)
 {
@@ -58,8 +62,8 @@ static void write_tree(const char *dir, int jobs)
 		}
 		fprintf(f, "from jobreg.jobs import Job, register_jobs\n\n");
 		for (j = 0; j < n; j++)
-			fprintf(f, "class Job%d(Job):\n    class Meta:\n        name = 'Job %d.%d'\n\n", j,
-			        m, j);
+			fprintf(f, "class Job%d(Job):\n    class Meta:\n        name = 'Job %d.%d'\n\n", j, m,
+			        j);
 		fprintf(f, "register_jobs(");
 		for (j = 0; j < n; j++)
 			fprintf(f, "%sJob%d", j ? ", " : "", j);
@@ -77,7 +81,7 @@ static void bench(const char *backend, jobreg_storage *st, jobreg_registry *reg,
 	jobreg_refresh_result *res = NULL;
 	jobreg_record *rec = NULL;
 	char id[64];
-	double t0, by_id, by_class, check, refresh;
+	double t0, by_id, by_class, check, first = 0, best = 0;
 	int r;
 
 	if (jobreg_refresh(&res, st, snap, NULL) < 0)
@@ -112,20 +116,30 @@ static void bench(const char *backend, jobreg_storage *st, jobreg_registry *reg,
 		jobreg_job_free(job);
 	}
 	check = (now() - t0) / rounds;
-	t0 = now();
-	if (jobreg_refresh(&res, st, snap, NULL) < 0)
-		die("refresh");
-	refresh = now() - t0;
-	if (jobreg_refresh_result_writes(res) != 0) {
-		fprintf(stderr, "bench_storage: unchanged refresh wrote %zu records\n",
-		        jobreg_refresh_result_writes(res));
-		(*failures)++;
+	for (r = 0; r <= REFRESHES; r++) {
+		double took;
+
+		t0 = now();
+		if (jobreg_refresh(&res, st, snap, NULL) < 0)
+			die("refresh");
+		took = now() - t0;
+		if (r == 0)
+			first = took;
+		else if (r == 1 || took < best)
+			best = took;
+		if (jobreg_refresh_result_writes(res) != 0) {
+			fprintf(stderr, "bench_storage: unchanged refresh wrote %zu records\n",
+			        jobreg_refresh_result_writes(res));
+			(*failures)++;
+		}
+		jobreg_refresh_result_free(res);
 	}
-	jobreg_refresh_result_free(res);
 	i = count;
 	printf("%-7s %6zu records: get by id %8.2f us, get by class path %8.2f us, "
-	       "run record check %8.2f us, unchanged refresh %8.2f ms (0 writes)\n",
-	       backend, i, by_id * 1e6, by_class * 1e6, check * 1e6, refresh * 1e3);
+	       "run record check %8.2f us, unchanged refresh %8.2f ms (best of %d more %8.2f ms, "
+	       "0 writes)\n",
+	       backend, i, by_id * 1e6, by_class * 1e6, check * 1e6, first * 1e3, REFRESHES,
+	       best * 1e3);
 }
 
 int main(int argc, char **argv)

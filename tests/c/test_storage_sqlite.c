@@ -224,7 +224,7 @@ static void test_open_creates_the_schema_at_user_version_3_in_wal_mode(void)
 	jobreg_storage_free(st);
 	CHECK_STR(sql_query(db, "PRAGMA user_version"), "3");
 	CHECK_STR(sql_query(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"),
-	          "jobreg_git_state|jobreg_records|jobreg_source_state");
+	          "jobreg_git_state|jobreg_load_errors|jobreg_records|jobreg_source_state");
 	CHECK_STR(sql_query(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT "
 	                        "NULL ORDER BY name"),
 	          "jobreg_records_by_listing|jobreg_records_by_source");

@@ -48,8 +48,8 @@ static void test_a_new_schema_is_created_and_a_second_handle_opens_it(void)
 
 	sql1("DROP SCHEMA IF EXISTS t_new CASCADE");
 	a = open_schema("t_new");
-	CHECK_STR(sql1("SELECT version FROM t_new.schema_version"), "1");
-	CHECK_STR(sql1("SELECT count(*) FROM pg_tables WHERE schemaname = 't_new'"), "4");
+	CHECK_STR(sql1("SELECT version FROM t_new.schema_version"), "2");
+	CHECK_STR(sql1("SELECT count(*) FROM pg_tables WHERE schemaname = 't_new'"), "5");
 	b = open_schema("t_new");
 	CHECK_OK(jobreg_storage_list(&list, b, JOBREG_INSTALLED_ALL));
 	CHECK_INT(jobreg_record_list_count(list), 0);

@@ -94,6 +94,7 @@ typedef struct jobreg_git_credential jobreg_git_credential;
 typedef struct jobreg_record jobreg_record;
 typedef struct jobreg_record_list jobreg_record_list;
 typedef struct jobreg_storage jobreg_storage;
+typedef struct jobreg_load_error_list jobreg_load_error_list;
 typedef struct jobreg_refresh_result jobreg_refresh_result;
 typedef struct jobreg_host_reply jobreg_host_reply;
 typedef struct jobreg_run_result jobreg_run_result;
@@ -307,6 +308,18 @@ typedef struct jobreg_record_filter {
 
 int jobreg_record_filter_init(jobreg_record_filter *filter, unsigned int version);
 int jobreg_storage_list_filtered(jobreg_record_list **out, jobreg_storage *st, const jobreg_record_filter *filter);
+int jobreg_storage_load_errors(jobreg_load_error_list **out, jobreg_storage *st, const jobreg_record_filter *filter);
+size_t jobreg_load_error_list_count(const jobreg_load_error_list *list);
+const char *jobreg_load_error_list_source_type(const jobreg_load_error_list *list, size_t i);
+const char *jobreg_load_error_list_source(const jobreg_load_error_list *list, size_t i);
+const char *jobreg_load_error_list_module(const jobreg_load_error_list *list, size_t i);
+const char *jobreg_load_error_list_file(const jobreg_load_error_list *list, size_t i);
+int jobreg_load_error_list_line(const jobreg_load_error_list *list, size_t i);
+const char *jobreg_load_error_list_type(const jobreg_load_error_list *list, size_t i);
+const char *jobreg_load_error_list_message(const jobreg_load_error_list *list, size_t i);
+const char *jobreg_load_error_list_traceback(const jobreg_load_error_list *list, size_t i);
+const char *jobreg_load_error_list_when(const jobreg_load_error_list *list, size_t i);
+void jobreg_load_error_list_free(jobreg_load_error_list *list);
 int jobreg_storage_list(jobreg_record_list **out, jobreg_storage *st, jobreg_installed_filter which);
 int jobreg_storage_get(jobreg_record **out, jobreg_storage *st, const char *ref);
 int jobreg_storage_set_enabled(jobreg_storage *st, const char *id, int enabled);
@@ -325,6 +338,21 @@ int jobreg_storage_git_state_set(jobreg_storage *st, const char *slug, const cha
 #define JOBREG_STORAGE_BEGIN_WRITE 1
 
 typedef int (*jobreg_storage_emit_fn)(jobreg_record *rec, void *emit_payload);
+
+typedef struct jobreg_load_error_row {
+	const char *source_type;
+	const char *source_name;
+	const char *module;
+	const char *file;
+	int line;
+	const char *type;
+	const char *message;
+	const char *traceback;
+	const char *when;
+} jobreg_load_error_row;
+
+typedef int (*jobreg_storage_load_error_emit_fn)(const jobreg_load_error_row *row,
+                                                 void *emit_payload);
 
 typedef struct jobreg_storage_backend {
 	unsigned int version;
@@ -348,6 +376,10 @@ typedef struct jobreg_storage_backend {
 	                           const char *job_class_name, void *payload);
 	int (*list_records)(jobreg_storage_emit_fn emit, void *emit_payload,
 	                    const jobreg_record_filter *filter, void *payload);
+	int (*load_errors_replace)(const char *source_type, const char *source_name,
+	                           const jobreg_load_error_row *rows, size_t count, void *payload);
+	int (*load_errors_read)(jobreg_storage_load_error_emit_fn emit, void *emit_payload,
+	                        const char *source_type, const char *source_name, void *payload);
 } jobreg_storage_backend;
 
 #define JOBREG_STORAGE_BACKEND_VERSION 3

@@ -49,6 +49,9 @@
  *    lookups and filtered, paged lists without reading every record.
  *    Without them the library reads every record (read_records) and
  *    looks or filters itself: the same answers, only slower.
+ *    load_errors_replace, load_errors_read (may): the load errors of each
+ *    source, stored by every refresh so that other processes can read
+ *    them (jobreg_storage_load_errors()). Without them none are stored.
  */
 #ifndef JOBREG_SYS_STORAGE_H
 #define JOBREG_SYS_STORAGE_H
@@ -72,6 +75,33 @@ extern "C" {
  * or a negative code that `read_records` must stop on and return.
  */
 typedef int (*jobreg_storage_emit_fn)(jobreg_record *rec, void *emit_payload);
+
+/**
+ * One stored load error (since 0.3.0), as the library hands it to
+ * `load_errors_replace` and a backend hands it back to its
+ * jobreg_storage_load_error_emit_fn. Every string is NUL-terminated UTF-8,
+ * never NULL ("" when unknown), borrowed for the call only.
+ */
+typedef struct jobreg_load_error_row {
+	const char *source_type; /**< "local", "git" or "app", as in records */
+	const char *source_name; /**< the source's name ("" for a jobs root) */
+	const char *module;      /**< the module that failed to load, or "" */
+	const char *file;        /**< the file at fault, or "" */
+	int line;                /**< its line, or 0 */
+	const char *type;        /**< the exception's type name */
+	const char *message;     /**< the exception's message */
+	const char *traceback;   /**< the formatted traceback, or "" */
+	const char *when;        /**< when the refresh stored it: UTC ISO 8601 */
+} jobreg_load_error_row;
+
+/**
+ * Hands one load error to the library during `load_errors_read` (since
+ * 0.3.0). `row` is borrowed: the library copies it during the call.
+ * Returns 0, or a negative code that `load_errors_read` must stop on and
+ * return.
+ */
+typedef int (*jobreg_storage_load_error_emit_fn)(const jobreg_load_error_row *row,
+                                                 void *emit_payload);
 
 /**
  * A storage backend. Fill it in (unused fields NULL), set `version` to
@@ -208,6 +238,30 @@ typedef struct jobreg_storage_backend {
 	 */
 	int (*list_records)(jobreg_storage_emit_fn emit, void *emit_payload,
 	                    const jobreg_record_filter *filter, void *payload);
+
+	/**
+	 * May (version 3, with load_errors_read). Replace every load error
+	 * stored for the source (`source_type`, `source_name`) by the `count`
+	 * rows of `rows` (0: delete them all), keeping their order. The rows'
+	 * own source fields equal the two arguments. Called inside the write
+	 * transaction of the refresh of that source, so the errors and the
+	 * records land together or not at all. Everything is borrowed for the
+	 * call.
+	 */
+	int (*load_errors_replace)(const char *source_type, const char *source_name,
+	                           const jobreg_load_error_row *rows, size_t count, void *payload);
+
+	/**
+	 * May (version 3, with load_errors_replace). Hand to `emit`, with
+	 * `emit_payload`, the stored load errors of the source (`source_type`,
+	 * `source_name`), or of every source of `source_type` when
+	 * `source_name` is NULL, or of every source when both are NULL: each
+	 * source's in the order they were stored, the sources in any order
+	 * (the library sorts them). Stop at the first non-zero return of `emit`
+	 * and return it. Runs inside a transaction.
+	 */
+	int (*load_errors_read)(jobreg_storage_load_error_emit_fn emit, void *emit_payload,
+	                        const char *source_type, const char *source_name, void *payload);
 } jobreg_storage_backend;
 
 /** The newest jobreg_storage_backend version these headers describe. */
