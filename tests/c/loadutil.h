@@ -89,4 +89,22 @@ static inline const jobreg_job *job_at(const jobreg_snapshot *snap, const char *
 	return job;
 }
 
+/* The records of `snap` in a new memory storage, every one enabled (so
+ * that the tests' runs are allowed). */
+static inline jobreg_storage *enabled_records(const jobreg_snapshot *snap)
+{
+	jobreg_storage *st = NULL;
+	jobreg_record_list *list = NULL;
+	size_t i;
+
+	CHECK_OK(jobreg_storage_memory_new(&st));
+	CHECK_OK(jobreg_refresh(NULL, st, snap, NULL));
+	CHECK_OK(jobreg_storage_list(&list, st, JOBREG_INSTALLED_ALL));
+	for (i = 0; i < jobreg_record_list_count(list); i++)
+		CHECK_OK(jobreg_storage_set_enabled(
+			st, jobreg_record_text(jobreg_record_list_get(list, i), JOBREG_FIELD_ID), 1));
+	jobreg_record_list_free(list);
+	return st;
+}
+
 #endif

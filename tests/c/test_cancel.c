@@ -82,22 +82,13 @@ static void setup(void)
 {
 	const char *dir = jr_tmpdir();
 	jobreg_snapshot *snap;
-	jobreg_record_list *list = NULL;
-	size_t i;
 
 	jr_write(dir, "canceljobs.py", cancel_jobs);
 	reg = load_jobs_root(dir);
 	snap = take_snapshot(reg);
 	print_load_errors(snap);
 	CHECK_INT(jobreg_snapshot_load_error_count(snap), 0);
-	CHECK_OK(jobreg_storage_memory_new(&st));
-	CHECK_OK(jobreg_refresh(NULL, st, snap, NULL));
-	CHECK_OK(jobreg_storage_list(&list, st, JOBREG_INSTALLED_ALL));
-	for (i = 0; i < jobreg_record_list_count(list); i++) {
-		const jobreg_record *rec = jobreg_record_list_get(list, i);
-		CHECK_OK(jobreg_storage_set_enabled(st, jobreg_record_text(rec, JOBREG_FIELD_ID), 1));
-	}
-	jobreg_record_list_free(list);
+	st = enabled_records(snap);
 	jobreg_snapshot_free(snap);
 }
 

@@ -107,8 +107,6 @@ static char root[4096];
 static void setup(void)
 {
 	jobreg_snapshot *snap;
-	jobreg_record_list *list = NULL;
-	size_t i;
 
 	snprintf(root, sizeof(root), "%s", jr_tmpdir());
 	jr_write(root, "oddjobs.py", odd_jobs);
@@ -116,14 +114,7 @@ static void setup(void)
 	snap = take_snapshot(reg);
 	print_load_errors(snap);
 	CHECK_INT(jobreg_snapshot_load_error_count(snap), 0);
-	CHECK_OK(jobreg_storage_memory_new(&st));
-	CHECK_OK(jobreg_refresh(NULL, st, snap, NULL));
-	CHECK_OK(jobreg_storage_list(&list, st, JOBREG_INSTALLED_ALL));
-	for (i = 0; i < jobreg_record_list_count(list); i++) {
-		const jobreg_record *rec = jobreg_record_list_get(list, i);
-		CHECK_OK(jobreg_storage_set_enabled(st, jobreg_record_text(rec, JOBREG_FIELD_ID), 1));
-	}
-	jobreg_record_list_free(list);
+	st = enabled_records(snap);
 	jobreg_snapshot_free(snap);
 }
 

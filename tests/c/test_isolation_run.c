@@ -78,8 +78,6 @@ static void setup_runs(void)
 {
 	const char *dir = jr_tmpdir();
 	jobreg_snapshot *snap;
-	jobreg_record_list *list = NULL;
-	size_t i;
 
 	jr_write(dir, "runjobs.py", RUN_JOBS);
 	run_reg = isolated_registry(dir, 512);
@@ -87,13 +85,7 @@ static void setup_runs(void)
 	snap = take_snapshot(run_reg);
 	print_load_errors(snap);
 	CHECK_INT(jobreg_snapshot_job_count(snap), 8);
-	CHECK_OK(jobreg_storage_memory_new(&run_st));
-	CHECK_OK(jobreg_refresh(NULL, run_st, snap, NULL));
-	CHECK_OK(jobreg_storage_list(&list, run_st, JOBREG_INSTALLED_ALL));
-	for (i = 0; i < jobreg_record_list_count(list); i++)
-		CHECK_OK(jobreg_storage_set_enabled(
-			run_st, jobreg_record_text(jobreg_record_list_get(list, i), JOBREG_FIELD_ID), 1));
-	jobreg_record_list_free(list);
+	run_st = enabled_records(snap);
 	jobreg_snapshot_free(snap);
 }
 
