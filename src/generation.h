@@ -66,6 +66,8 @@ typedef struct jr_part {
 	/* Isolation mode: the classes live in worker processes, which load
 	 * them again from this (src/isolate.h); NULL: the jobs' `cls`. */
 	struct jr_part_code *code;
+	/* Which code: jobreg_job_code_version() of its jobs ("" unknown). */
+	char code_version[41];
 } jr_part;
 
 struct jobreg_snapshot {

@@ -25,6 +25,7 @@ double jobreg_job_soft_time_limit(const jobreg_job *job) { return job ? job->sof
 double jobreg_job_time_limit(const jobreg_job *job) { return job ? job->time_limit : 0.0; }
 int jobreg_job_supports_dryrun(const jobreg_job *job) { return job ? job->supports_dryrun : 0; }
 const char *jobreg_job_variables_json(const jobreg_job *job) { return job ? job->variables : NULL; }
+const char *jobreg_job_code_version(const jobreg_job *job) { return job ? job->part->code_version : NULL; }
 /* clang-format on */
 
 /* NULL-terminated (a count per job would cost every job 8 bytes). */

@@ -9,7 +9,10 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "load_txn.h"
@@ -24,6 +27,7 @@ struct entry {
 	unsigned char touched;    /* discover was called: release is due */
 	unsigned char discovered; /* and succeeded */
 	unsigned char selected, imported;
+	unsigned char excluded; /* left out of the published generation */
 };
 
 struct jr_load_txn {
@@ -183,6 +187,15 @@ static int wants_import(const struct entry *e)
 	return e->selected && e->discovered && !e->imported && !kept(e);
 }
 
+/* Which code the part holds: the commit of a git source, else the fingerprint of its files. */
+static void set_code_version(jr_part *part, const jobreg_source *src, const jr_load_plan *plan)
+{
+	if (src->type == JOBREG_SOURCE_GIT)
+		snprintf(part->code_version, sizeof(part->code_version), "%s", plan->commit);
+	else if (plan->fingerprint)
+		snprintf(part->code_version, sizeof(part->code_version), "%016" PRIx64, plan->fingerprint);
+}
+
 int jr_load_import(jr_load_txn *txn)
 {
 	PyGILState_STATE gil;
@@ -201,6 +214,7 @@ int jr_load_import(jr_load_txn *txn)
 			e->plan.import_timeout = txn->reg->opts.import_timeout_ms / 1000.0;
 			if ((rc = e->src->ops->import(e->src, &e->plan)) < 0)
 				continue;
+			set_code_version(e->plan.part, e->src, &e->plan);
 			jr_part_finish(e->plan.part);
 			e->imported = 1;
 			txn->imported++;
@@ -264,7 +278,7 @@ int jr_load_publish(jr_load_txn *txn, int even_if_unchanged)
 	jobreg_registry *reg = txn->reg;
 	jobreg_snapshot *snap = NULL, *old;
 	jr_part **parts;
-	size_t i;
+	size_t i, count = 0;
 	int rc;
 
 	if (!even_if_unchanged && txn->imported == 0 && reg->last_number > 0)
@@ -272,12 +286,14 @@ int jr_load_publish(jr_load_txn *txn, int even_if_unchanged)
 	if (!(parts = calloc(txn->count + 1, sizeof(*parts))))
 		return jr_error_oom();
 	for (i = 0; i < txn->count; i++) {
-		if (!(parts[i] = part_to_publish(&txn->entries[i]))) {
+		if (txn->entries[i].excluded)
+			continue;
+		if (!(parts[count++] = part_to_publish(&txn->entries[i]))) {
 			free(parts);
 			return JOBREG_ENOMEM;
 		}
 	}
-	rc = jr_snapshot_new(&snap, reg->last_number + 1, parts, txn->count);
+	rc = jr_snapshot_new(&snap, reg->last_number + 1, parts, count);
 	free(parts);
 	if (rc < 0)
 		return rc;
@@ -292,6 +308,26 @@ int jr_load_publish(jr_load_txn *txn, int even_if_unchanged)
 			remember(&txn->entries[i]);
 	}
 	return 0;
+}
+
+void jr_load_exclude(jr_load_txn *txn, size_t i)
+{
+	txn->entries[i].excluded = 1;
+}
+
+jobreg_source *jr_load_detach(jr_load_txn *txn, size_t i)
+{
+	jobreg_registry *reg = txn->reg;
+	struct entry *e = &txn->entries[i];
+	jobreg_source *src = e->src;
+
+	release(e);
+	jr_plan_clear(&e->plan);
+	memmove(e, e + 1, (txn->count - i - 1) * sizeof(*e));
+	txn->count--;
+	memmove(&reg->sources[i], &reg->sources[i + 1], (reg->source_count - i - 1) * sizeof(src));
+	reg->source_count--;
+	return src;
 }
 
 jobreg_snapshot *jr_load_snapshot(jr_load_txn *txn)

@@ -96,6 +96,13 @@ void jr_load_get_result(jr_load_result *out, const jr_load_txn *txn, size_t i);
  * registry has never published.
  */
 int jr_load_publish(jr_load_txn *txn, int even_if_unchanged);
+/*
+ * Leave source `i` out of what this transaction publishes; once published,
+ * jr_load_detach() takes it out of the registry (returned: the caller
+ * destroys it) and out of the transaction.
+ */
+void jr_load_exclude(jr_load_txn *txn, size_t i);
+jobreg_source *jr_load_detach(jr_load_txn *txn, size_t i);
 /* The registry's current snapshot (the one just published), referenced. */
 jobreg_snapshot *jr_load_snapshot(jr_load_txn *txn);
 

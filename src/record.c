@@ -15,6 +15,12 @@
 #include "record.h"
 #include "util.h"
 
+const char *const jr_record_columns[JR_FIELD_COUNT] = {
+#define COLUMN(F, name, type, from, override, def) "\"" #name "\"",
+	JR_JOB_FIELDS(COLUMN)
+#undef COLUMN
+};
+
 /* Every field as JR_JOB_FIELDS (job_fields.h) lists it. */
 static const struct field_info {
 	const char *name;

@@ -42,6 +42,10 @@ struct jobreg_record_list {
 };
 typedef struct jobreg_record_list jr_records;
 
+/* The SQL backends' columns of the fields, in jobreg_field order: each
+ * field's column is its name (src/job_fields.h), quoted. */
+extern const char *const jr_record_columns[JR_FIELD_COUNT];
+
 /* 1 when `field` is a known field of kind `kind`. */
 int jr_field_is(jobreg_field field, jobreg_field_kind kind);
 /* The _override flag of a value field, or -1 when it has none. */

@@ -150,6 +150,33 @@ out:
 	return rc;
 }
 
+int jobreg_registry_remove_source(jobreg_registry *reg, jobreg_source *src)
+{
+	jr_load_txn *txn;
+	size_t i;
+	int rc;
+
+	if (!reg || !src)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_registry_remove_source: NULL argument");
+	if ((rc = jr_load_begin(&txn, reg, "jobreg_registry_remove_source")) < 0)
+		return rc;
+	i = jr_load_index(txn, src);
+	if (i == jr_load_count(txn)) {
+		rc = jr_error_set(JOBREG_ENOTFOUND, "the %s source '%s' is not one of this registry's",
+		                  jobreg_source_type_name(src->type),
+		                  src->type == JOBREG_SOURCE_LOCAL ? src->root : src->name);
+	} else {
+		/* Published first: when that fails, the source is still there. */
+		jr_load_exclude(txn, i);
+		if ((rc = jr_load_publish(txn, 1)) == 0)
+			src = jr_load_detach(txn, i);
+	}
+	jr_load_end(txn);
+	if (rc == 0)
+		jr_source_destroy(src); /* purges its modules: takes the GIL */
+	return rc;
+}
+
 size_t jobreg_registry_source_count(const jobreg_registry *reg)
 {
 	return reg ? reg->source_count : 0;

@@ -38,6 +38,7 @@
 #include "options.h"
 #include "pyutil.h"
 #include "run_internal.h"
+#include "run_record.h"
 #include "runtime.h"
 #include "util.h"
 #include "watchdog.h"
@@ -52,6 +53,9 @@ struct jobreg_run_result {
 	char *traceback;
 	struct jr_run_file *files;
 	size_t file_count;
+	char *run_id;       /* recorded runs: the record's id; else NULL */
+	char *record_error; /* why its end was not stored, or NULL */
+	int record_failed;  /* its end was not stored (record_error NULL: no memory to say why) */
 };
 
 struct jobreg_host_reply {
@@ -63,6 +67,7 @@ static const size_t run_options_sizes[] = {
 	JR_SIZE_THROUGH(jobreg_run_options, log_payload),
 	JR_SIZE_THROUGH(jobreg_run_options, host_payload),
 	JR_SIZE_THROUGH(jobreg_run_options, default_time_limit),
+	JR_SIZE_THROUGH(jobreg_run_options, run_id),
 };
 
 int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version)
@@ -604,6 +609,7 @@ int jobreg_job_run(jobreg_run_result **out, const jobreg_job *job, const jobreg_
 {
 	static const jobreg_run_options defaults = JOBREG_RUN_OPTIONS_INIT;
 	struct run_state state;
+	jr_run_record recorded;
 	char *record_json = NULL;
 	int rc;
 
@@ -620,6 +626,10 @@ int jobreg_job_run(jobreg_run_result **out, const jobreg_job *job, const jobreg_
 	    (rc = jobreg_record_to_json(&record_json, record)) < 0)
 		return rc;
 	jr_run_limits(record, &state.opts, &state.soft, &state.hard);
+	if ((rc = jr_run_record_start(&recorded, &state.opts, job, record)) < 0) {
+		jobreg_free(record_json);
+		return rc;
+	}
 
 	if (jobreg_cancel_requested(state.opts.cancel))
 		rc = jr_error_set(JOBREG_ECANCELED, "the run of '%s' was cancelled before it started",
@@ -628,6 +638,7 @@ int jobreg_job_run(jobreg_run_result **out, const jobreg_job *job, const jobreg_
 		rc = jr_pool_run(out, job, record_json, &state.opts, state.soft, state.hard);
 	else
 		rc = run_in_process(out, job, &state, record_json);
+	jr_run_record_finish(&recorded, *out, rc);
 	jobreg_free(record_json);
 	return rc;
 }
@@ -674,6 +685,25 @@ const char *jobreg_run_result_error_message(const jobreg_run_result *res)
 const char *jobreg_run_result_traceback(const jobreg_run_result *res)
 {
 	return res ? res->traceback : "";
+}
+const char *jobreg_run_result_run_id(const jobreg_run_result *res)
+{
+	return res && res->run_id ? res->run_id : "";
+}
+const char *jobreg_run_result_record_error(const jobreg_run_result *res)
+{
+	if (!res || !res->record_failed)
+		return "";
+	return res->record_error ? res->record_error : "the end of the run could not be stored";
+}
+
+void jr_run_result_set_record(jobreg_run_result *res, char *run_id, const char *record_error)
+{
+	free(res->run_id);
+	res->run_id = run_id;
+	free(res->record_error);
+	res->record_error = record_error ? jr_strdup(record_error) : NULL;
+	res->record_failed = record_error != NULL;
 }
 
 size_t jobreg_run_result_file_count(const jobreg_run_result *res)
@@ -740,5 +770,7 @@ void jobreg_run_result_free(jobreg_run_result *res)
 	free(res->error_message);
 	free(res->traceback);
 	free_files(res->files, res->file_count);
+	free(res->run_id);
+	free(res->record_error);
 	free(res);
 }

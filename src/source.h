@@ -33,7 +33,9 @@ typedef struct jr_load_plan {
 	jr_part *part; /* receives discovery's errors now, jobs later */
 	jr_module_entry *modules;
 	size_t module_count, module_capacity;
-	uint64_t fingerprint;  /* of every file and folder seen, for reloads */
+	uint64_t fingerprint; /* of every file and folder seen, for reloads */
+	/* The commit a git source's discovery found (40 hex digits), or "". */
+	char commit[41];
 	int keep_loaded;       /* discovery says: keep the last import, read nothing */
 	double import_timeout; /* seconds per module, 0 = none */
 	/* Nautobot 1.x jobs in this load (the source's effective mode, read

@@ -298,6 +298,7 @@ static int lock_for_load(jr_git_source *g, const jr_load_plan *plan, int have_co
 static void keep_imported(jr_git_source *g, jr_load_plan *plan)
 {
 	plan->fingerprint = jr_git_fingerprint(&g->imported);
+	git_oid_tostr(plan->commit, sizeof(plan->commit), &g->imported);
 	plan->keep_loaded = 1;
 	g->discovered = g->imported;
 	g->discovered_valid = 1;
@@ -332,6 +333,7 @@ static int git_discover(jobreg_source *src, jr_load_plan *plan)
 	if (rc == 0) {
 		git_oid_cpy(&g->discovered, &head);
 		plan->fingerprint = jr_git_fingerprint(&head);
+		git_oid_tostr(plan->commit, sizeof(plan->commit), &head);
 	} else {
 		/* No checkout: the loader reports what is missing. A damaged one
 		 * (0) is imported at every load, from whatever files are there. */

@@ -16,7 +16,7 @@
 static const size_t backend_sizes[] = {
 	JR_SIZE_THROUGH(jobreg_storage_backend, free_payload),       /* version 1 */
 	JR_SIZE_THROUGH(jobreg_storage_backend, source_state_write), /* version 2 */
-	JR_SIZE_THROUGH(jobreg_storage_backend, load_errors_read),   /* version 3 */
+	JR_SIZE_THROUGH(jobreg_storage_backend, runs_read),          /* version 3 */
 };
 
 int jobreg_storage_error_set(int code, const char *message)
@@ -403,21 +403,11 @@ int jr_storage_source_state_write(jobreg_storage *st, const char *source_type,
 
 int jr_load_error_rows_push(jr_load_error_rows *rows, const jobreg_load_error_row *row)
 {
-	const char *from[8] = { row->source_type, row->source_name, row->module,    row->file,
-		                    row->type,        row->message,     row->traceback, row->when };
-	const char **to[8];
-	jobreg_load_error_row copy;
-	size_t len[8], total = 0, i;
-	char *block;
+	jobreg_load_error_row copy = *row;
+	const char **const strings[] = { &copy.source_type, &copy.source_name, &copy.module,
+		                             &copy.file,        &copy.type,        &copy.message,
+		                             &copy.traceback,   &copy.when };
 
-	memset(&copy, 0, sizeof(copy));
-	to[0] = &copy.source_type, to[1] = &copy.source_name, to[2] = &copy.module;
-	to[3] = &copy.file, to[4] = &copy.type, to[5] = &copy.message, to[6] = &copy.traceback;
-	to[7] = &copy.when;
-	for (i = 0; i < 8; i++) {
-		len[i] = strlen(from[i] ? from[i] : "") + 1;
-		total += len[i];
-	}
 	if (rows->count == rows->capacity) {
 		size_t cap = rows->capacity ? rows->capacity * 2 : 8;
 		jobreg_load_error_row *p = realloc(rows->items, cap * sizeof(*p));
@@ -426,14 +416,9 @@ int jr_load_error_rows_push(jr_load_error_rows *rows, const jobreg_load_error_ro
 		rows->items = p;
 		rows->capacity = cap;
 	}
-	if (!(block = malloc(total)))
+	/* The block starts at source_type: jr_load_error_rows_clear() frees that. */
+	if (!jr_pack_strings(strings, sizeof(strings) / sizeof(strings[0])))
 		return jr_error_oom();
-	for (i = 0; i < 8; i++) {
-		memcpy(block, from[i] ? from[i] : "", len[i]);
-		*to[i] = block;
-		block += len[i];
-	}
-	copy.line = row->line;
 	rows->items[rows->count++] = copy;
 	return 0;
 }

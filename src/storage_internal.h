@@ -106,6 +106,35 @@ int jr_storage_load_errors_replace(jobreg_storage *st, const char *source_type,
 int jr_refresh_store_load_errors(jobreg_storage *st, const struct jobreg_snapshot *snap,
                                  const char *source_type, const char *source_name);
 
+/* ---- run records (backend version 3; storage_runs.c) ---- */
+
+/* Owned copies of run rows: each row's strings are one block that starts
+ * at its id. */
+typedef struct jr_run_rows {
+	jobreg_run_row *items;
+	size_t count, capacity;
+} jr_run_rows;
+
+/* Append a copy of `row` (NULL strings become ""). */
+int jr_run_rows_push(jr_run_rows *rows, const jobreg_run_row *row);
+/* Free every row (the array too). */
+void jr_run_rows_clear(jr_run_rows *rows);
+
+/* 1 when the backend keeps run records (both version 3 callbacks). */
+int jr_storage_keeps_runs(const jobreg_storage *st);
+/* Inside a transaction: the runs `filter` (checked, this version) selects,
+ * newest first, appended to `out`. */
+int jr_storage_runs_read(jr_run_rows *out, jobreg_storage *st, const jobreg_run_filter *filter);
+/* Inside a write transaction: store `row` (insert or replace by id). */
+int jr_storage_run_write(jobreg_storage *st, const jobreg_run_row *row);
+
+/* For backends that filter and sort runs themselves (memory): 1 when `row`
+ * meets every condition of `f`; the order of runs_read (newest first) as a
+ * comparator; 1 when `status` is one of the four. */
+int jr_run_row_matches(const jobreg_run_row *row, const jobreg_run_filter *f);
+int jr_run_row_compare(const jobreg_run_row *a, const jobreg_run_row *b);
+int jr_run_status_known(const char *status);
+
 /* The built-in backends' tables and payload constructors. */
 extern const jobreg_storage_backend jr_storage_memory_backend;
 

@@ -31,7 +31,8 @@ enum undo_kind {
 	UNDO_RECORD,
 	UNDO_GIT,
 	UNDO_SOURCE,
-	UNDO_ERRORS
+	UNDO_ERRORS,
+	UNDO_RUN
 };
 
 /* A source's load errors: key "type\nname"; absent is the same as empty. */
@@ -47,6 +48,7 @@ struct undo {
 	struct git_state *git;      /* the git state before, or NULL: absent */
 	char *state;                /* the source state before, or NULL: absent */
 	jr_load_error_rows *errors; /* the load errors before (UNDO_ERRORS) */
+	jr_run_rows *run;           /* the run record before (UNDO_RUN): none or one row */
 };
 
 struct memory {
@@ -61,6 +63,7 @@ struct memory {
 	size_t source_count, source_capacity;
 	struct errset *errsets;
 	size_t errset_count, errset_capacity;
+	jr_run_rows runs; /* in the order written */
 	struct undo *undo;
 	size_t undo_count, undo_capacity;
 	int in_transaction;
@@ -339,7 +342,43 @@ static void errset_restore(struct memory *m, struct undo *u)
 	memset(u->errors, 0, sizeof(*u->errors));
 }
 
-/* ---- the undo log ------------------------------------------------ */
+/* ---- run records -------------------------------------------------- */
+
+static size_t run_find(const struct memory *m, const char *id) /* index + 1, or 0 */
+{
+	size_t i;
+
+	for (i = 0; i < m->runs.count; i++)
+		if (strcmp(m->runs.items[i].id, id) == 0)
+			return i + 1;
+	return 0;
+}
+
+/* Put the row of `from` (one row, moved) at index `at - 1`, or remove that
+ * row when `from` is empty. */
+static void run_replace(struct memory *m, size_t at, jr_run_rows *from)
+{
+	jr_run_rows *runs = &m->runs;
+
+	free((char *)runs->items[at - 1].id); /* the row's block */
+	if (from->count) {
+		runs->items[at - 1] = from->items[0];
+		from->count = 0;
+	} else {
+		memmove(&runs->items[at - 1], &runs->items[at],
+		        (runs->count - at) * sizeof(runs->items[0]));
+		runs->count--;
+	}
+}
+
+/* Rollback: put back the run record an UNDO_RUN entry saved (or remove it). */
+static void run_restore(struct memory *m, struct undo *u)
+{
+	size_t at = run_find(m, u->key);
+
+	if (at)
+		run_replace(m, at, u->run);
+}
 
 static void undo_free(struct undo *u)
 {
@@ -351,6 +390,10 @@ static void undo_free(struct undo *u)
 	if (u->errors) {
 		jr_load_error_rows_clear(u->errors);
 		free(u->errors);
+	}
+	if (u->run) {
+		jr_run_rows_clear(u->run);
+		free(u->run);
 	}
 }
 
@@ -365,7 +408,7 @@ static void undo_clear(struct memory *m)
 /* Remember the current value under `key` (a record id, git slug or source key). */
 static int undo_save(struct memory *m, enum undo_kind kind, const char *key)
 {
-	struct undo u = { kind, jr_strdup(key), NULL, NULL, NULL, NULL };
+	struct undo u = { kind, jr_strdup(key), NULL, NULL, NULL, NULL, NULL };
 
 	if (!u.key)
 		return JOBREG_ENOMEM;
@@ -462,6 +505,9 @@ static int memory_rollback(void *payload)
 		} else if (u->kind == UNDO_ERRORS) {
 			step = 0;
 			errset_restore(m, u);
+		} else if (u->kind == UNDO_RUN) {
+			step = 0;
+			run_restore(m, u);
 		} else {
 			step = u->record ? put(m, u->record) : remove_record(m, u->key);
 		}
@@ -680,7 +726,7 @@ static int memory_load_errors_replace(const char *source_type, const char *sourc
 {
 	struct memory *m = payload;
 	jr_load_error_rows fresh = { NULL, 0, 0 };
-	struct undo u = { UNDO_ERRORS, NULL, NULL, NULL, NULL, NULL };
+	struct undo u = { UNDO_ERRORS, NULL, NULL, NULL, NULL, NULL, NULL };
 	struct errset *e;
 	size_t i;
 	int rc;
@@ -735,6 +781,77 @@ static int memory_load_errors_read(jobreg_storage_load_error_emit_fn emit, void 
 	return 0;
 }
 
+static int memory_run_write(const jobreg_run_row *row, void *payload)
+{
+	struct memory *m = payload;
+	struct undo u = { UNDO_RUN, NULL, NULL, NULL, NULL, NULL, NULL };
+	jr_run_rows fresh = { NULL, 0, 0 };
+	size_t at = run_find(m, row->id);
+	int rc;
+
+	if ((rc = count_change(m)) < 0)
+		return rc;
+	if (!(u.key = jr_strdup(row->id)) || !(u.run = calloc(1, sizeof(*u.run))))
+		rc = jr_error_oom();
+	if (rc == 0 && at)
+		rc = jr_run_rows_push(u.run, &m->runs.items[at - 1]);
+	if (rc == 0)
+		rc = jr_run_rows_push(at ? &fresh : &m->runs, row);
+	if (rc == 0 && m->undo_count == m->undo_capacity) {
+		size_t cap = m->undo_capacity ? m->undo_capacity * 2 : 16;
+		struct undo *p = realloc(m->undo, cap * sizeof(*p));
+		if (p) {
+			m->undo = p;
+			m->undo_capacity = cap;
+		} else {
+			rc = jr_error_oom();
+			if (!at)
+				run_replace(m, m->runs.count, &fresh); /* take the new row back out */
+		}
+	}
+	if (rc < 0) {
+		jr_run_rows_clear(&fresh);
+		undo_free(&u);
+		return rc;
+	}
+	if (at)
+		run_replace(m, at, &fresh);
+	jr_run_rows_clear(&fresh);
+	m->undo[m->undo_count++] = u;
+	return 0;
+}
+
+static int compare_run_pointers(const void *pa, const void *pb)
+{
+	return jr_run_row_compare(*(const jobreg_run_row *const *)pa,
+	                          *(const jobreg_run_row *const *)pb);
+}
+
+static int memory_runs_read(jobreg_storage_run_emit_fn emit, void *emit_payload,
+                            const jobreg_run_filter *filter, void *payload)
+{
+	struct memory *m = payload;
+	const jobreg_run_row **match = malloc((m->runs.count + 1) * sizeof(*match));
+	size_t i, count = 0, sent = 0;
+	int rc = 0;
+
+	if (!match)
+		return jr_error_oom();
+	for (i = 0; i < m->runs.count; i++)
+		if (jr_run_row_matches(&m->runs.items[i], filter))
+			match[count++] = &m->runs.items[i];
+	if (count > 1)
+		qsort(match, count, sizeof(*match), compare_run_pointers);
+	for (i = filter->offset; i < count && rc == 0; i++) {
+		if (filter->limit && sent == filter->limit)
+			break;
+		rc = emit(match[i], emit_payload);
+		sent++;
+	}
+	free(match);
+	return rc;
+}
+
 static void memory_free(void *payload)
 {
 	struct memory *m = payload;
@@ -757,6 +874,7 @@ static void memory_free(void *payload)
 		jr_load_error_rows_clear(&m->errsets[i].rows);
 	}
 	free(m->errsets);
+	jr_run_rows_clear(&m->runs);
 	jr_strmap_free(&m->by_id);
 	jr_strmap_free(&m->by_class);
 	jr_records_clear(&m->records);
@@ -781,6 +899,8 @@ const jobreg_storage_backend jr_storage_memory_backend = {
 	.list_records = memory_list_records,
 	.load_errors_replace = memory_load_errors_replace,
 	.load_errors_read = memory_load_errors_read,
+	.run_write = memory_run_write,
+	.runs_read = memory_runs_read,
 };
 
 int jobreg_storage_memory_new(jobreg_storage **out)

@@ -3,10 +3,15 @@
  *
  * The schema is this file's: in a PostgreSQL schema of its own (default
  * "jobreg"), tables records, git_state, source_state, (schema 2)
- * load_errors and schema_version (one row: the version). Each version's DDL is written out literally
- * below, as the SQLite backend's is, so a field appended later needs an
- * explicit migration. Migrations run in one transaction under an advisory
- * lock, so processes opening a new database at once do not race.
+ * load_errors, (schema 3) runs, and schema_version (one row: the
+ * version). Each version's DDL is written out literally below, as the
+ * SQLite backend's is, so a field appended later needs an explicit
+ * migration. Migrations run in one transaction under an advisory lock, so
+ * processes opening a new database at once do not race.
+ *
+ * Orders are bytewise (strcmp), as the library's: every ORDER BY names
+ * COLLATE "C", and the indexes that serve them are built with it, whatever
+ * the database's own collation.
  *
  * Concurrency: a write transaction (JOBREG_STORAGE_BEGIN_WRITE) is READ
  * COMMITTED and takes a transaction-level advisory lock of the schema
@@ -21,6 +26,7 @@
  * Built without libpq (meson -Dpostgresql=disabled), only the stubs at
  * the end are compiled: the ABI is the same either way.
  */
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,18 +71,10 @@ int jobreg_storage_postgresql_new(jobreg_storage **out, const char *conninfo,
 #include "jobreg/sys/storage.h"
 #include "storage_internal.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* A field added after 0.1 needs its column added by a migration below. */
 _Static_assert(JR_FIELD_COUNT == 31, "schema 1 stores exactly the 31 fields of 0.1");
-
-/* The columns of records that hold the fields, in jobreg_field order: each
- * field's column is its name (src/job_fields.h), as in storage_sqlite.c. */
-static const char *const record_columns[JR_FIELD_COUNT] = {
-#define COLUMN(F, name, type, from, override, def) "\"" #name "\"",
-	JR_JOB_FIELDS(COLUMN)
-#undef COLUMN
-};
 
 /* Schema 1 (0.3.0): the tables of storage backend version 2. `%1$s` is the
  * quoted schema name. `seq` keeps the order records were first written in,
@@ -148,16 +146,47 @@ static const char schema_2[] = "CREATE TABLE %1$s.load_errors (\n"
 							   ");\n"
 							   "UPDATE %1$s.schema_version SET version = 2;\n";
 
+/* Schema 2 -> 3 (0.3): run records (jobreg_run_row, one column per field)
+ * and the indexes of the version 3 lookups and lists. The id (primary key)
+ * and (module_name, job_class_name) (unique) have theirs since schema 1;
+ * lists filter by source and sort as jobreg_storage_list(), runs newest
+ * first, all of them alone or of one job. */
+static const char schema_3[] =
+	"CREATE TABLE %1$s.runs (\n"
+	"  id text PRIMARY KEY NOT NULL,\n"
+	"  job_id text NOT NULL,\n"
+	"  class_path text NOT NULL,\n"
+	"  source_type text NOT NULL,\n"
+	"  source_name text NOT NULL,\n"
+	"  code_version text NOT NULL,\n"
+	"  status text NOT NULL,\n"
+	"  started text NOT NULL,\n"
+	"  finished text NOT NULL,\n"
+	"  result_json text NOT NULL,\n"
+	"  error_type text NOT NULL,\n"
+	"  error_message text NOT NULL\n"
+	");\n"
+	"CREATE INDEX runs_by_job ON %1$s.runs "
+	"(job_id, started COLLATE \"C\" DESC, id COLLATE \"C\" DESC);\n"
+	"CREATE INDEX runs_by_start ON %1$s.runs (started COLLATE \"C\" DESC, id COLLATE \"C\" DESC);\n"
+	"CREATE INDEX records_by_source ON %1$s.records (source_type, source);\n"
+	"CREATE INDEX records_by_listing ON %1$s.records (\"grouping\" COLLATE \"C\", "
+	"name COLLATE \"C\", class_path COLLATE \"C\", id COLLATE \"C\");\n"
+	"UPDATE %1$s.schema_version SET version = 3;\n";
+
 struct store {
 	PGconn *conn;
 	char *where;  /* the redacted conninfo, for messages */
 	char *schema; /* quoted: "jobreg" */
 	long long write_lock, migrate_lock;
 	char *sql_select, *sql_upsert, *sql_delete;
+	char *sql_by_id, *sql_by_class, *sql_list;
+	char *sql_run_write, *sql_runs_read;
 	char *sql_git_read, *sql_git_write, *sql_src_read, *sql_src_write, *sql_src_delete;
 	char *sql_errors_delete, *sql_errors_insert, *sql_errors_read;
 	char *git_values[3]; /* what git_state_read returned last */
 	char *source_value;  /* what source_state_read returned last */
+	locale_t c_locale;   /* the "C" locale, for the text of reals */
 };
 
 /* ---- redacting a conninfo ------------------------------------------ */
@@ -410,6 +439,12 @@ static int migrate_locked(struct store *s)
 		rc = exec(s, sql, "migrating the schema to version 2");
 		free(sql);
 	}
+	if (rc == 0 && version < 3) {
+		if (!(sql = jr_asprintf(schema_3, s->schema)))
+			return JOBREG_ENOMEM;
+		rc = exec(s, sql, "migrating the schema to version 3");
+		free(sql);
+	}
 	return rc;
 }
 
@@ -447,10 +482,10 @@ static int make_statements(struct store *s)
 	jr_buf_puts(&select, "SELECT ");
 	jr_buf_printf(&upsert, "INSERT INTO %s.records (", q);
 	for (f = 0; f < JR_FIELD_COUNT; f++) {
-		jr_buf_printf(&select, "%s%s", f ? ", " : "", record_columns[f]);
-		jr_buf_printf(&upsert, "%s%s", f ? ", " : "", record_columns[f]);
+		jr_buf_printf(&select, "%s%s", f ? ", " : "", jr_record_columns[f]);
+		jr_buf_printf(&upsert, "%s%s", f ? ", " : "", jr_record_columns[f]);
 	}
-	jr_buf_printf(&select, " FROM %s.records ORDER BY seq", q);
+	jr_buf_printf(&select, " FROM %s.records", q);
 	jr_buf_puts(&upsert, ") VALUES (");
 	for (f = 0; f < JR_FIELD_COUNT; f++)
 		jr_buf_printf(&upsert, "%s$%d", f ? ", " : "", f + 1);
@@ -458,16 +493,46 @@ static int make_statements(struct store *s)
 	 * same (module_name, job_class_name) instead of failing. */
 	jr_buf_puts(&upsert, ") ON CONFLICT (id) DO UPDATE SET ");
 	for (f = 1; f < JR_FIELD_COUNT; f++)
-		jr_buf_printf(&upsert, "%s%s = excluded.%s", f > 1 ? ", " : "", record_columns[f],
-		              record_columns[f]);
+		jr_buf_printf(&upsert, "%s%s = excluded.%s", f > 1 ? ", " : "", jr_record_columns[f],
+		              jr_record_columns[f]);
 	if (jr_buf_status(&select) < 0 || jr_buf_status(&upsert) < 0) {
 		jr_buf_free(&select);
 		jr_buf_free(&upsert);
 		return JOBREG_ENOMEM;
 	}
-	s->sql_select = jr_buf_detach(&select);
+	s->sql_select = jr_asprintf("%s ORDER BY seq", select.ptr);
+	s->sql_by_id = jr_asprintf("%s WHERE id = $1", select.ptr);
+	s->sql_by_class = jr_asprintf("%s WHERE module_name = $1 AND job_class_name = $2", select.ptr);
+	/* A NULL parameter is no condition (folded away when the statement is
+	 * planned with its values); LIMIT NULL is no limit. */
+	s->sql_list = jr_asprintf(
+		"%s WHERE ($1::text IS NULL OR source_type = $1) AND ($2::text IS NULL OR source = $2) "
+		"AND ($3::boolean IS NULL OR installed = $3) AND ($4::boolean IS NULL OR enabled = $4) "
+		"ORDER BY \"grouping\" COLLATE \"C\", name COLLATE \"C\", class_path COLLATE \"C\", "
+		"id COLLATE \"C\" OFFSET $5::bigint LIMIT $6::bigint",
+		select.ptr);
+	jr_buf_free(&select);
 	s->sql_upsert = jr_buf_detach(&upsert);
 	s->sql_delete = jr_asprintf("DELETE FROM %s.records WHERE id = $1", q);
+	s->sql_run_write = jr_asprintf(
+		"INSERT INTO %s.runs (id, job_id, class_path, source_type, source_name, code_version, "
+		"status, started, finished, result_json, error_type, error_message) VALUES ($1, $2, $3, "
+		"$4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO UPDATE SET "
+		"job_id = excluded.job_id, class_path = excluded.class_path, "
+		"source_type = excluded.source_type, source_name = excluded.source_name, "
+		"code_version = excluded.code_version, status = excluded.status, "
+		"started = excluded.started, finished = excluded.finished, "
+		"result_json = excluded.result_json, error_type = excluded.error_type, "
+		"error_message = excluded.error_message",
+		q);
+	s->sql_runs_read = jr_asprintf(
+		"SELECT id, job_id, class_path, source_type, source_name, code_version, status, started, "
+		"finished, result_json, error_type, error_message FROM %s.runs "
+		"WHERE ($1::text IS NULL OR id = $1) AND ($2::text IS NULL OR job_id = $2) "
+		"AND ($3::text IS NULL OR status = $3) "
+		"ORDER BY started COLLATE \"C\" DESC, id COLLATE \"C\" DESC "
+		"OFFSET $4::bigint LIMIT $5::bigint",
+		q);
 	s->sql_git_read =
 		jr_asprintf("SELECT remote_url, branch, current_head FROM %s.git_state WHERE slug = $1", q);
 	s->sql_git_write =
@@ -497,7 +562,8 @@ static int make_statements(struct store *s)
 	                "\"when\" FROM %s.load_errors WHERE ($1::text IS NULL OR source_type = $1) "
 	                "AND ($2::text IS NULL OR source = $2) ORDER BY source_type, source, position",
 	                q);
-	if (!s->sql_select || !s->sql_upsert || !s->sql_delete || !s->sql_git_read ||
+	if (!s->sql_select || !s->sql_by_id || !s->sql_by_class || !s->sql_list || !s->sql_upsert ||
+	    !s->sql_delete || !s->sql_run_write || !s->sql_runs_read || !s->sql_git_read ||
 	    !s->sql_git_write || !s->sql_src_read || !s->sql_src_write || !s->sql_src_delete ||
 	    !s->sql_errors_delete || !s->sql_errors_insert || !s->sql_errors_read)
 		return JOBREG_ENOMEM;
@@ -524,8 +590,13 @@ static void store_close(void *payload)
 	clear_git_values(s);
 	free(s->source_value);
 	free(s->sql_select);
+	free(s->sql_by_id);
+	free(s->sql_by_class);
+	free(s->sql_list);
 	free(s->sql_upsert);
 	free(s->sql_delete);
+	free(s->sql_run_write);
+	free(s->sql_runs_read);
 	free(s->sql_git_read);
 	free(s->sql_git_write);
 	free(s->sql_src_read);
@@ -536,6 +607,8 @@ static void store_close(void *payload)
 	free(s->sql_errors_read);
 	free(s->schema);
 	free(s->where);
+	if (s->c_locale != (locale_t)0)
+		freelocale(s->c_locale);
 	free(s);
 }
 
@@ -591,6 +664,27 @@ static int pg_rollback(void *payload)
 	return exec(s, "ROLLBACK", "rolling back");
 }
 
+/* PostgreSQL's float8 text always has a '.', and so must ours: strtod()
+ * and printf() follow the host's LC_NUMERIC (',' in de_DE), so both run in
+ * the "C" locale, on this thread only. */
+static int real_from_text(double *out, struct store *s, const char *text)
+{
+	locale_t old = uselocale(s->c_locale);
+	char *end;
+
+	*out = strtod(text, &end);
+	uselocale(old);
+	return end != text && *end == '\0' ? 0 : -1;
+}
+
+static void real_to_text(char *buf, size_t size, struct store *s, double value)
+{
+	locale_t old = uselocale(s->c_locale);
+
+	snprintf(buf, size, "%.17g", value);
+	uselocale(old);
+}
+
 /* Row `row` of a records result as a record; NULL with the error set. */
 static jobreg_record *row_to_record(struct store *s, PGresult *res, int row)
 {
@@ -610,9 +704,15 @@ static jobreg_record *row_to_record(struct store *s, PGresult *res, int row)
 		case JOBREG_FIELD_KIND_BOOL:
 			jr_record_set_flag(rec, f, v[0] == 't');
 			break;
-		case JOBREG_FIELD_KIND_REAL:
-			rc = jobreg_record_set_real(rec, f, strtod(v, NULL));
+		case JOBREG_FIELD_KIND_REAL: {
+			double d;
+			if (real_from_text(&d, s, v) < 0)
+				rc = jr_error_set(JOBREG_ESTORAGE, "%s is '%s', not a number",
+				                  jobreg_record_field_name(f), v);
+			else
+				rc = jobreg_record_set_real(rec, f, d);
 			break;
+		}
 		}
 	}
 	if (rc < 0) {
@@ -626,15 +726,12 @@ static jobreg_record *row_to_record(struct store *s, PGresult *res, int row)
 	return rec;
 }
 
-static int pg_read_records(jobreg_storage_emit_fn emit, void *emit_payload, void *payload)
+/* Hand every row of `res` (a records result) to `emit`; clears `res`. */
+static int emit_rows(struct store *s, PGresult *res, jobreg_storage_emit_fn emit,
+                     void *emit_payload)
 {
-	struct store *s = payload;
-	PGresult *res;
-	int rc, row, rows;
+	int rc = 0, row, rows = PQntuples(res);
 
-	if ((rc = query(&res, s, s->sql_select, 0, NULL, "reading the records")) < 0)
-		return rc;
-	rows = PQntuples(res);
 	for (row = 0; row < rows && rc == 0; row++) {
 		jobreg_record *rec = row_to_record(s, res, row);
 		if (!rec)
@@ -644,6 +741,89 @@ static int pg_read_records(jobreg_storage_emit_fn emit, void *emit_payload, void
 	}
 	PQclear(res);
 	return rc;
+}
+
+static int pg_read_records(jobreg_storage_emit_fn emit, void *emit_payload, void *payload)
+{
+	struct store *s = payload;
+	PGresult *res;
+	int rc;
+
+	if ((rc = query(&res, s, s->sql_select, 0, NULL, "reading the records")) < 0)
+		return rc;
+	return emit_rows(s, res, emit, emit_payload);
+}
+
+/* The one record `sql` selects, as *out; JOBREG_ENOTFOUND when none. */
+static int select_one(jobreg_record **out, struct store *s, const char *sql, int n,
+                      const char *const *values, const char *doing)
+{
+	PGresult *res;
+	int rc;
+
+	if ((rc = query(&res, s, sql, n, values, doing)) < 0)
+		return rc;
+	if (PQntuples(res) == 0)
+		rc = JOBREG_ENOTFOUND;
+	else if (!(*out = row_to_record(s, res, 0)))
+		rc = jr_error_code() < 0 ? jr_error_code() : JOBREG_ESTORAGE;
+	PQclear(res);
+	return rc;
+}
+
+static int pg_get_record_by_id(jobreg_record **out, const char *id, void *payload)
+{
+	const char *values[1] = { id };
+
+	return select_one(out, payload, ((struct store *)payload)->sql_by_id, 1, values,
+	                  "reading a record by id");
+}
+
+static int pg_get_record_by_class(jobreg_record **out, const char *module_name,
+                                  const char *job_class_name, void *payload)
+{
+	const char *values[2] = { module_name, job_class_name };
+
+	return select_one(out, payload, ((struct store *)payload)->sql_by_class, 2, values,
+	                  "reading a record by class");
+}
+
+/* OFFSET and LIMIT as bigint text; `limit` NULL (none) for 0 or past bigint. */
+static void page_values(const char **offset, const char **limit, char offset_buf[32],
+                        char limit_buf[32], size_t off, size_t lim)
+{
+	/* An offset past bigint matches nothing: as INT64_MAX does. */
+	snprintf(offset_buf, 32, "%llu",
+	         (unsigned long long)(off <= INT64_MAX ? off : (size_t)INT64_MAX));
+	*offset = offset_buf;
+	if (lim == 0 || lim > INT64_MAX) {
+		*limit = NULL;
+	} else {
+		snprintf(limit_buf, 32, "%llu", (unsigned long long)lim);
+		*limit = limit_buf;
+	}
+}
+
+/* The filter as parameters (NULL: no condition), so no value is ever quoted. */
+static int pg_list_records(jobreg_storage_emit_fn emit, void *emit_payload,
+                           const jobreg_record_filter *f, void *payload)
+{
+	struct store *s = payload;
+	const char *values[6];
+	char offset[32], limit[32];
+	PGresult *res;
+	int rc;
+
+	values[0] = f->source_type;
+	values[1] = f->source_name;
+	values[2] = f->installed == JOBREG_INSTALLED_ALL
+	                ? NULL
+	                : (f->installed == JOBREG_INSTALLED_YES ? "true" : "false");
+	values[3] = f->enabled < 0 ? NULL : (f->enabled ? "true" : "false");
+	page_values(&values[4], &values[5], offset, limit, f->offset, f->limit);
+	if ((rc = query(&res, s, s->sql_list, 6, values, "listing the records")) < 0)
+		return rc;
+	return emit_rows(s, res, emit, emit_payload);
 }
 
 static int pg_write_record(const jobreg_record *rec, void *payload)
@@ -662,7 +842,7 @@ static int pg_write_record(const jobreg_record *rec, void *payload)
 			values[f] = jr_record_flag(rec, f) ? "true" : "false";
 			break;
 		case JOBREG_FIELD_KIND_REAL:
-			snprintf(reals[f], sizeof(reals[f]), "%.17g", jr_record_real(rec, f));
+			real_to_text(reals[f], sizeof(reals[f]), s, jr_record_real(rec, f));
 			values[f] = reals[f];
 			break;
 		}
@@ -804,8 +984,55 @@ static int pg_load_errors_read(jobreg_storage_load_error_emit_fn emit, void *emi
 	return rc;
 }
 
+static int pg_run_write(const jobreg_run_row *row, void *payload)
+{
+	struct store *s = payload;
+	const char *values[12] = { row->id,          row->job_id,      row->class_path,
+		                       row->source_type, row->source_name, row->code_version,
+		                       row->status,      row->started,     row->finished,
+		                       row->result_json, row->error_type,  row->error_message };
+	int rc = command(s, s->sql_run_write, 12, values, "storing a run record");
+
+	if (rc < 0)
+		jr_error_wrap(rc, "run %s of %s: ", row->id, row->class_path);
+	return rc;
+}
+
+static int pg_runs_read(jobreg_storage_run_emit_fn emit, void *emit_payload,
+                        const jobreg_run_filter *f, void *payload)
+{
+	struct store *s = payload;
+	const char *values[5] = { f->id, f->job_id, f->status };
+	char offset[32], limit[32];
+	PGresult *res;
+	int rc, i, n;
+
+	page_values(&values[3], &values[4], offset, limit, f->offset, f->limit);
+	if ((rc = query(&res, s, s->sql_runs_read, 5, values, "reading run records")) < 0)
+		return rc;
+	n = PQntuples(res);
+	for (i = 0; i < n && rc == 0; i++) {
+		jobreg_run_row row;
+		row.id = PQgetvalue(res, i, 0);
+		row.job_id = PQgetvalue(res, i, 1);
+		row.class_path = PQgetvalue(res, i, 2);
+		row.source_type = PQgetvalue(res, i, 3);
+		row.source_name = PQgetvalue(res, i, 4);
+		row.code_version = PQgetvalue(res, i, 5);
+		row.status = PQgetvalue(res, i, 6);
+		row.started = PQgetvalue(res, i, 7);
+		row.finished = PQgetvalue(res, i, 8);
+		row.result_json = PQgetvalue(res, i, 9);
+		row.error_type = PQgetvalue(res, i, 10);
+		row.error_message = PQgetvalue(res, i, 11);
+		rc = emit(&row, emit_payload);
+	}
+	PQclear(res);
+	return rc;
+}
+
 static const jobreg_storage_backend pg_backend = {
-	.version = 3, /* the lookups and lists of version 3 are left to the library */
+	.version = 3,
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
@@ -817,8 +1044,13 @@ static const jobreg_storage_backend pg_backend = {
 	.free_payload = store_close,
 	.source_state_read = pg_source_state_read,
 	.source_state_write = pg_source_state_write,
+	.get_record_by_id = pg_get_record_by_id,
+	.get_record_by_class = pg_get_record_by_class,
+	.list_records = pg_list_records,
 	.load_errors_replace = pg_load_errors_replace,
 	.load_errors_read = pg_load_errors_read,
+	.run_write = pg_run_write,
+	.runs_read = pg_runs_read,
 };
 
 /* ---- opening --------------------------------------------------------- */
@@ -903,7 +1135,8 @@ int jobreg_storage_postgresql_new(jobreg_storage **out, const char *conninfo,
 	s->migrate_lock = lock_key(schema, ":migrate");
 	s->where = redact_conninfo(conninfo);
 	s->schema = jr_asprintf("\"%s\"", schema);
-	if (!s->where || !s->schema) {
+	s->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	if (!s->where || !s->schema || s->c_locale == (locale_t)0) {
 		store_close(s);
 		return jr_error_oom();
 	}

@@ -1,11 +1,13 @@
 /*
  * storage_sqlite.c: the SQLite backend.
  *
- * The schema is this file's: tables jobreg_records, jobreg_git_state and
- * (schema 2) jobreg_source_state, (schema 3) jobreg_load_errors, versioned with PRAGMA user_version. Each
- * schema is written out literally below, as the history it is (not made
- * from src/job_fields.h), so that a field appended to records later needs
- * an explicit migration. A file of an older schema is migrated when opened.
+ * The schema is this file's: tables jobreg_records, jobreg_git_state,
+ * (schema 2) jobreg_source_state, (schema 3) jobreg_load_errors and
+ * (schema 4) jobreg_runs, versioned with PRAGMA user_version. Each schema is
+ * written out literally below, as the history it is (not made from
+ * src/job_fields.h), so that a field appended to records later needs an
+ * explicit migration. A file of an older schema is migrated when opened
+ * (tests/c/test_sqlite_migrate_020.c opens a file made by 0.2.0 itself).
  * The statements that read and write records name their columns from
  * src/job_fields.h (every column quoted); tests/c/test_storage_sqlite.c
  * checks that the schema a new file gets has those very columns, in order.
@@ -28,19 +30,11 @@
 #include "storage_internal.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* A field added after 0.1 needs its column added by a migration below (and a
  * test that the migrated schema has it): docs/job-fields.md. */
 _Static_assert(JR_FIELD_COUNT == 31, "schema 1 stores exactly the 31 fields of 0.1");
-
-/* The columns of jobreg_records that hold the fields, in jobreg_field order:
- * each field's column is its name (src/job_fields.h). */
-static const char *const record_columns[JR_FIELD_COUNT] = {
-#define COLUMN(F, name, type, from, override, def) "\"" #name "\"",
-	JR_JOB_FIELDS(COLUMN)
-#undef COLUMN
-};
 
 static const char schema_1[] =
 	"CREATE TABLE IF NOT EXISTS jobreg_records (\n"
@@ -118,6 +112,37 @@ static const char schema_3[] =
 	");\n"
 	"PRAGMA user_version = 3;\n";
 
+/* Schema 3 -> 4 (0.3): run records, the columns of jobreg_run_row. TEXT
+ * compares with BINARY, bytewise as jr_run_row_compare(). One index serves
+ * a job's runs newest first, the other the newest runs of every job (read
+ * backwards). */
+static const char schema_4[] = "CREATE TABLE IF NOT EXISTS jobreg_runs (\n"
+							   "  id TEXT PRIMARY KEY NOT NULL,\n"
+							   "  job_id TEXT NOT NULL,\n"
+							   "  class_path TEXT NOT NULL,\n"
+							   "  source_type TEXT NOT NULL,\n"
+							   "  source_name TEXT NOT NULL,\n"
+							   "  code_version TEXT NOT NULL,\n"
+							   "  status TEXT NOT NULL,\n"
+							   "  started TEXT NOT NULL,\n"
+							   "  finished TEXT NOT NULL,\n"
+							   "  result_json TEXT NOT NULL,\n"
+							   "  error_type TEXT NOT NULL,\n"
+							   "  error_message TEXT NOT NULL\n"
+							   ");\n"
+							   "CREATE INDEX IF NOT EXISTS jobreg_runs_by_job ON jobreg_runs "
+							   "(job_id, started DESC, id DESC);\n"
+							   "CREATE INDEX IF NOT EXISTS jobreg_runs_by_start ON jobreg_runs "
+							   "(started, id);\n"
+							   "PRAGMA user_version = 4;\n";
+
+/* The columns of jobreg_runs in jobreg_run_row order (run_write binds and
+ * runs_read reads them by this position). */
+#define RUN_COLUMNS                                                                     \
+	"id, job_id, class_path, source_type, source_name, code_version, status, started, " \
+	"finished, result_json, error_type, error_message"
+#define RUN_COLUMN_COUNT 12
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -128,6 +153,7 @@ struct store {
 	sqlite3_stmt *select_git, *upsert_git;
 	sqlite3_stmt *select_source, *upsert_source, *delete_source;
 	sqlite3_stmt *delete_errors, *insert_error;
+	sqlite3_stmt *upsert_run;
 	char *git_values[3]; /* what git_state_read returned last */
 	char *source_value;  /* what source_state_read returned last */
 };
@@ -216,6 +242,8 @@ static int ensure_schema(struct store *s)
 			rc = exec(s, schema_2, "migrating the schema to version 2");
 		if (rc == 0 && version < 3)
 			rc = exec(s, schema_3, "migrating the schema to version 3");
+		if (rc == 0 && version < 4)
+			rc = exec(s, schema_4, "migrating the schema to version 4");
 	}
 	if (rc == 0)
 		rc = exec(s, "COMMIT", "creating the schema");
@@ -255,8 +283,8 @@ static int prepare_all(struct store *s)
 	jr_buf_puts(&select, "SELECT ");
 	jr_buf_puts(&upsert, "INSERT INTO jobreg_records (");
 	for (f = 0; f < JR_FIELD_COUNT; f++) {
-		jr_buf_printf(&select, "%s%s", f ? ", " : "", record_columns[f]);
-		jr_buf_printf(&upsert, "%s%s", f ? ", " : "", record_columns[f]);
+		jr_buf_printf(&select, "%s%s", f ? ", " : "", jr_record_columns[f]);
+		jr_buf_printf(&upsert, "%s%s", f ? ", " : "", jr_record_columns[f]);
 	}
 	jr_buf_puts(&select, " FROM jobreg_records");
 	if (jr_buf_status(&select) == 0)
@@ -269,8 +297,8 @@ static int prepare_all(struct store *s)
 	 * record holding the same (module_name, job_class_name). */
 	jr_buf_puts(&upsert, ") ON CONFLICT (id) DO UPDATE SET ");
 	for (f = 1; f < JR_FIELD_COUNT; f++)
-		jr_buf_printf(&upsert, "%s%s = excluded.%s", f > 1 ? ", " : "", record_columns[f],
-		              record_columns[f]);
+		jr_buf_printf(&upsert, "%s%s = excluded.%s", f > 1 ? ", " : "", jr_record_columns[f],
+		              jr_record_columns[f]);
 	rc = jr_buf_status(&select);
 	if (rc == 0)
 		rc = jr_buf_status(&upsert);
@@ -323,6 +351,16 @@ static int prepare_all(struct store *s)
 		             "INSERT INTO jobreg_load_errors (source_type, source, position, module, "
 		             "file, line, type, message, traceback, \"when\") "
 		             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+	if (rc == 0)
+		rc = prepare(s, &s->upsert_run,
+		             "INSERT INTO jobreg_runs (" RUN_COLUMNS ") "
+		             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+		             "ON CONFLICT (id) DO UPDATE SET job_id = excluded.job_id, "
+		             "class_path = excluded.class_path, source_type = excluded.source_type, "
+		             "source_name = excluded.source_name, code_version = excluded.code_version, "
+		             "status = excluded.status, started = excluded.started, "
+		             "finished = excluded.finished, result_json = excluded.result_json, "
+		             "error_type = excluded.error_type, error_message = excluded.error_message");
 	jr_buf_free(&select);
 	jr_buf_free(&upsert);
 	return rc;
@@ -356,6 +394,7 @@ static void store_close(void *payload)
 	sqlite3_finalize(s->delete_source);
 	sqlite3_finalize(s->delete_errors);
 	sqlite3_finalize(s->insert_error);
+	sqlite3_finalize(s->upsert_run);
 	sqlite3_close(s->db);
 	clear_git_values(s);
 	free(s->source_value);
@@ -759,6 +798,107 @@ static int sqlite_load_errors_read(jobreg_storage_load_error_emit_fn emit, void 
 	return rc;
 }
 
+/* The strings of `row` in RUN_COLUMNS order; a NULL one (a row that breaks
+ * its contract) is kept as "", as the memory backend keeps it. */
+static void run_strings(const char *out[RUN_COLUMN_COUNT], const jobreg_run_row *row)
+{
+	const char *in[RUN_COLUMN_COUNT] = { row->id,          row->job_id,      row->class_path,
+		                                 row->source_type, row->source_name, row->code_version,
+		                                 row->status,      row->started,     row->finished,
+		                                 row->result_json, row->error_type,  row->error_message };
+	int i;
+
+	for (i = 0; i < RUN_COLUMN_COUNT; i++)
+		out[i] = in[i] ? in[i] : "";
+}
+
+static int sqlite_run_write(const jobreg_run_row *row, void *payload)
+{
+	struct store *s = payload;
+	sqlite3_stmt *stmt = s->upsert_run;
+	const char *value[RUN_COLUMN_COUNT];
+	int i, rc = 0;
+
+	run_strings(value, row);
+	for (i = 0; i < RUN_COLUMN_COUNT; i++)
+		sqlite3_bind_text(stmt, i + 1, value[i], -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		char *doing = jr_asprintf("writing run %s of %s (status %s)", value[0], value[2], value[6]);
+		rc = sql_error(s, doing ? doing : "writing a run record");
+		free(doing);
+	}
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+/* The filter as SQL, each condition a bound parameter; the order is
+ * jr_run_row_compare()'s (BINARY is bytewise), the page SQLite's. */
+static int sqlite_runs_read(jobreg_storage_run_emit_fn emit, void *emit_payload,
+                            const jobreg_run_filter *f, void *payload)
+{
+	struct store *s = payload;
+	jr_buf sql = JR_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	int rc = 0, step;
+
+	jr_buf_puts(&sql, "SELECT " RUN_COLUMNS " FROM jobreg_runs WHERE 1");
+	if (f->id)
+		jr_buf_puts(&sql, " AND id = ?1");
+	if (f->job_id)
+		jr_buf_puts(&sql, " AND job_id = ?2");
+	if (f->status)
+		jr_buf_puts(&sql, " AND status = ?3");
+	jr_buf_puts(&sql, " ORDER BY started DESC, id DESC LIMIT ?4 OFFSET ?5");
+	if ((rc = jr_buf_status(&sql)) == 0)
+		rc = prepare(s, &stmt, sql.ptr);
+	jr_buf_free(&sql);
+	if (rc < 0)
+		return rc;
+	if (f->id)
+		sqlite3_bind_text(stmt, 1, f->id, -1, SQLITE_STATIC);
+	if (f->job_id)
+		sqlite3_bind_text(stmt, 2, f->job_id, -1, SQLITE_STATIC);
+	if (f->status)
+		sqlite3_bind_text(stmt, 3, f->status, -1, SQLITE_STATIC);
+	/* As in sqlite_list_records: limit 0 (all) is SQLite's LIMIT -1. */
+	sqlite3_bind_int64(stmt, 4, f->limit && f->limit <= INT64_MAX ? (sqlite3_int64)f->limit : -1);
+	sqlite3_bind_int64(stmt, 5, f->offset <= INT64_MAX ? (sqlite3_int64)f->offset : INT64_MAX);
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *value[RUN_COLUMN_COUNT];
+		jobreg_run_row row;
+		int i;
+
+		for (i = 0; i < RUN_COLUMN_COUNT && rc == 0; i++) {
+			value[i] = (const char *)sqlite3_column_text(stmt, i);
+			if (!value[i] && sqlite3_errcode(s->db) == SQLITE_NOMEM)
+				rc = jr_error_oom();
+			else if (!value[i])
+				value[i] = "";
+		}
+		if (rc < 0)
+			break;
+		row.id = value[0];
+		row.job_id = value[1];
+		row.class_path = value[2];
+		row.source_type = value[3];
+		row.source_name = value[4];
+		row.code_version = value[5];
+		row.status = value[6];
+		row.started = value[7];
+		row.finished = value[8];
+		row.result_json = value[9];
+		row.error_type = value[10];
+		row.error_message = value[11];
+		if ((rc = emit(&row, emit_payload)) != 0)
+			break;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = sql_error(s, "reading run records");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 static const jobreg_storage_backend sqlite_backend = {
 	.version = 3,
 	.begin = sqlite_begin,
@@ -777,6 +917,8 @@ static const jobreg_storage_backend sqlite_backend = {
 	.list_records = sqlite_list_records,
 	.load_errors_replace = sqlite_load_errors_replace,
 	.load_errors_read = sqlite_load_errors_read,
+	.run_write = sqlite_run_write,
+	.runs_read = sqlite_runs_read,
 };
 
 /* ---- opening ----------------------------------------------------- */

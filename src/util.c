@@ -27,6 +27,26 @@ char *jr_strdup(const char *s)
 	return s ? jr_strndup(s, strlen(s)) : NULL;
 }
 
+char *jr_pack_strings(const char **const slots[], size_t n)
+{
+	size_t total = 0, i;
+	char *block, *at;
+
+	for (i = 0; i < n; i++)
+		total += strlen(*slots[i] ? *slots[i] : "") + 1;
+	if (!(block = malloc(total ? total : 1)))
+		return NULL;
+	for (i = 0, at = block; i < n; i++) {
+		const char *from = *slots[i] ? *slots[i] : "";
+		size_t len = strlen(from) + 1;
+
+		memcpy(at, from, len);
+		*slots[i] = at;
+		at += len;
+	}
+	return block;
+}
+
 char *jr_asprintf(const char *fmt, ...)
 {
 	jr_buf b = JR_BUF_INIT;

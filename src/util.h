@@ -10,6 +10,13 @@
 char *jr_strdup(const char *s);
 char *jr_strndup(const char *s, size_t n);
 char *jr_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Copy the `n` strings that `slots` point at (NULL copies as "") into one
+ * allocation, in order, and point each slot at its copy. Returns the block,
+ * which starts with the first copy (free it to free them all), or NULL when
+ * out of memory, with the slots untouched.
+ */
+char *jr_pack_strings(const char **const slots[], size_t n);
 
 /** A growable, always NUL-terminated byte buffer. Zero-initialize it. */
 typedef struct jr_buf {

@@ -17,10 +17,18 @@
 # libpq-dev builds the PostgreSQL storage backend (-Dpostgresql=auto finds
 # it); postgresql brings initdb and pg_ctl, with which the 'postgresql' test
 # suite starts a throw-away cluster (without them those tests are skipped).
+#
+# The reference server (docs/examples/server, docs/server.md) and its
+# end-to-end test need Django, Celery with Redis, psycopg2, redis-server,
+# and a headless browser for the page: chromium, chromium-driver and
+# python3-selenium (about 110 MB to download). The 'server' suite fails,
+# rather than skips, without them.
 set -eu
 packages="meson ninja-build pkg-config gcc g++ git libgit2-dev libyaml-dev python3-dev
 libsqlite3-dev python3-cffi python3-pytest python3-yaml abigail-tools doxygen
-clang-format libpq-dev postgresql"
+clang-format libpq-dev postgresql
+python3-django python3-celery python3-redis python3-psycopg2 redis-server
+chromium chromium-driver python3-selenium fonts-dejavu-core"
 [ "${JOBREG_QUALITY_TOOLS:-0}" = 1 ] && packages="$packages clang valgrind libclang-rt-14-dev"
 
 missing=""

@@ -124,8 +124,11 @@ static int run_job(jobreg_registry *reg, jobreg_storage *st, const char *ref, co
 	/* The record is read now: a job disabled a moment ago is refused. */
 	opts.data_json = data;
 	opts.log = log_line;
+	/* Stored as STARTED now, and with its end and its commit when it returns. */
+	opts.run_storage = st;
 	if (jobreg_run(&result, reg, st, ref, &opts) < 0)
 		return fail(ref);
+	fprintf(stderr, "run %s\n", jobreg_run_result_run_id(result));
 	if (jobreg_run_result_to_json(&json, result) < 0) {
 		jobreg_run_result_free(result);
 		return fail("result");

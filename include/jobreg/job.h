@@ -61,6 +61,15 @@ JOBREG_EXTERN(int) jobreg_job_supports_dryrun(const jobreg_job *job);
 JOBREG_EXTERN(const char *) jobreg_job_variables_json(const jobreg_job *job);
 
 /**
+ * Which code the job was loaded from: the commit of a git source (40 hex
+ * digits), or the fingerprint of the files of a jobs root or an app
+ * package (16 hex digits: their paths, sizes and modification times), as
+ * the load that imported it saw them; "" when the source could not be
+ * read. Borrowed from the job. Thread-safe. Since 0.3.0.
+ */
+JOBREG_EXTERN(const char *) jobreg_job_code_version(const jobreg_job *job);
+
+/**
  * Take a new reference to `job` (and so to its generation).
  * Errors: JOBREG_EINVAL. Thread-safe.
  */

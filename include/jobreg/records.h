@@ -19,7 +19,8 @@
  *  - jobreg/storage.h: storage handles: in-memory, SQLite, freeing one;
  *  - jobreg/refresh.h: jobreg_refresh(), its options and its result;
  *  - jobreg/storage_ops.h: list, get, enable, override, delete, migrate;
- *  - jobreg/storage_git_state.h: a git repository's stored state.
+ *  - jobreg/storage_git_state.h: a git repository's stored state;
+ *  - jobreg/runs.h: run records (since 0.3.0).
  *
  * Thread-safety: a jobreg_record or jobreg_record_list is a plain value:
  * safe to read from many threads, not to modify concurrently. Calls on one
@@ -36,6 +37,7 @@
 
 #include "record.h"
 #include "refresh.h"
+#include "runs.h"
 #include "storage.h"
 #include "storage_git_state.h"
 #include "storage_ops.h"

@@ -120,6 +120,24 @@ JOBREG_EXTERN(void) jobreg_registry_free(jobreg_registry *reg);
 JOBREG_EXTERN(int) jobreg_registry_add_source(jobreg_registry *reg, jobreg_source *src);
 
 /**
+ * Remove the source `src` from the registry and publish, at once, a new
+ * generation without its jobs and load errors (the other sources keep the
+ * code they have: nothing is imported). Its modules leave `sys.modules`.
+ * Snapshots taken before keep its jobs, which still run. Records are not
+ * touched: the next jobreg_refresh() of every source (or
+ * jobreg_registry_sync()) marks its jobs not installed.
+ *
+ * On success `src` is freed: it must not be used afterwards, and no call
+ * on it may be in progress in another thread (a host that shares a
+ * registry across threads removes a source as it adds one: from the thread
+ * that manages sources). On error nothing changes. Errors: JOBREG_ENOTFOUND
+ * (`src` is not one of this registry's sources), JOBREG_EINVAL (NULL),
+ * JOBREG_ESTATE (called from a callback of a load of this registry, or
+ * before jobreg_init()), JOBREG_ENOMEM. Takes the GIL briefly. Since 0.3.0.
+ */
+JOBREG_EXTERN(int) jobreg_registry_remove_source(jobreg_registry *reg, jobreg_source *src);
+
+/**
  * How many sources the registry holds; 0 for NULL. Not synchronized with
  * jobreg_registry_add_source(): call it from the thread that adds sources,
  * or once they are all added.

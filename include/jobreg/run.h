@@ -155,6 +155,7 @@ JOBREG_EXTERN(int) jobreg_host_reply_set_error(jobreg_host_reply *reply, const c
  *  - 1 (0.1.0): version, data_json, log, log_payload.
  *  - 2 (0.3.0): context_json, file, file_payload, host, host_payload.
  *  - 3 (0.3.0): cancel, default_soft_time_limit, default_time_limit.
+ *  - 4 (0.3.0): run_storage, run_id.
  */
 typedef struct jobreg_run_options {
 	/** The structure version the caller fills in: JOBREG_RUN_OPTIONS_VERSION. */
@@ -210,14 +211,31 @@ typedef struct jobreg_run_options {
 	 * run is refused with JOBREG_EINVAL.
 	 */
 	double default_time_limit;
+	/**
+	 * Version 4. Record the run in this storage (jobreg/runs.h): once the
+	 * record check passes, a run record with status "STARTED" is stored,
+	 * and when the run ends it is stored again with its end (also for a
+	 * cancelled run, which still returns JOBREG_ECANCELED). NULL: not
+	 * recorded. Its backend must keep run records, else the run is refused
+	 * with JOBREG_EUNSUPPORTED; a failure to store the start refuses the
+	 * run too (the job does not start). Borrowed for the call.
+	 */
+	jobreg_storage *run_storage;
+	/**
+	 * Version 4. The id of the run record (a task id of the host, say): 1
+	 * to 200 bytes of UTF-8, unique among the storage's runs (a stored id
+	 * is refused with JOBREG_EEXISTS). NULL: a new random UUID.
+	 */
+	const char *run_id;
 } jobreg_run_options;
 
 /** The version of jobreg_run_options these headers describe. */
-#define JOBREG_RUN_OPTIONS_VERSION 3
+#define JOBREG_RUN_OPTIONS_VERSION 4
 /** Static initializer of jobreg_run_options: this version, the defaults. */
-#define JOBREG_RUN_OPTIONS_INIT                                                                \
-	{                                                                                          \
-		JOBREG_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 \
+#define JOBREG_RUN_OPTIONS_INIT                                                                 \
+	{                                                                                           \
+		JOBREG_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, \
+			NULL, NULL                                                                          \
 	}
 
 /**
@@ -302,6 +320,20 @@ JOBREG_EXTERN(const char *) jobreg_run_result_error_message(const jobreg_run_res
 
 /** A failed run's formatted traceback, or "" (also for a NULL result). */
 JOBREG_EXTERN(const char *) jobreg_run_result_traceback(const jobreg_run_result *res);
+
+/**
+ * The id of the run's record when the run was recorded (run options
+ * version 4), else "" (also for a NULL result). Since 0.3.0.
+ */
+JOBREG_EXTERN(const char *) jobreg_run_result_run_id(const jobreg_run_result *res);
+
+/**
+ * Why the end of a recorded run could not be stored (its record then
+ * stays "STARTED"), or "" when it was, or when the run was not recorded
+ * (also for a NULL result). The run itself took place: its result stands.
+ * Since 0.3.0.
+ */
+JOBREG_EXTERN(const char *) jobreg_run_result_record_error(const jobreg_run_result *res);
 
 /**
  * How many files the job created with `self.create_file()` (and the host's

@@ -72,11 +72,13 @@ jobreg_sqlite_options_init(jobreg_sqlite_options *opts, unsigned int version);
  * storage. The file's parent folder must exist.
  *
  * The backend owns its schema: tables `jobreg_records`,
- * `jobreg_git_state`, `jobreg_source_state` and `jobreg_load_errors`,
- * versioned with `PRAGMA user_version` (schema 3 in this library, since
- * 0.3.0: indexes for the lookups and lists of backend version 3, and the
- * load errors each refresh stores per source; a file of 0.1 (schema 1) or 0.2
- * (schema 2) is migrated in place when opened), so a host may keep its own tables in the same file. The
+ * `jobreg_git_state`, `jobreg_source_state`, `jobreg_load_errors` and
+ * `jobreg_runs`, versioned with `PRAGMA user_version` (schema 4 in this
+ * library, since 0.3.0: indexes for the lookups and lists of backend
+ * version 3, the load errors each refresh stores per source, and run
+ * records (jobreg/runs.h); a file of 0.1 (schema 1) or 0.2 (schema 2) is
+ * migrated in place when opened), so a host may keep its own tables in the
+ * same file. The
  * database is put in WAL mode; every write runs in a transaction, and the
  * read-modify-write operations (refresh, set_enabled, ...) take the write
  * lock first (`BEGIN IMMEDIATE`), so concurrent processes serialize and

@@ -2,11 +2,14 @@
  * storage_postgresql.h: the PostgreSQL storage backend (libpq).
  *
  * One PostgreSQL database shared by many processes on many machines: the
- * records, git state and source state live in tables of a schema of their
- * own (default "jobreg"), which the library creates and migrates. Present
- * in every build, so the ABI does not depend on the build options: a
- * library built without libpq (meson -Dpostgresql=disabled) answers
- * JOBREG_EUNSUPPORTED.
+ * records, git state, source state, load errors and run records live in
+ * tables of a schema of their own (default "jobreg"), which the library
+ * creates and migrates. It implements every callback of backend version 3
+ * (jobreg/sys/storage.h): lookups by id and by class path use indexes, and
+ * lists and run records are filtered, sorted (bytewise, whatever the
+ * database's collation) and paged by the server. Present in every build,
+ * so the ABI does not depend on the build options: a library built without
+ * libpq (meson -Dpostgresql=disabled) answers JOBREG_EUNSUPPORTED.
  *
  * Since 0.3.0.
  */
@@ -68,15 +71,17 @@ jobreg_storage_postgresql_options_init(jobreg_storage_postgresql_options *opts,
  *
  * The backend owns the schema `opts->schema` (default "jobreg"): it creates
  * it when missing (CREATE SCHEMA IF NOT EXISTS) with its tables `records`,
- * `git_state`, `source_state` and `schema_version`, and migrates an older
- * one in one transaction, under an advisory lock, so that processes
- * opening it at the same time do not race. A schema newer than this library
- * knows is left untouched (JOBREG_EVERSION).
+ * `git_state`, `source_state`, `load_errors`, `runs` and `schema_version`,
+ * and migrates an older one in place (keeping its rows) in one
+ * transaction, under an advisory lock, so that processes opening it at the
+ * same time do not race. A schema newer than this library knows is left
+ * untouched (JOBREG_EVERSION).
  *
- * Write transactions (refresh, set_enabled, ...) take a transaction-level
- * advisory lock of the schema at `begin`, so writers serialize and no
- * update is lost; readers see one snapshot (REPEATABLE READ) and never
- * wait for writers. One handle is one connection.
+ * Write transactions (refresh, set_enabled, storing a run record, ...)
+ * take a transaction-level advisory lock of the schema at `begin`, so
+ * writers serialize and no update is lost; readers see one snapshot
+ * (REPEATABLE READ) and never wait for writers. One handle is one
+ * connection.
  *
  * `opts` may be NULL for the defaults; it is copied. On success `*out` is
  * owned by the caller: free it with jobreg_storage_free() (which closes the

@@ -27,6 +27,8 @@ struct cli_args {
 	const char *data;      /* --data JSON */
 	const char *context;   /* --context JSON (run) */
 	const char *files_dir; /* --files DIR (run) */
+	const char *status;    /* --status S (runs): one of the four run statuses */
+	size_t limit;          /* --limit N (runs); 0: no limit */
 	const char *positional[2];
 	int positional_count;
 };
@@ -92,5 +94,6 @@ int cmd_disable(const struct cli_args *args);
 int cmd_delete(const struct cli_args *args);
 int cmd_migrate_source(const struct cli_args *args);
 int cmd_run(const struct cli_args *args);
+int cmd_runs(const struct cli_args *args);
 
 #endif

@@ -1,9 +1,12 @@
 /* main.c: the jobreg command: arguments, help, dispatch, exit status. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -20,6 +23,8 @@
 #define OPT_FULL 0x20
 #define OPT_CONTEXT 0x40
 #define OPT_FILES 0x80
+#define OPT_STATUS 0x100
+#define OPT_LIMIT 0x200
 
 struct command {
 	const char *name;
@@ -50,6 +55,9 @@ static const struct command commands[] = {
 	  "run REF [--data JSON] [--context JSON] [--files DIR] [--json]",
 	  "run an enabled job with input data (a JSON object); its log goes to stderr, "
 	  "its files into DIR" },
+	{ "runs", OPT_JSON | OPT_STATUS | OPT_LIMIT, 0, 1, cmd_runs,
+	  "runs [REF] [--status S] [--limit N] [--json]",
+	  "list the recorded runs, newest first (with REF, only that job's)" },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -153,6 +161,35 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
 	return argv[++*i];
 }
 
+/* The run status `name` names (any case), as jobreg/runs.h spells it; NULL for none. */
+static const char *run_status_named(const char *name)
+{
+	static const char *const statuses[] = { JOBREG_RUN_STARTED, JOBREG_RUN_SUCCEEDED,
+		                                    JOBREG_RUN_FAILURE, JOBREG_RUN_REVOKED };
+	size_t i;
+
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (strcasecmp(name, statuses[i]) == 0)
+			return statuses[i];
+	return NULL;
+}
+
+/* A count >= 1 written in decimal digits only (no sign, no space); -1 otherwise. */
+static int parse_limit(size_t *out, const char *text)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	if (errno || *end || n == 0 || n > SIZE_MAX)
+		return -1;
+	*out = (size_t)n;
+	return 0;
+}
+
 /*
  * Parse argv from `start`. `cmd` is NULL while reading the options before
  * the command. Returns -1 to go on, or an exit status.
@@ -232,6 +269,23 @@ static int parse_options(struct cli_args *args, const struct command *cmd, int a
 			if (missing || !*value)
 				return cli_usage_error(name, "--files needs a folder");
 			args->files_dir = value;
+			continue;
+		}
+		if ((allowed & OPT_STATUS) &&
+		    ((value = option_value(argc, argv, i, "--status", &missing)) || missing)) {
+			if (missing || !(args->status = run_status_named(value)))
+				return cli_usage_error(name,
+				                       "--status needs STARTED, SUCCESS, FAILURE or REVOKED%s%s%s",
+				                       missing ? "" : ", not '", missing ? "" : value,
+				                       missing ? "" : "'");
+			continue;
+		}
+		if ((allowed & OPT_LIMIT) &&
+		    ((value = option_value(argc, argv, i, "--limit", &missing)) || missing)) {
+			if (missing || parse_limit(&args->limit, value) < 0)
+				return cli_usage_error(name, "--limit needs a whole number of runs >= 1%s%s%s",
+				                       missing ? "" : ", not '", missing ? "" : value,
+				                       missing ? "" : "'");
 			continue;
 		}
 		if ((allowed & OPT_JSON) && strcmp(arg, "--json") == 0) {

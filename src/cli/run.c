@@ -7,7 +7,8 @@
  * whether it may run. Log lines go to stderr as they happen; then the files
  * the job created (saved into DIR with --files, else only named); the
  * outcome to stdout. Exit 0 only for a successful run whose files were all
- * saved.
+ * saved. The run is recorded in the database (jobreg/runs.h): its id goes
+ * to stderr (text) or into the JSON object; `jobreg runs` lists them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -126,18 +127,40 @@ static size_t save_files(const jobreg_run_result *res, const char *dir)
 static int report(const jobreg_run_result *res, int json)
 {
 	int ok = jobreg_run_result_status(res) == JOBREG_RUN_SUCCESS;
+	const char *run_id = jobreg_run_result_run_id(res);
+	const char *record_error = jobreg_run_result_record_error(res);
 
+	/* The run took place: a record that could not be stored is no failure of it. */
+	if (*record_error)
+		fprintf(stderr,
+		        "jobreg: warning: the end of run %s was not recorded (it stays "
+		        "STARTED): %s\n",
+		        run_id, record_error);
 	if (json) {
 		char *text = NULL;
+		size_t len;
 
 		if (jobreg_run_result_to_json(&text, res) < 0)
 			return cli_fail_library(NULL);
-		fprintf(cli_out, "%s\n", text);
+		/* The library's object, and the run's id as one more key. */
+		len = strlen(text);
+		if (*run_id && len > 0 && text[len - 1] == '}') {
+			fwrite(text, 1, len - 1, cli_out);
+			fputs(", \"run_id\": ", cli_out);
+			json_put_string(cli_out, run_id);
+			fputs("}\n", cli_out);
+		} else {
+			fprintf(cli_out, "%s\n", text);
+		}
 		jobreg_free(text);
-	} else if (ok) {
-		fprintf(cli_out, "%s\n", jobreg_run_result_json(res));
 	} else {
-		fputs(jobreg_run_result_traceback(res), stderr);
+		/* stdout keeps the result alone (JSON), so the id goes with the diagnostics. */
+		if (*run_id)
+			fprintf(stderr, "run %s\n", run_id);
+		if (ok)
+			fprintf(cli_out, "%s\n", jobreg_run_result_json(res));
+		else
+			fputs(jobreg_run_result_traceback(res), stderr);
 	}
 	if (!ok)
 		return cli_fail("the job failed: %s: %s", jobreg_run_result_error_type(res),
@@ -183,6 +206,7 @@ int cmd_run(const struct cli_args *args)
 	opts.data_json = args->data;
 	opts.context_json = args->context;
 	opts.log = log_to_stderr;
+	opts.run_storage = st; /* every run says which code it ran (jobreg/runs.h) */
 	if (jobreg_job_run(&res, job, record, &opts) < 0) {
 		rc = cli_fail_library(NULL);
 		goto out;

@@ -326,7 +326,7 @@ static void test_options_init_knows_version_3(void)
 	CHECK(opts.cancel == NULL);
 	CHECK(opts.default_soft_time_limit == 0);
 	CHECK(opts.default_time_limit == 0);
-	CHECK_INT(jobreg_run_options_init(&opts, 4), JOBREG_EVERSION);
+	CHECK_INT(jobreg_run_options_init(&opts, 5), JOBREG_EVERSION);
 }
 
 static void test_a_version_2_options_struct_reads_no_version_3_field(void)

@@ -212,7 +212,7 @@ static void test_a_schema_2_sqlite_file_gets_the_table_in_place(void)
 	CHECK_STR(sql_query(db, "DROP TABLE jobreg_load_errors"), "");
 	CHECK_STR(sql_query(db, "PRAGMA user_version = 2"), "");
 	CHECK_OK(jobreg_storage_sqlite_open(&st, db, NULL));
-	CHECK_STR(sql_query(db, "PRAGMA user_version"), "3");
+	CHECK_STR(sql_query(db, "PRAGMA user_version"), "4");
 	CHECK_OK(jobreg_refresh(NULL, st, snap, NULL));
 	CHECK_STR(sql_query(db, "SELECT type || ':' || message FROM jobreg_load_errors"),
 	          "ValueError:x");

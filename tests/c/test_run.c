@@ -759,8 +759,8 @@ static void test_a_version_1_options_struct_still_works(void)
 	jobreg_run_result_free(res);
 	teardown();
 
-	v1.version = 4;
-	CHECK_INT(jobreg_run_options_init((jobreg_run_options *)(void *)&v1, 4), JOBREG_EVERSION);
+	v1.version = 5;
+	CHECK_INT(jobreg_run_options_init((jobreg_run_options *)(void *)&v1, 5), JOBREG_EVERSION);
 }
 
 static void test_result_getters_accept_null(void)

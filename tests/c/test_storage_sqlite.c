@@ -215,25 +215,26 @@ static int wait_ok(pid_t pid)
 
 /* ---- schema and files -------------------------------------------------- */
 
-static void test_open_creates_the_schema_at_user_version_3_in_wal_mode(void)
+static void test_open_creates_the_schema_at_user_version_4_in_wal_mode(void)
 {
 	const char *db = db_path();
 	jobreg_storage *st = open_db(db);
 
 	CHECK_INT(count_records(st, JOBREG_INSTALLED_ALL), 0);
 	jobreg_storage_free(st);
-	CHECK_STR(sql_query(db, "PRAGMA user_version"), "3");
+	CHECK_STR(sql_query(db, "PRAGMA user_version"), "4");
 	CHECK_STR(sql_query(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"),
-	          "jobreg_git_state|jobreg_load_errors|jobreg_records|jobreg_source_state");
+	          "jobreg_git_state|jobreg_load_errors|jobreg_records|jobreg_runs|jobreg_source_state");
 	CHECK_STR(sql_query(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT "
 	                        "NULL ORDER BY name"),
-	          "jobreg_records_by_listing|jobreg_records_by_source");
+	          "jobreg_records_by_listing|jobreg_records_by_source|jobreg_runs_by_job|"
+	          "jobreg_runs_by_start");
 	CHECK_STR(sql_query(db, "PRAGMA journal_mode"), "wal");
 	CHECK_STR(sql_query(db, "SELECT count(*) FROM pragma_table_info('jobreg_records')"), "31");
 	/* A second open of the same file changes nothing. */
 	st = open_db(db);
 	jobreg_storage_free(st);
-	CHECK_STR(sql_query(db, "PRAGMA user_version"), "3");
+	CHECK_STR(sql_query(db, "PRAGMA user_version"), "4");
 }
 
 /*
@@ -306,7 +307,7 @@ static void test_a_schema_1_file_is_migrated_keeping_its_records(void)
 	CHECK_STR(sql_query(db, "PRAGMA user_version = 1"), "");
 
 	st = open_db(db);
-	CHECK_STR(sql_query(db, "PRAGMA user_version"), "3");
+	CHECK_STR(sql_query(db, "PRAGMA user_version"), "4");
 	CHECK_STR(sql_query(db, "SELECT count(*) FROM jobreg_source_state"), "0");
 	expect_as_before(st, before, snap);
 	jobreg_snapshot_free(snap);
@@ -344,13 +345,13 @@ static void test_a_newer_schema_is_refused_and_the_file_left_alone(void)
 	jobreg_storage *st = open_db(db);
 
 	jobreg_storage_free(st);
-	CHECK_STR(sql_query(db, "PRAGMA user_version = 4"), "");
+	CHECK_STR(sql_query(db, "PRAGMA user_version = 5"), "");
 	st = (jobreg_storage *)&st;
 	CHECK_INT(jobreg_storage_sqlite_open(&st, db, NULL), JOBREG_EVERSION);
 	CHECK(st == NULL);
 	CHECK_CONTAINS(jobreg_error_last()->message, db);
-	CHECK_CONTAINS(jobreg_error_last()->message, "schema version 4");
-	CHECK_STR(sql_query(db, "PRAGMA user_version"), "4");
+	CHECK_CONTAINS(jobreg_error_last()->message, "schema version 5");
+	CHECK_STR(sql_query(db, "PRAGMA user_version"), "5");
 
 	/* Someone else's file of a newer version is not even put in WAL mode. */
 	CHECK_STR(sql_query(other, "PRAGMA user_version = 7"), "");
@@ -657,8 +658,8 @@ static void test_two_processes_enabling_and_refreshing_lose_no_update(void)
 }
 
 static const struct jr_test tests[] = {
-	{ "test_open_creates_the_schema_at_user_version_3_in_wal_mode",
-	  test_open_creates_the_schema_at_user_version_3_in_wal_mode },
+	{ "test_open_creates_the_schema_at_user_version_4_in_wal_mode",
+	  test_open_creates_the_schema_at_user_version_4_in_wal_mode },
 	{ "test_the_record_columns_are_schema_1s_and_the_fields_in_order",
 	  test_the_record_columns_are_schema_1s_and_the_fields_in_order },
 	{ "test_a_schema_1_file_is_migrated_keeping_its_records",

@@ -320,7 +320,7 @@ static void test_a_schema_2_sqlite_file_gets_the_indexes_in_place(void)
 	CHECK_STR(sql_query(db, "DROP INDEX jobreg_records_by_listing"), "");
 	CHECK_STR(sql_query(db, "PRAGMA user_version = 2"), "");
 	CHECK_OK(jobreg_storage_sqlite_open(&st, db, NULL));
-	CHECK_STR(sql_query(db, "PRAGMA user_version"), "3");
+	CHECK_STR(sql_query(db, "PRAGMA user_version"), "4");
 	CHECK_STR(sql_query(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name "
 	                        "LIKE 'jobreg_records_by_%'"),
 	          "2");

@@ -897,6 +897,7 @@ def test_run_prints_the_result_and_logs_to_stderr(site):
     assert json.loads(proc.stdout) == {"doubled": 42}
     assert "INFO: doubling 21" in proc.stderr
     out = ok_json(site, "run", "runnable.Double", "--data", '{"value": 4}')
+    assert out.pop("run_id")  # the run's record (test_cli_runs.py)
     assert out == {"status": "success", "result": {"doubled": 8}, "error": None, "files": []}
 
 

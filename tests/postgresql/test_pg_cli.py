@@ -69,7 +69,7 @@ def test_sync_creates_the_schema_and_list_reads_it_from_another_process(pg, tmp_
     site = make_site(tmp_path, pg, db)
     out = ok_json(site, pg, "sync")
     assert sorted(out["created"]) == ["race.J%d" % i for i in range(4)]
-    assert pg.psql("SELECT version FROM jobreg.schema_version", db=db) == [["2"]]
+    assert pg.psql("SELECT version FROM jobreg.schema_version", db=db) == [["3"]]
     recs = ok_json(site, pg, "list")
     assert sorted(r["class_path"] for r in recs) == ["race.J%d" % i for i in range(4)]
     assert all(r["description"] == "round 0" for r in recs)

@@ -72,7 +72,8 @@ from ._errors import (  # noqa: E402
 from ._git import (  # noqa: E402
     CredentialRequest, GitProgress, GitSource, SshAgent, SshKey, SyncResult, Token, UserPass,
     Username, check_slug, redact_url)
-from ._records import FIELDS, Field, Record, RecordList, RefreshResult, field  # noqa: E402
+from ._records import (  # noqa: E402
+    FIELDS, Field, Record, RecordList, RefreshResult, RunRecord, StoredLoadError, field)
 from ._registry import LoadedJob, LoadError, Registry, Snapshot  # noqa: E402
 from ._run import Cancel, RunResult  # noqa: E402
 from ._sources import AppSource, DirSource, Source  # noqa: E402
@@ -95,7 +96,7 @@ __all__ = [
     "LoadError",
     # records and storage
     "Storage", "StorageBackend", "Record", "RecordList", "RefreshResult", "Field", "FIELDS",
-    "field", "GitState",
+    "field", "GitState", "StoredLoadError", "RunRecord",
     # git
     "SyncResult", "GitProgress", "CredentialRequest", "Token", "UserPass", "SshKey", "SshAgent",
     "Username", "redact_url", "check_slug",

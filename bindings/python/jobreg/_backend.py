@@ -24,6 +24,29 @@ service...) writes a class with these methods and hands an instance to
 ``source_state_write(source_type,``     insert or replace; ``state`` ``None``
 ``source_name, state)``                 deletes (optional; both source-state
                                         methods or neither)
+``get_record_by_id(id)`` (optional)    the record with that id (a ``Record``
+                                        or a mapping, as ``read_records``
+                                        yields), or ``None``
+``get_record_by_class(module_name,``    the record with that (module_name,
+``job_class_name)`` (optional)          job_class_name), or ``None``
+``list_records(filter)`` (optional)     the records that meet ``filter``, in
+                                        list order, paged (below)
+``load_errors_replace(source_type,``    replace every load error stored for
+``source_name, rows)`` (optional)       that source by ``rows`` (a list of
+                                        ``jobreg.StoredLoadError``), in order
+``load_errors_read(source_type,``       the stored load errors of that source
+``source_name)`` (optional)             (``source_name`` None: every source of
+                                        the type; both None: every source):
+                                        ``StoredLoadError`` or mappings, each
+                                        source's in stored order (optional;
+                                        both load-error methods or neither)
+``run_write(row)`` (optional)           insert or replace the run record
+                                        ``row["id"]`` (``row``: a dict of
+                                        jobreg_run_row's fields, all str)
+``runs_read(filter)`` (optional)        the run records that meet ``filter``,
+                                        newest first, paged: dicts of those
+                                        fields or ``jobreg.RunRecord``
+                                        (optional; both run methods or neither)
 ``close()`` (optional)                  called once when the storage is freed
 =====================================  =========================================
 
@@ -33,6 +56,40 @@ hundred bytes at most, to be stored as it is. With both source-state
 methods the storage gets a version-2 table and ``Registry.sync()`` skips the
 sources that did not change; without them it gets a version-1 table and
 every sync imports every source.
+
+The version-3 methods (each optional; a backend with any of them gets a
+version-3 table) let a backend with its own indexes answer without reading
+every record, and keep what other processes need to read:
+
+- ``get_record_by_id``, ``get_record_by_class``: Storage.get() and the run
+  checks look records up with them; without them the library reads every
+  record (``read_records``) and looks itself.
+- ``list_records(filter)``: ``filter`` is a dict ``{"source_type": str or
+  None, "source_name": str or None, "installed": True, False or None,
+  "enabled": True, False or None, "offset": int, "limit": int}`` (None:
+  any; ``limit`` 0: all). Return the records that meet every condition,
+  ordered by grouping, then name, then class path, then id (bytewise),
+  without the first ``offset`` and at most ``limit`` of them. Without it
+  Storage.list_filtered() reads every record and filters itself.
+- ``load_errors_replace`` / ``load_errors_read``: each refresh stores the
+  load errors of the sources it refreshed, in its write transaction, and
+  Storage.load_errors() (``jobreg errors``) reads them. A mapping returned
+  by ``load_errors_read`` has ``StoredLoadError``'s keys (``source`` may be
+  spelt ``source_name``); a missing text is "", a missing line 0.
+- ``run_write`` / ``runs_read``: run records (include/jobreg/runs.h), so a
+  run with ``record_in=`` this storage is recorded, and Storage.runs()
+  lists them. ``row`` and each returned mapping hold every field of
+  jobreg_run_row: ``id``, ``job_id``, ``class_path``, ``source_type``,
+  ``source_name``, ``code_version``, ``status``, ``started``, ``finished``,
+  ``result_json``, ``error_type``, ``error_message`` (str, "" when none;
+  keep them as given). ``filter`` is a dict ``{"id", "job_id", "status"}``
+  (each str or None: any) plus ``"offset"``, ``"limit"``; order newest
+  first: ``started`` descending, then ``id`` descending.
+
+A method that returns something else than it must (a record that is no
+``Record``, mapping or None; rows that are not an iterable of what the
+table says) fails its call with TypeError naming the method, as any
+exception does (below).
 
 ``StorageBackend`` is a base class with the required names (the optional
 ones are left out: defining them is what turns them on); subclassing it is
@@ -51,7 +108,8 @@ from collections.abc import Mapping
 from . import _errors
 from ._errors import Error
 from ._ffi import ffi, lib, to_c
-from ._records import Record, dup_record_ptr, new_record_ptr
+from ._records import (RUN_ROW_FIELDS, Record, RunRecord, StoredLoadError, dup_record_ptr,
+                       new_record_ptr)
 
 
 class StorageBackend:
@@ -80,6 +138,12 @@ class StorageBackend:
 
 
 REQUIRED = ("begin", "commit", "rollback", "read_records", "write_record", "delete_record")
+# Optional methods that come in pairs: both or neither.
+PAIRS = (("git_state_read", "git_state_write"), ("source_state_read", "source_state_write"),
+         ("load_errors_replace", "load_errors_read"), ("run_write", "runs_read"))
+# The optional methods of table version 3.
+VERSION_3 = ("get_record_by_id", "get_record_by_class", "list_records", "load_errors_replace",
+             "load_errors_read", "run_write", "runs_read")
 
 
 class _Adapter:
@@ -149,14 +213,34 @@ def _rollback(payload):
     return _call(payload, "rollback")
 
 
-def _record_ptr_for(item):
+def _record_ptr_for(item, method="read_records"):
     """A C record the library may take ownership of, from what read_records yields."""
     if isinstance(item, Record):
         return dup_record_ptr(item._c)
     if isinstance(item, Mapping):
         return new_record_ptr(item)
-    raise TypeError(f"read_records() must yield jobreg.Record objects or mappings, "
+    raise TypeError(f"{method}() must yield jobreg.Record objects or mappings, "
                     f"not {type(item).__name__}")
+
+
+def _iterate(value, method):
+    """What a listing method returned, as an iterator; TypeError naming it otherwise."""
+    if isinstance(value, (str, bytes, Mapping)) or value is None:
+        raise TypeError(f"{method}() must return an iterable of rows, not "
+                        f"{type(value).__name__}")
+    try:
+        return iter(value)
+    except TypeError:
+        raise TypeError(f"{method}() must return an iterable of rows, not "
+                        f"{type(value).__name__}") from None
+
+
+def _emit_records(method, items, emit, emit_payload):
+    for item in _iterate(items, method):
+        rc = emit(_record_ptr_for(item, method), emit_payload)  # emit owns it now
+        if rc != 0:
+            return rc
+    return 0
 
 
 @ffi.callback("int(jobreg_storage_emit_fn, void *, void *)", **_CALLBACK)
@@ -164,13 +248,9 @@ def _read_records(emit, emit_payload, payload):
     adapter = ffi.from_handle(payload)
     adapter.strings = None
     try:
-        for item in adapter.backend.read_records():
-            rc = emit(_record_ptr_for(item), emit_payload)  # emit owns it now
-            if rc != 0:
-                return rc
+        return _emit_records("read_records", adapter.backend.read_records(), emit, emit_payload)
     except BaseException as exc:
         return _fail(adapter, "read_records", exc)
-    return 0
 
 
 @ffi.callback("int(const jobreg_record *, void *)", **_CALLBACK)
@@ -248,6 +328,169 @@ def _source_state_write(source_type, source_name, state, payload):
                  None if state == ffi.NULL else _text(state))
 
 
+# ---- version 3 ----
+
+def _one_record(adapter, method, out, *args):
+    """get_record_by_id / _by_class: the record into *out, or JOBREG_ENOTFOUND."""
+    adapter.strings = None
+    try:
+        found = getattr(adapter.backend, method)(*args)
+        if found is None:
+            return lib.JOBREG_ENOTFOUND
+        if not isinstance(found, (Record, Mapping)):
+            raise TypeError(f"{method}() must return a jobreg.Record, a mapping or None, "
+                            f"not {type(found).__name__}")
+        out[0] = _record_ptr_for(found, method)  # the library owns it now
+    except BaseException as exc:
+        return _fail(adapter, method, exc)
+    return 0
+
+
+@ffi.callback("int(jobreg_record **, const char *, void *)", **_CALLBACK)
+def _get_record_by_id(out, id, payload):
+    return _one_record(ffi.from_handle(payload), "get_record_by_id", out, _text(id))
+
+
+@ffi.callback("int(jobreg_record **, const char *, const char *, void *)", **_CALLBACK)
+def _get_record_by_class(out, module_name, job_class_name, payload):
+    return _one_record(ffi.from_handle(payload), "get_record_by_class", out, _text(module_name),
+                       _text(job_class_name))
+
+
+_INSTALLED = {lib.JOBREG_INSTALLED_ALL: None, lib.JOBREG_INSTALLED_YES: True,
+              lib.JOBREG_INSTALLED_NO: False}
+
+
+def _opt_text(p):
+    return None if p == ffi.NULL else _text(p)
+
+
+@ffi.callback("int(jobreg_storage_emit_fn, void *, const jobreg_record_filter *, void *)",
+              **_CALLBACK)
+def _list_records(emit, emit_payload, filter, payload):
+    adapter = ffi.from_handle(payload)
+    adapter.strings = None
+    try:
+        wanted = {"source_type": _opt_text(filter.source_type),
+                  "source_name": _opt_text(filter.source_name),
+                  "installed": _INSTALLED[filter.installed],
+                  "enabled": None if filter.enabled < 0 else bool(filter.enabled),
+                  "offset": filter.offset, "limit": filter.limit}
+        return _emit_records("list_records", adapter.backend.list_records(wanted), emit,
+                             emit_payload)
+    except BaseException as exc:
+        return _fail(adapter, "list_records", exc)
+
+
+# StoredLoadError's fields and the jobreg_load_error_row field each fills.
+_LOAD_ERROR_ROW = {"source_type": "source_type", "source": "source_name", "module": "module",
+                   "file": "file", "line": "line", "type": "type", "message": "message",
+                   "traceback": "traceback", "when": "when"}
+
+
+@ffi.callback("int(const char *, const char *, const jobreg_load_error_row *, size_t, void *)",
+              **_CALLBACK)
+def _load_errors_replace(source_type, source_name, rows, count, payload):
+    adapter = ffi.from_handle(payload)
+    adapter.strings = None
+    try:
+        errors = [StoredLoadError(*(rows[i].line if c == "line" else _text(getattr(rows[i], c))
+                                    for c in _LOAD_ERROR_ROW.values()))
+                  for i in range(count)]
+        adapter.backend.load_errors_replace(_text(source_type), _text(source_name), errors)
+    except BaseException as exc:
+        return _fail(adapter, "load_errors_replace", exc)
+    return 0
+
+
+def _row_values(item, fields, method, what, aliases=None):
+    """{field: value} of a row a backend returned: a NamedTuple of `what` or a mapping."""
+    if isinstance(item, what):
+        return item._asdict()
+    if not isinstance(item, Mapping):
+        raise TypeError(f"{method}() must yield jobreg.{what.__name__} objects or mappings, "
+                        f"not {type(item).__name__}")
+    values = {}
+    for name in fields:
+        value = item.get(name)
+        if value is None and aliases and name in aliases:
+            value = item.get(aliases[name])
+        values[name] = value
+    return values
+
+
+def _c_text(value, method, name):
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise TypeError(f"{method}(): {name} must be a str, not {type(value).__name__}")
+    if "\0" in value:
+        raise ValueError(f"{method}(): {name} holds a NUL character")
+    return ffi.new("char[]", to_c(value))
+
+
+@ffi.callback("int(jobreg_storage_load_error_emit_fn, void *, const char *, const char *, "
+              "void *)", **_CALLBACK)
+def _load_errors_read(emit, emit_payload, source_type, source_name, payload):
+    adapter = ffi.from_handle(payload)
+    adapter.strings = None
+    method = "load_errors_read"
+    try:
+        found = adapter.backend.load_errors_read(_opt_text(source_type), _opt_text(source_name))
+        for item in _iterate(found, method):
+            values = _row_values(item, _LOAD_ERROR_ROW, method, StoredLoadError,
+                                 {"source": "source_name"})
+            row = ffi.new("jobreg_load_error_row *")
+            keep = []
+            for name, c_name in _LOAD_ERROR_ROW.items():
+                if name == "line":
+                    line = values[name] or 0
+                    if isinstance(line, bool) or not isinstance(line, int):
+                        raise TypeError(f"{method}(): line must be an int, "
+                                        f"not {type(line).__name__}")
+                    row.line = line
+                else:
+                    keep.append(_c_text(values[name], method, name))
+                    setattr(row, c_name, keep[-1])
+            rc = emit(row, emit_payload)  # the library copies the row now
+            if rc != 0:
+                return rc
+    except BaseException as exc:
+        return _fail(adapter, method, exc)
+    return 0
+
+
+@ffi.callback("int(const jobreg_run_row *, void *)", **_CALLBACK)
+def _run_write(row, payload):
+    return _call(payload, "run_write", {name: _text(getattr(row, name))
+                                        for name in RUN_ROW_FIELDS})
+
+
+@ffi.callback("int(jobreg_storage_run_emit_fn, void *, const jobreg_run_filter *, void *)",
+              **_CALLBACK)
+def _runs_read(emit, emit_payload, filter, payload):
+    adapter = ffi.from_handle(payload)
+    adapter.strings = None
+    method = "runs_read"
+    try:
+        wanted = {"id": _opt_text(filter.id), "job_id": _opt_text(filter.job_id),
+                  "status": _opt_text(filter.status), "offset": filter.offset,
+                  "limit": filter.limit}
+        for item in _iterate(adapter.backend.runs_read(wanted), method):
+            values = _row_values(item, RUN_ROW_FIELDS, method, RunRecord)
+            row = ffi.new("jobreg_run_row *")
+            keep = []
+            for name in RUN_ROW_FIELDS:
+                keep.append(_c_text(values[name], method, name))
+                setattr(row, name, keep[-1])
+            rc = emit(row, emit_payload)  # the library copies the row now
+            if rc != 0:
+                return rc
+    except BaseException as exc:
+        return _fail(adapter, method, exc)
+    return 0
+
+
 def _report_unraisable(exc, what, obj):
     import sys
     import types
@@ -278,21 +521,20 @@ def new_storage(backend):
     if missing:
         raise TypeError(f"{type(backend).__name__} is no storage backend: it lacks "
                         f"{', '.join(m + '()' for m in missing)}")
-    has_read = callable(getattr(backend, "git_state_read", None))
-    has_write = callable(getattr(backend, "git_state_write", None))
-    if has_read != has_write:
-        raise TypeError(f"{type(backend).__name__}: give both git_state_read() and "
-                        "git_state_write(), or neither")
-    has_state_read = callable(getattr(backend, "source_state_read", None))
-    has_state_write = callable(getattr(backend, "source_state_write", None))
-    if has_state_read != has_state_write:
-        raise TypeError(f"{type(backend).__name__}: give both source_state_read() and "
-                        "source_state_write(), or neither")
+    has = {m: callable(getattr(backend, m, None)) for pair in PAIRS for m in pair}
+    has.update((m, callable(getattr(backend, m, None))) for m in VERSION_3)
+    for first, second in PAIRS:
+        if has[first] != has[second]:
+            raise TypeError(f"{type(backend).__name__}: give both {first}() and {second}(), "
+                            "or neither")
+    has_read = has["git_state_read"]
+    has_state_read = has["source_state_read"]
 
     table = ffi.new("jobreg_storage_backend *")
-    # Version 2 only with source state: a version-1 table is what a backend
-    # without it is (the library then never skips a source in a sync).
-    table.version = lib.JOBREG_STORAGE_BACKEND_VERSION if has_state_read else 1
+    # The oldest version that holds what the backend has: a version-1 table
+    # is what a backend without source state is (the library then never
+    # skips a source in a sync); version 3 may leave any of its methods out.
+    table.version = 3 if any(has[m] for m in VERSION_3) else 2 if has_state_read else 1
     table.begin = _begin
     table.commit = _commit
     table.rollback = _rollback
@@ -306,6 +548,14 @@ def new_storage(backend):
     if has_state_read:
         table.source_state_read = _source_state_read
         table.source_state_write = _source_state_write
+    for name, callback in (("get_record_by_id", _get_record_by_id),
+                           ("get_record_by_class", _get_record_by_class),
+                           ("list_records", _list_records),
+                           ("load_errors_replace", _load_errors_replace),
+                           ("load_errors_read", _load_errors_read),
+                           ("run_write", _run_write), ("runs_read", _runs_read)):
+        if has[name]:
+            setattr(table, name, callback)
 
     handle = ffi.new_handle(_Adapter(backend))
     key = int(ffi.cast("uintptr_t", handle))

@@ -132,6 +132,7 @@ size_t jobreg_job_task_queue_count(const jobreg_job *job);
 const char *jobreg_job_task_queue(const jobreg_job *job, size_t i);
 int jobreg_job_supports_dryrun(const jobreg_job *job);
 const char *jobreg_job_variables_json(const jobreg_job *job);
+const char *jobreg_job_code_version(const jobreg_job *job);
 int jobreg_job_dup(jobreg_job **out, const jobreg_job *job);
 void jobreg_job_free(jobreg_job *job);
 
@@ -155,6 +156,7 @@ int jobreg_registry_options_init(jobreg_registry_options *opts, unsigned int ver
 int jobreg_registry_new(jobreg_registry **out, const jobreg_registry_options *opts);
 void jobreg_registry_free(jobreg_registry *reg);
 int jobreg_registry_add_source(jobreg_registry *reg, jobreg_source *src);
+int jobreg_registry_remove_source(jobreg_registry *reg, jobreg_source *src);
 size_t jobreg_registry_source_count(const jobreg_registry *reg);
 jobreg_source *jobreg_registry_source(const jobreg_registry *reg, size_t i);
 int jobreg_registry_load(jobreg_registry *reg);
@@ -330,6 +332,37 @@ int jobreg_storage_override_clear(jobreg_storage *st, const char *id, jobreg_fie
 int jobreg_storage_delete(jobreg_storage *st, const char *id, int force);
 int jobreg_storage_migrate_source(size_t *migrated, jobreg_storage *st, const char *old_name, const char *new_name);
 
+/* ---- jobreg/runs.h ---- */
+typedef struct jobreg_run_list jobreg_run_list;
+
+typedef struct jobreg_run_filter {
+	unsigned int version;
+	const char *id;
+	const char *job_id;
+	const char *status;
+	size_t offset;
+	size_t limit;
+} jobreg_run_filter;
+
+#define JOBREG_RUN_FILTER_VERSION 1
+
+int jobreg_run_filter_init(jobreg_run_filter *filter, unsigned int version);
+int jobreg_storage_runs(jobreg_run_list **out, jobreg_storage *st, const jobreg_run_filter *filter);
+size_t jobreg_run_list_count(const jobreg_run_list *list);
+const char *jobreg_run_list_id(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_job_id(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_class_path(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_source_type(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_source(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_code_version(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_status(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_started(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_finished(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_result_json(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_error_type(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_error_message(const jobreg_run_list *list, size_t i);
+void jobreg_run_list_free(jobreg_run_list *list);
+
 /* ---- jobreg/storage_git_state.h ---- */
 int jobreg_storage_git_state_get(char **remote_url, char **branch, char **current_head, jobreg_storage *st, const char *slug);
 int jobreg_storage_git_state_set(jobreg_storage *st, const char *slug, const char *remote_url, const char *branch, const char *current_head);
@@ -353,6 +386,23 @@ typedef struct jobreg_load_error_row {
 
 typedef int (*jobreg_storage_load_error_emit_fn)(const jobreg_load_error_row *row,
                                                  void *emit_payload);
+
+typedef struct jobreg_run_row {
+	const char *id;
+	const char *job_id;
+	const char *class_path;
+	const char *source_type;
+	const char *source_name;
+	const char *code_version;
+	const char *status;
+	const char *started;
+	const char *finished;
+	const char *result_json;
+	const char *error_type;
+	const char *error_message;
+} jobreg_run_row;
+
+typedef int (*jobreg_storage_run_emit_fn)(const jobreg_run_row *row, void *emit_payload);
 
 typedef struct jobreg_storage_backend {
 	unsigned int version;
@@ -380,6 +430,9 @@ typedef struct jobreg_storage_backend {
 	                           const jobreg_load_error_row *rows, size_t count, void *payload);
 	int (*load_errors_read)(jobreg_storage_load_error_emit_fn emit, void *emit_payload,
 	                        const char *source_type, const char *source_name, void *payload);
+	int (*run_write)(const jobreg_run_row *row, void *payload);
+	int (*runs_read)(jobreg_storage_run_emit_fn emit, void *emit_payload,
+	                 const jobreg_run_filter *filter, void *payload);
 } jobreg_storage_backend;
 
 #define JOBREG_STORAGE_BACKEND_VERSION 3
@@ -437,9 +490,11 @@ typedef struct jobreg_run_options {
 	jobreg_cancel *cancel;
 	double default_soft_time_limit;
 	double default_time_limit;
+	jobreg_storage *run_storage;
+	const char *run_id;
 } jobreg_run_options;
 
-#define JOBREG_RUN_OPTIONS_VERSION 3
+#define JOBREG_RUN_OPTIONS_VERSION 4
 
 int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version);
 
@@ -455,6 +510,8 @@ const char *jobreg_run_result_json(const jobreg_run_result *res);
 const char *jobreg_run_result_error_type(const jobreg_run_result *res);
 const char *jobreg_run_result_error_message(const jobreg_run_result *res);
 const char *jobreg_run_result_traceback(const jobreg_run_result *res);
+const char *jobreg_run_result_run_id(const jobreg_run_result *res);
+const char *jobreg_run_result_record_error(const jobreg_run_result *res);
 size_t jobreg_run_result_file_count(const jobreg_run_result *res);
 const char *jobreg_run_result_file_name(const jobreg_run_result *res, size_t i);
 const unsigned char *jobreg_run_result_file_data(const jobreg_run_result *res, size_t i, size_t *size);

@@ -355,3 +355,50 @@ class RefreshResult:
         return (f"<jobreg.RefreshResult created={len(self.created)} updated={len(self.updated)} "
                 f"uninstalled={len(self.uninstalled)} unchanged={self.unchanged}"
                 f"{f' skipped={self.skipped}' if self.skipped else ''}>")
+
+
+class StoredLoadError(NamedTuple):
+    """One load error as the last refresh of its source stored it (Storage.load_errors(),
+    jobreg_storage_load_errors()): what a process that did not load the code can show."""
+
+    source_type: str  # "local", "git", "app"
+    source: str       # "" for a jobs root
+    module: str       # "" when unknown
+    file: str         # "" when unknown
+    line: int         # 0 when unknown
+    type: str         # "SyntaxError", "ImportError", ...
+    message: str
+    traceback: str    # "" when none
+    when: str         # when the refresh stored it: UTC ISO 8601
+
+    def __str__(self):
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.module or self.source or '(source)'}: {self.type}: {self.message}"
+
+
+# jobreg_run_row's fields, in its order (include/jobreg/sys/storage.h).
+RUN_ROW_FIELDS = ("id", "job_id", "class_path", "source_type", "source_name", "code_version",
+                  "status", "started", "finished", "result_json", "error_type", "error_message")
+
+
+class RunRecord(NamedTuple):
+    """One run record (Storage.runs(), include/jobreg/runs.h): every field of
+    jobreg_run_row, each a str ("" when none)."""
+
+    id: str
+    job_id: str        # the id of the job's record
+    class_path: str    # the job's class path when it ran
+    source_type: str   # "local", "git", "app"
+    source_name: str   # "" for a jobs root
+    code_version: str  # the commit (git) or fingerprint (local, app) of its code
+    status: str        # "STARTED", "SUCCESS", "FAILURE" or "REVOKED"
+    started: str       # UTC ISO 8601, to the microsecond
+    finished: str      # the same, or "" while it runs
+    result_json: str   # what the job returned, as JSON, or ""
+    error_type: str    # the failure's exception type, or ""
+    error_message: str
+
+    @property
+    def result(self):
+        """What the job returned, decoded; None when it did not succeed."""
+        return json.loads(self.result_json) if self.result_json else None

@@ -125,6 +125,9 @@ class LoadedJob:
     time_limit = property(lambda self: lib.jobreg_job_time_limit(self._c))
     supports_dryrun = property(lambda self: bool(lib.jobreg_job_supports_dryrun(self._c)))
     variables_json = property(lambda self: from_c(lib.jobreg_job_variables_json(self._c)))
+    # Not a META field: which code the job was loaded from (a git commit, or
+    # the fingerprint of a jobs root's or app's files); "" when unreadable.
+    code_version = property(lambda self: from_c(lib.jobreg_job_code_version(self._c)))
 
     @property
     def task_queues(self):
@@ -146,13 +149,15 @@ class LoadedJob:
 
     # -- running ------------------------------------------------------------------
     def run(self, record, data=None, log=None, *, context=None, on_file=None, host=None,
-            cancel=None, default_soft_time_limit=None, default_time_limit=None):
+            cancel=None, default_soft_time_limit=None, default_time_limit=None, record_in=None,
+            run_id=None):
         """jobreg_job_run(): run as ``record`` (its Record, read from storage) allows.
 
         ``data``: a dict (or JSON text) of input. ``log``, ``context``,
         ``on_file``, ``host``, ``cancel`` (a jobreg.Cancel),
         ``default_soft_time_limit``, ``default_time_limit`` (seconds, for a
-        job whose record has no limit): see jobreg._run (and
+        job whose record has no limit), ``record_in`` (a Storage: record the
+        run there) and ``run_id`` (its record's id): see jobreg._run (and
         docs/python.md). Returns a RunResult (also for a job that raised or
         passed its time limit); raises NotInstalled, NotEnabled,
         InvalidInput when the run is refused, Cancelled when it was
@@ -163,7 +168,8 @@ class LoadedJob:
         out = ffi.new("jobreg_run_result **")
         with RunOptions(data, log, context, on_file, host, cancel=cancel,
                         default_soft_time_limit=default_soft_time_limit,
-                        default_time_limit=default_time_limit) as options:
+                        default_time_limit=default_time_limit, record_in=record_in,
+                        run_id=run_id) as options:
             check(lib.jobreg_job_run(out, self._c, record._c, options.opts))
         return RunResult._take(out[0])
 
@@ -486,7 +492,8 @@ class Registry:
         return RefreshResult._take(out[0])
 
     def run(self, ref, storage, data=None, log=None, *, context=None, on_file=None, host=None,
-            cancel=None, default_soft_time_limit=None, default_time_limit=None):
+            cancel=None, default_soft_time_limit=None, default_time_limit=None, record_in=None,
+            run_id=None):
         """jobreg_run(): resolve ``ref``, read its record from ``storage``, run it.
 
         ``context``: a dict (``job_result``, ``user``, ``job_model``,
@@ -501,12 +508,16 @@ class Registry:
         ``default_time_limit``: seconds, for a job whose record has no limit
         of its own (Nautobot's CELERY_TASK_SOFT_TIME_LIMIT and
         CELERY_TASK_TIME_LIMIT); a run past its hard limit is a failed
-        RunResult ("TimeLimitExceeded").
+        RunResult ("TimeLimitExceeded"). ``record_in``: a Storage (often
+        ``storage`` itself) to record the run in, under the id ``run_id``
+        (default a new UUID): the RunResult's ``run_id``, listed by
+        ``Storage.runs()``.
         """
         out = ffi.new("jobreg_run_result **")
         with RunOptions(data, log, context, on_file, host, cancel=cancel,
                         default_soft_time_limit=default_soft_time_limit,
-                        default_time_limit=default_time_limit) as options:
+                        default_time_limit=default_time_limit, record_in=record_in,
+                        run_id=run_id) as options:
             check(lib.jobreg_run(out, self._c, storage._c, to_c(ref, "ref"), options.opts))
         return RunResult._take(out[0])
 

@@ -27,6 +27,14 @@ caller. ``default_soft_time_limit`` and ``default_time_limit`` (seconds)
 hold for a job whose record has no limit of its own (0). In the host's
 process a job blocked in one call (time.sleep(), a socket read) is stopped
 only when that call returns (include/jobreg/run.h has the list).
+
+``record_in`` (a Storage whose backend keeps run records: memory, SQLite,
+PostgreSQL, or a Python backend with ``run_write``/``runs_read``) records
+the run there (include/jobreg/runs.h): "STARTED" before the job's code
+runs, then its end, each in a transaction of its own; ``run_id`` names the
+record (1 to 200 bytes, unique; default a new UUID). The RunResult's
+``run_id`` says which record it is, and ``record_error`` why its end could
+not be stored (the run stands). ``Storage.runs()`` lists them.
 """
 
 import json
@@ -48,10 +56,13 @@ class RunResult:
     for a failed run ``error_type``, ``error_message``, ``traceback``;
     ``files``: the files the job created, a list of ``(name, content_bytes)``
     in the order it made them. A job that called ``self.fail()`` is failed
-    and keeps the value its run() returned in ``result``."""
+    and keeps the value its run() returned in ``result``. A recorded run
+    (``record_in=``) has ``run_id``, its record's id, and ``record_error``,
+    why its end could not be stored (None when it was); both None for a run
+    not recorded."""
 
     __slots__ = ("status", "result_json", "error_type", "error_message", "traceback", "files",
-                 "_json")
+                 "run_id", "record_error", "_json")
 
     @classmethod
     def _take(cls, ptr):
@@ -65,6 +76,8 @@ class RunResult:
             self.error_message = from_c(lib.jobreg_run_result_error_message(ptr))
             self.traceback = from_c(lib.jobreg_run_result_traceback(ptr))
             self.files = _files(ptr)
+            self.run_id = from_c(lib.jobreg_run_result_run_id(ptr)) or None
+            self.record_error = from_c(lib.jobreg_run_result_record_error(ptr)) or None
             out = ffi.new("char **")
             check(lib.jobreg_run_result_to_json(out, ptr))
             self._json = take_string(out[0])
@@ -259,7 +272,8 @@ class RunOptions:
     with ``with`` around the C call (it holds the run's cancel token)."""
 
     def __init__(self, data=None, log=None, context=None, on_file=None, host=None, *,
-                 cancel=None, default_soft_time_limit=None, default_time_limit=None):
+                 cancel=None, default_soft_time_limit=None, default_time_limit=None,
+                 record_in=None, run_id=None):
         self.opts = ffi.new("jobreg_run_options *")
         check(lib.jobreg_run_options_init(self.opts, lib.JOBREG_RUN_OPTIONS_VERSION))
         self._keep = []
@@ -294,6 +308,18 @@ class RunOptions:
         self.opts.default_soft_time_limit = _seconds(default_soft_time_limit,
                                                      "default_soft_time_limit")
         self.opts.default_time_limit = _seconds(default_time_limit, "default_time_limit")
+        if record_in is not None:
+            from ._storage import Storage  # here: _storage imports this module's users
+
+            if not isinstance(record_in, Storage):
+                raise TypeError(f"record_in must be a jobreg.Storage, "
+                                f"not {type(record_in).__name__}")
+            self.opts.run_storage = record_in._c
+            self._keep.append(record_in)  # alive until the run returns
+        if run_id is not None:
+            if record_in is None:
+                raise ValueError("run_id names the record of a recorded run: give record_in too")
+            self.opts.run_id = self._cstr(run_id, "run_id")
         if cancel is not None:  # last: nothing may fail once the token is held
             if not isinstance(cancel, Cancel):
                 raise TypeError(f"cancel must be a jobreg.Cancel, not {type(cancel).__name__}")

@@ -3,9 +3,10 @@ storage.h, refresh.h, storage_ops.h, storage_git_state.h).
 
 ``Storage.memory()``, ``Storage.sqlite(path)`` and
 ``Storage.from_backend(obj)`` (a backend written in Python, see
-``jobreg.StorageBackend``) all give the same ``Storage``: list, get, enable,
-override, delete, migrate records; read and write git state; refresh
-records against a snapshot. Every call is one transaction of the backend:
+``jobreg.StorageBackend``) all give the same ``Storage``: list (all, or
+filtered and paged), get, enable, override, delete, migrate records; read
+and write git state; refresh records against a snapshot; read the load
+errors each refresh stored and the run records (include/jobreg/runs.h). Every call is one transaction of the backend:
 when it fails, it raises and nothing is half-written.
 
 Arguments named ``id`` take a record id or a ``Record`` (its id is used).
@@ -15,8 +16,9 @@ from typing import NamedTuple
 
 from . import _backend
 from ._errors import NotFound, check, closed
-from ._ffi import ffi, lib, new_cstr, path_to_c, take_string, to_c
-from ._records import BOOL, REAL, TEXT, Record, RecordList, RefreshResult, field
+from ._ffi import ffi, from_c, lib, new_cstr, path_to_c, take_string, to_c
+from ._records import (BOOL, REAL, RUN_ROW_FIELDS, TEXT, Record, RecordList, RefreshResult,
+                       RunRecord, StoredLoadError, field)
 from ._registry import Registry
 from ._sources import Source, source_type_value
 
@@ -40,6 +42,45 @@ def _id(value):
     if isinstance(value, Record):
         value = value["id"]
     return to_c(value, "record id")
+
+
+def _which(installed):
+    try:
+        return _INSTALLED[installed]
+    except (KeyError, TypeError):
+        raise ValueError(f"installed must be 'all', 'yes' or 'no', not {installed!r}") from None
+
+
+def _count(value, what):
+    """offset or limit: an int >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{what} must be >= 0, not {value}")
+    return value
+
+
+def _record_filter(keep, source_type, source, installed="all", enabled=None, offset=0, limit=0):
+    """A jobreg_record_filter; the C strings it points at go into `keep`."""
+    if isinstance(source, Source):
+        if source_type is not None and source_type != source.type:
+            raise ValueError(f"source_type {source_type!r} contradicts the source given "
+                             f"({source.type} {source.name!r})")
+        source_type, source = source.type, source.name
+    f = ffi.new("jobreg_record_filter *")
+    check(lib.jobreg_record_filter_init(f, lib.JOBREG_RECORD_FILTER_VERSION))
+    for name, value in (("source_type", source_type), ("source_name", source)):
+        if value is not None:
+            keep.append(new_cstr(value, name if name == "source_type" else "source"))
+            setattr(f, name, keep[-1])
+    f.installed = _which(installed)
+    if enabled is not None:
+        if not isinstance(enabled, bool):
+            raise TypeError(f"enabled must be True, False or None, not {enabled!r}")
+        f.enabled = 1 if enabled else 0
+    f.offset = _count(offset, "offset")
+    f.limit = _count(limit, "limit")
+    return f
 
 
 def source_scope(source):
@@ -116,13 +157,83 @@ class Storage:
 
         ``installed``: "all" (or None), "yes" (or True), "no" (or False).
         """
-        try:
-            which = _INSTALLED[installed]
-        except (KeyError, TypeError):
-            raise ValueError(f"installed must be 'all', 'yes' or 'no', not {installed!r}") from None
+        which = _which(installed)
         out = ffi.new("jobreg_record_list **")
         check(lib.jobreg_storage_list(out, self._c, which))
         return RecordList(out[0])
+
+    def list_filtered(self, source_type=None, source=None, installed="all", enabled=None,
+                      offset=0, limit=0):
+        """jobreg_storage_list_filtered(): the records that meet every condition, in
+        the order of list(), from the ``offset``th on and at most ``limit`` (0: all).
+
+        ``source_type``: "local", "git" or "app"; ``source``: the source's name
+        ("" for a jobs root) or a Source (its type and name); ``installed`` as
+        for list(); ``enabled``: True, False or None (both). None: any.
+        A backend of version 3 filters in its database.
+        """
+        keep = []
+        f = _record_filter(keep, source_type, source, installed, enabled, offset, limit)
+        out = ffi.new("jobreg_record_list **")
+        check(lib.jobreg_storage_list_filtered(out, self._c, f))
+        return RecordList(out[0])
+
+    def load_errors(self, source_type=None, source=None, offset=0, limit=0):
+        """jobreg_storage_load_errors(): the load errors the last refresh of each
+        source stored, a list of StoredLoadError sorted by source type, source
+        name, then as the load reported them. ``source_type``, ``source`` (a
+        name or a Source) select; ``offset``, ``limit`` page. A backend
+        without load_errors_* stores none: the list is empty.
+        """
+        keep = []
+        f = _record_filter(keep, source_type, source, offset=offset, limit=limit)
+        out = ffi.new("jobreg_load_error_list **")
+        check(lib.jobreg_storage_load_errors(out, self._c, f))
+        ptr = out[0]
+        try:
+            return [StoredLoadError(
+                from_c(lib.jobreg_load_error_list_source_type(ptr, i)),
+                from_c(lib.jobreg_load_error_list_source(ptr, i)),
+                from_c(lib.jobreg_load_error_list_module(ptr, i)),
+                from_c(lib.jobreg_load_error_list_file(ptr, i)),
+                lib.jobreg_load_error_list_line(ptr, i),
+                from_c(lib.jobreg_load_error_list_type(ptr, i)),
+                from_c(lib.jobreg_load_error_list_message(ptr, i)),
+                from_c(lib.jobreg_load_error_list_traceback(ptr, i)),
+                from_c(lib.jobreg_load_error_list_when(ptr, i)))
+                for i in range(lib.jobreg_load_error_list_count(ptr))]
+        finally:
+            lib.jobreg_load_error_list_free(ptr)
+
+    def runs(self, id=None, job_id=None, status=None, offset=0, limit=0):
+        """jobreg_storage_runs(): the run records, newest first, a list of RunRecord.
+
+        ``id``: only that run; ``job_id``: only the runs of that record (an
+        id or a Record); ``status``: "STARTED", "SUCCESS", "FAILURE" or
+        "REVOKED"; ``offset``, ``limit`` page (0: all). Raises Unsupported
+        when the backend keeps no run records.
+        """
+        keep = []
+        f = ffi.new("jobreg_run_filter *")
+        check(lib.jobreg_run_filter_init(f, lib.JOBREG_RUN_FILTER_VERSION))
+        if job_id is not None:
+            job_id = _id(job_id)
+        for name, value in (("id", id), ("job_id", job_id), ("status", status)):
+            if value is not None:
+                keep.append(new_cstr(value, name))
+                setattr(f, name, keep[-1])
+        f.offset = _count(offset, "offset")
+        f.limit = _count(limit, "limit")
+        out = ffi.new("jobreg_run_list **")
+        check(lib.jobreg_storage_runs(out, self._c, f))
+        ptr = out[0]
+        getters = [getattr(lib, f"jobreg_run_list_{'source' if n == 'source_name' else n}")
+                   for n in RUN_ROW_FIELDS]
+        try:
+            return [RunRecord(*(from_c(get(ptr, i)) for get in getters))
+                    for i in range(lib.jobreg_run_list_count(ptr))]
+        finally:
+            lib.jobreg_run_list_free(ptr)
 
     def __iter__(self):
         return iter(self.list())

@@ -52,6 +52,9 @@
  *    load_errors_replace, load_errors_read (may): the load errors of each
  *    source, stored by every refresh so that other processes can read
  *    them (jobreg_storage_load_errors()). Without them none are stored.
+ *    run_write, runs_read (may): run records, so that every run says
+ *    which code it ran (jobreg/runs.h). Without them a run asked to be
+ *    recorded is refused with JOBREG_EUNSUPPORTED.
  */
 #ifndef JOBREG_SYS_STORAGE_H
 #define JOBREG_SYS_STORAGE_H
@@ -102,6 +105,34 @@ typedef struct jobreg_load_error_row {
  */
 typedef int (*jobreg_storage_load_error_emit_fn)(const jobreg_load_error_row *row,
                                                  void *emit_payload);
+
+/**
+ * One run record (since 0.3.0), as the library hands it to `run_write`
+ * and a backend hands it back to its jobreg_storage_run_emit_fn. Every
+ * string is NUL-terminated UTF-8, never NULL ("" when none), borrowed for
+ * the call only. jobreg/runs.h says what each field holds.
+ */
+typedef struct jobreg_run_row {
+	const char *id;            /**< the run's id (unique; a UUID unless the host chose it) */
+	const char *job_id;        /**< the id of the job's record */
+	const char *class_path;    /**< the job's class path when it ran */
+	const char *source_type;   /**< "local", "git" or "app" */
+	const char *source_name;   /**< the source's name ("" for a jobs root) */
+	const char *code_version;  /**< the commit (git) or fingerprint (local, app) of its code */
+	const char *status;        /**< "STARTED", "SUCCESS", "FAILURE" or "REVOKED" */
+	const char *started;       /**< UTC ISO 8601, to the microsecond */
+	const char *finished;      /**< UTC ISO 8601, or "" while it runs */
+	const char *result_json;   /**< what the job returned, as JSON, or "" */
+	const char *error_type;    /**< the failure's exception type name, or "" */
+	const char *error_message; /**< the failure's message, or "" */
+} jobreg_run_row;
+
+/**
+ * Hands one run record to the library during `runs_read` (since 0.3.0).
+ * `row` is borrowed: the library copies it during the call. Returns 0, or
+ * a negative code that `runs_read` must stop on and return.
+ */
+typedef int (*jobreg_storage_run_emit_fn)(const jobreg_run_row *row, void *emit_payload);
 
 /**
  * A storage backend. Fill it in (unused fields NULL), set `version` to
@@ -262,6 +293,30 @@ typedef struct jobreg_storage_backend {
 	 */
 	int (*load_errors_read)(jobreg_storage_load_error_emit_fn emit, void *emit_payload,
 	                        const char *source_type, const char *source_name, void *payload);
+
+	/**
+	 * May (version 3, with runs_read). Store the run record `row`,
+	 * replacing the one with the same id or adding it: a run is written
+	 * once when it starts (status "STARTED", no `finished`) and once more
+	 * when it ends. Called inside a write transaction of its own, so a run
+	 * record is stored whatever becomes of the job. `row` is borrowed for
+	 * the call. A backend keeps every field as it is given.
+	 */
+	int (*run_write)(const jobreg_run_row *row, void *payload);
+
+	/**
+	 * May (version 3, with run_write). Hand to `emit`, with
+	 * `emit_payload`, the run records that match every condition of
+	 * `filter` (jobreg/runs.h: id, job id, status), newest first: by
+	 * `started` descending, then id descending, each compared bytewise.
+	 * Skip the first `filter->offset` matches and emit at most
+	 * `filter->limit` (0: no limit). `filter` is borrowed for the call,
+	 * already checked by the library, of version JOBREG_RUN_FILTER_VERSION
+	 * of the library's headers. Stop at the first non-zero return of
+	 * `emit` and return it. Runs inside a transaction.
+	 */
+	int (*runs_read)(jobreg_storage_run_emit_fn emit, void *emit_payload,
+	                 const jobreg_run_filter *filter, void *payload);
 } jobreg_storage_backend;
 
 /** The newest jobreg_storage_backend version these headers describe. */
