@@ -67,7 +67,7 @@ static const size_t run_options_sizes[] = {
 	JR_SIZE_THROUGH(jobreg_run_options, log_payload),
 	JR_SIZE_THROUGH(jobreg_run_options, host_payload),
 	JR_SIZE_THROUGH(jobreg_run_options, default_time_limit),
-	JR_SIZE_THROUGH(jobreg_run_options, run_id),
+	JR_SIZE_THROUGH(jobreg_run_options, host_json),
 };
 
 int jobreg_run_options_init(jobreg_run_options *opts, unsigned int version)
@@ -621,9 +621,13 @@ int jobreg_job_run(jobreg_run_result **out, const jobreg_job *job, const jobreg_
 		return jr_error_set(JOBREG_EINVAL, "jobreg_job_run: NULL argument");
 	if ((rc = jr_options_read(&state.opts, user_opts, run_options_sizes, JOBREG_RUN_OPTIONS_VERSION,
 	                          "jobreg_run_options")) < 0 ||
-	    (rc = check_limits(&state.opts)) < 0 || (rc = jr_runtime_require("jobreg_job_run")) < 0 ||
-	    (rc = check_record(job, record)) < 0 ||
-	    (rc = jobreg_record_to_json(&record_json, record)) < 0)
+	    (rc = check_limits(&state.opts)) < 0 || (rc = jr_runtime_require("jobreg_job_run")) < 0)
+		return rc;
+	if ((rc = check_record(job, record)) < 0) {
+		jr_run_record_refusal(&state.opts, job, record, rc);
+		return rc;
+	}
+	if ((rc = jobreg_record_to_json(&record_json, record)) < 0)
 		return rc;
 	jr_run_limits(record, &state.opts, &state.soft, &state.hard);
 	if ((rc = jr_run_record_start(&recorded, &state.opts, job, record)) < 0) {
@@ -655,9 +659,11 @@ int jobreg_run(jobreg_run_result **out, jobreg_registry *reg, jobreg_storage *st
 	if ((rc = jobreg_registry_resolve(&job, reg, ref)) < 0)
 		return rc;
 	rc = jobreg_storage_get(&record, st, job->class_path);
-	if (rc == JOBREG_ENOTFOUND)
+	if (rc == JOBREG_ENOTFOUND) {
 		rc = jr_error_set(JOBREG_ENOTINSTALLED,
 		                  "job '%s' has no record yet: refresh the records first", job->class_path);
+		jr_run_record_refusal(opts, job, NULL, rc);
+	}
 	if (rc == 0)
 		rc = jobreg_job_run(out, job, record, opts);
 	jobreg_record_free(record);

@@ -21,6 +21,7 @@
 #include "util.h"
 
 #define RUN_ID_MAX 200
+#define HOST_JSON_MAX 65536
 
 /* Now, as UTC ISO 8601 to the microsecond (sorts as text). */
 static void utc_now(char out[JR_RUN_TIME_SIZE])
@@ -35,16 +36,39 @@ static void utc_now(char out[JR_RUN_TIME_SIZE])
 	snprintf(out, JR_RUN_TIME_SIZE, "%s.%06ldZ", secs, (long)tv.tv_usec);
 }
 
-static int check_run_id(const char *id)
+static int check_text(const char *what, const char *text, size_t min, size_t max)
 {
-	size_t len = strlen(id);
+	size_t len = strlen(text);
 
-	if (len == 0 || len > RUN_ID_MAX || !jr_utf8_valid(id, len))
+	if (len < min || len > max || !jr_utf8_valid(text, len))
 		return jr_error_set(JOBREG_EINVAL,
-		                    "jobreg_run_options: run_id must be 1 to %d bytes of UTF-8 (it has "
+		                    "jobreg_run_options: %s must be %zu to %zu bytes of UTF-8 (it has "
 		                    "%zu%s)",
-		                    RUN_ID_MAX, len, len && len <= RUN_ID_MAX ? ", not UTF-8" : "");
+		                    what, min, max, len, len >= min && len <= max ? ", not UTF-8" : "");
 	return 0;
+}
+
+/* The run's id and host_json as `opts` gives them, checked; the id is new
+ * when `opts` has none. */
+static int take_options(jr_run_record *r, const jobreg_run_options *opts)
+{
+	int rc;
+
+	if (opts->host_json && (rc = check_text("host_json", opts->host_json, 0, HOST_JSON_MAX)) < 0)
+		return rc;
+	r->host_json = opts->host_json ? opts->host_json : "";
+	if (opts->run_id) {
+		if ((rc = check_text("run_id", opts->run_id, 1, RUN_ID_MAX)) < 0)
+			return rc;
+		return (r->id = jr_strdup(opts->run_id)) ? 0 : jr_error_oom();
+	}
+	if (!(r->id = malloc(37)))
+		return jr_error_oom();
+	if ((rc = jr_uuid4(r->id)) < 0) {
+		free(r->id);
+		r->id = NULL;
+	}
+	return rc;
 }
 
 /* The row of `r` as it is now. */
@@ -54,7 +78,7 @@ static void fill_row(jobreg_run_row *row, const jr_run_record *r)
 
 	memset(row, 0, sizeof(*row));
 	row->id = r->id;
-	row->job_id = jobreg_record_text(r->record, JOBREG_FIELD_ID);
+	row->job_id = r->record ? jobreg_record_text(r->record, JOBREG_FIELD_ID) : "";
 	row->class_path = jobreg_job_class_path(job);
 	row->source_type = jobreg_source_type_name(jobreg_job_source_type(job));
 	row->source_name = jobreg_job_source_name(job);
@@ -65,6 +89,7 @@ static void fill_row(jobreg_run_row *row, const jr_run_record *r)
 	row->result_json = "";
 	row->error_type = "";
 	row->error_message = "";
+	row->host_json = r->host_json;
 }
 
 /* One write transaction: refuse a stored id when asked, then store `row`. */
@@ -103,16 +128,8 @@ int jr_run_record_start(jr_run_record *r, const jobreg_run_options *opts, const 
 		                    "the run of '%s' cannot be recorded: the storage's backend keeps no "
 		                    "run records (run_write and runs_read, backend version 3)",
 		                    job->class_path);
-	if (opts->run_id) {
-		if ((rc = check_run_id(opts->run_id)) < 0)
-			return rc;
-		r->id = jr_strdup(opts->run_id);
-	} else if ((r->id = malloc(37)) != NULL && jr_uuid4(r->id) < 0) {
-		free(r->id);
-		r->id = NULL;
-	}
-	if (!r->id)
-		return jr_error_oom();
+	if ((rc = take_options(r, opts)) < 0)
+		return rc;
 	r->st = opts->run_storage;
 	r->job = job;
 	r->record = record;
@@ -134,6 +151,35 @@ static void error_of_code(jobreg_run_row *row, const jr_saved_error *saved)
 	                  : saved->code == JOBREG_EVALIDATION ? "ValidationError"
 	                                                      : "RunError";
 	row->error_message = saved->message;
+}
+
+void jr_run_record_refusal(const jobreg_run_options *opts, const jobreg_job *job,
+                           const jobreg_record *record, int rc)
+{
+	jr_saved_error saved;
+	jr_run_record r;
+	jobreg_run_row row;
+
+	if (!opts || opts->version < 4 || !opts->run_storage ||
+	    !jr_storage_keeps_runs(opts->run_storage))
+		return;
+	jr_error_save(&saved, rc);
+	memset(&r, 0, sizeof(r));
+	if (take_options(&r, opts) == 0) {
+		r.job = job;
+		r.record = record;
+		utc_now(r.started);
+		memcpy(r.finished, r.started, sizeof(r.finished));
+		fill_row(&row, &r);
+		row.status = JOBREG_RUN_FAILURE;
+		row.error_type = rc == JOBREG_ENOTINSTALLED ? "JobNotInstalled"
+		                 : rc == JOBREG_EDISABLED   ? "JobDisabled"
+		                                            : "RunError";
+		row.error_message = saved.message;
+		store(opts->run_storage, &row, 1);
+	}
+	free(r.id);
+	jr_error_restore(&saved);
 }
 
 void jr_run_record_finish(jr_run_record *r, jobreg_run_result *res, int rc)

@@ -14,6 +14,7 @@ typedef struct jr_run_record {
 	const jobreg_job *job;
 	const jobreg_record *record;
 	const char *status;
+	const char *host_json; /* borrowed from the run's options */
 	char started[JR_RUN_TIME_SIZE];
 	char finished[JR_RUN_TIME_SIZE];
 } jr_run_record;
@@ -33,6 +34,15 @@ int jr_run_record_start(jr_run_record *r, const jobreg_run_options *opts, const 
  * calling thread's last error as it was. Nothing when not recorded.
  */
 void jr_run_record_finish(jr_run_record *r, jobreg_run_result *res, int rc);
+
+/*
+ * A run that `opts` asks to record (of any version) was refused by the
+ * record check with `rc` (`record` NULL: the job has none): store it once,
+ * finished, as a FAILURE. Best effort, and the calling thread's last error
+ * stays the refusal's.
+ */
+void jr_run_record_refusal(const jobreg_run_options *opts, const jobreg_job *job,
+                           const jobreg_record *record, int rc);
 
 /* (run.c) The result of a recorded run: its id (taken) and, when its end
  * could not be stored, why (copied; NULL: it was). */

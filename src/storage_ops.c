@@ -509,6 +509,57 @@ int jobreg_storage_migrate_source(size_t *migrated, jobreg_storage *st, const ch
 	return rc;
 }
 
+/* ---- retiring a source ------------------------------------------------ */
+
+/* Inside a write transaction: the source's records not installed, its
+ * load errors and sync state gone. */
+static int retire(size_t *retired, jobreg_storage *st, const jobreg_record_filter *f)
+{
+	jr_records mine = { NULL, 0, 0 };
+	size_t i;
+	int rc = jr_storage_list(&mine, st, f);
+
+	for (i = 0; rc == 0 && i < mine.count; i++) {
+		jr_record_set_flag(mine.items[i], JOBREG_FIELD_INSTALLED, 0);
+		if ((rc = jr_storage_write(st, mine.items[i])) == 0)
+			(*retired)++;
+	}
+	jr_records_clear(&mine);
+	if (rc == 0)
+		rc = jr_storage_load_errors_replace(st, f->source_type, f->source_name, NULL, 0);
+	if (rc == 0 && jr_storage_keeps_source_state(st))
+		rc = jr_storage_source_state_write(st, f->source_type, f->source_name, NULL);
+	return rc;
+}
+
+int jobreg_storage_retire_source(size_t *retired, jobreg_storage *st, const char *source_type,
+                                 const char *source_name)
+{
+	jobreg_record_filter given = JOBREG_RECORD_FILTER_INIT, f;
+	size_t count = 0;
+	int rc;
+
+	if (retired)
+		*retired = 0;
+	if (!st || !source_type || !source_name)
+		return jr_error_set(JOBREG_EINVAL, "jobreg_storage_retire_source: NULL %s",
+		                    !st           ? "storage"
+		                    : source_type ? "source_name"
+		                                  : "source_type");
+	given.source_type = source_type;
+	given.source_name = source_name;
+	given.installed = JOBREG_INSTALLED_YES;
+	if ((rc = read_filter(&f, &given)) < 0) /* checks the source type */
+		return rc;
+	if ((rc = jr_storage_begin(st, JOBREG_STORAGE_BEGIN_WRITE)) < 0)
+		return rc;
+	rc = retire(&count, st, &f);
+	rc = rc < 0 ? jr_storage_rollback(st, rc) : jr_storage_commit(st);
+	if (rc == 0 && retired)
+		*retired = count;
+	return rc;
+}
+
 /* ---- stored load errors ---------------------------------------------- */
 
 struct jobreg_load_error_list {

@@ -164,7 +164,8 @@ static const char schema_3[] =
 	"  finished text NOT NULL,\n"
 	"  result_json text NOT NULL,\n"
 	"  error_type text NOT NULL,\n"
-	"  error_message text NOT NULL\n"
+	"  error_message text NOT NULL,\n"
+	"  host_json text NOT NULL\n"
 	");\n"
 	"CREATE INDEX runs_by_job ON %1$s.runs "
 	"(job_id, started COLLATE \"C\" DESC, id COLLATE \"C\" DESC);\n"
@@ -516,18 +517,18 @@ static int make_statements(struct store *s)
 	s->sql_delete = jr_asprintf("DELETE FROM %s.records WHERE id = $1", q);
 	s->sql_run_write = jr_asprintf(
 		"INSERT INTO %s.runs (id, job_id, class_path, source_type, source_name, code_version, "
-		"status, started, finished, result_json, error_type, error_message) VALUES ($1, $2, $3, "
-		"$4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO UPDATE SET "
+		"status, started, finished, result_json, error_type, error_message, host_json) VALUES "
+		"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO UPDATE SET "
 		"job_id = excluded.job_id, class_path = excluded.class_path, "
 		"source_type = excluded.source_type, source_name = excluded.source_name, "
 		"code_version = excluded.code_version, status = excluded.status, "
 		"started = excluded.started, finished = excluded.finished, "
 		"result_json = excluded.result_json, error_type = excluded.error_type, "
-		"error_message = excluded.error_message",
+		"error_message = excluded.error_message, host_json = excluded.host_json",
 		q);
 	s->sql_runs_read = jr_asprintf(
 		"SELECT id, job_id, class_path, source_type, source_name, code_version, status, started, "
-		"finished, result_json, error_type, error_message FROM %s.runs "
+		"finished, result_json, error_type, error_message, host_json FROM %s.runs "
 		"WHERE ($1::text IS NULL OR id = $1) AND ($2::text IS NULL OR job_id = $2) "
 		"AND ($3::text IS NULL OR status = $3) "
 		"ORDER BY started COLLATE \"C\" DESC, id COLLATE \"C\" DESC "
@@ -987,11 +988,17 @@ static int pg_load_errors_read(jobreg_storage_load_error_emit_fn emit, void *emi
 static int pg_run_write(const jobreg_run_row *row, void *payload)
 {
 	struct store *s = payload;
-	const char *values[12] = { row->id,          row->job_id,      row->class_path,
+	const char *values[13] = { row->id,          row->job_id,      row->class_path,
 		                       row->source_type, row->source_name, row->code_version,
 		                       row->status,      row->started,     row->finished,
-		                       row->result_json, row->error_type,  row->error_message };
-	int rc = command(s, s->sql_run_write, 12, values, "storing a run record");
+		                       row->result_json, row->error_type,  row->error_message,
+		                       row->host_json };
+	int rc, i;
+
+	for (i = 0; i < 13; i++)
+		if (!values[i])
+			values[i] = ""; /* a row that breaks its contract: kept as "", as SQLite does */
+	rc = command(s, s->sql_run_write, 13, values, "storing a run record");
 
 	if (rc < 0)
 		jr_error_wrap(rc, "run %s of %s: ", row->id, row->class_path);
@@ -1025,6 +1032,7 @@ static int pg_runs_read(jobreg_storage_run_emit_fn emit, void *emit_payload,
 		row.result_json = PQgetvalue(res, i, 9);
 		row.error_type = PQgetvalue(res, i, 10);
 		row.error_message = PQgetvalue(res, i, 11);
+		row.host_json = PQgetvalue(res, i, 12);
 		rc = emit(&row, emit_payload);
 	}
 	PQclear(res);

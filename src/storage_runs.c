@@ -17,7 +17,8 @@ int jr_run_rows_push(jr_run_rows *rows, const jobreg_run_row *row)
 	const char **const strings[] = { &copy.id,          &copy.job_id,      &copy.class_path,
 		                             &copy.source_type, &copy.source_name, &copy.code_version,
 		                             &copy.status,      &copy.started,     &copy.finished,
-		                             &copy.result_json, &copy.error_type,  &copy.error_message };
+		                             &copy.result_json, &copy.error_type,  &copy.error_message,
+		                             &copy.host_json };
 
 	if (rows->count == rows->capacity) {
 		size_t cap = rows->capacity ? rows->capacity * 2 : 8;
@@ -172,6 +173,7 @@ LIST_TEXT(finished, finished)
 LIST_TEXT(result_json, result_json)
 LIST_TEXT(error_type, error_type)
 LIST_TEXT(error_message, error_message)
+LIST_TEXT(host_json, host_json)
 #undef LIST_TEXT
 
 void jobreg_run_list_free(jobreg_run_list *list)

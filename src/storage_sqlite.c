@@ -128,7 +128,8 @@ static const char schema_4[] = "CREATE TABLE IF NOT EXISTS jobreg_runs (\n"
 							   "  finished TEXT NOT NULL,\n"
 							   "  result_json TEXT NOT NULL,\n"
 							   "  error_type TEXT NOT NULL,\n"
-							   "  error_message TEXT NOT NULL\n"
+							   "  error_message TEXT NOT NULL,\n"
+							   "  host_json TEXT NOT NULL\n"
 							   ");\n"
 							   "CREATE INDEX IF NOT EXISTS jobreg_runs_by_job ON jobreg_runs "
 							   "(job_id, started DESC, id DESC);\n"
@@ -140,8 +141,8 @@ static const char schema_4[] = "CREATE TABLE IF NOT EXISTS jobreg_runs (\n"
  * runs_read reads them by this position). */
 #define RUN_COLUMNS                                                                     \
 	"id, job_id, class_path, source_type, source_name, code_version, status, started, " \
-	"finished, result_json, error_type, error_message"
-#define RUN_COLUMN_COUNT 12
+	"finished, result_json, error_type, error_message, host_json"
+#define RUN_COLUMN_COUNT 13
 
 struct store {
 	sqlite3 *db;
@@ -354,13 +355,14 @@ static int prepare_all(struct store *s)
 	if (rc == 0)
 		rc = prepare(s, &s->upsert_run,
 		             "INSERT INTO jobreg_runs (" RUN_COLUMNS ") "
-		             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+		             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
 		             "ON CONFLICT (id) DO UPDATE SET job_id = excluded.job_id, "
 		             "class_path = excluded.class_path, source_type = excluded.source_type, "
 		             "source_name = excluded.source_name, code_version = excluded.code_version, "
 		             "status = excluded.status, started = excluded.started, "
 		             "finished = excluded.finished, result_json = excluded.result_json, "
-		             "error_type = excluded.error_type, error_message = excluded.error_message");
+		             "error_type = excluded.error_type, error_message = excluded.error_message, "
+		             "host_json = excluded.host_json");
 	jr_buf_free(&select);
 	jr_buf_free(&upsert);
 	return rc;
@@ -805,7 +807,8 @@ static void run_strings(const char *out[RUN_COLUMN_COUNT], const jobreg_run_row 
 	const char *in[RUN_COLUMN_COUNT] = { row->id,          row->job_id,      row->class_path,
 		                                 row->source_type, row->source_name, row->code_version,
 		                                 row->status,      row->started,     row->finished,
-		                                 row->result_json, row->error_type,  row->error_message };
+		                                 row->result_json, row->error_type,  row->error_message,
+		                                 row->host_json };
 	int i;
 
 	for (i = 0; i < RUN_COLUMN_COUNT; i++)
@@ -890,6 +893,7 @@ static int sqlite_runs_read(jobreg_storage_run_emit_fn emit, void *emit_payload,
 		row.result_json = value[9];
 		row.error_type = value[10];
 		row.error_message = value[11];
+		row.host_json = value[12];
 		if ((rc = emit(&row, emit_payload)) != 0)
 			break;
 	}

@@ -155,7 +155,7 @@ JOBREG_EXTERN(int) jobreg_host_reply_set_error(jobreg_host_reply *reply, const c
  *  - 1 (0.1.0): version, data_json, log, log_payload.
  *  - 2 (0.3.0): context_json, file, file_payload, host, host_payload.
  *  - 3 (0.3.0): cancel, default_soft_time_limit, default_time_limit.
- *  - 4 (0.3.0): run_storage, run_id.
+ *  - 4 (0.3.0): run_storage, run_id, host_json.
  */
 typedef struct jobreg_run_options {
 	/** The structure version the caller fills in: JOBREG_RUN_OPTIONS_VERSION. */
@@ -215,7 +215,8 @@ typedef struct jobreg_run_options {
 	 * Version 4. Record the run in this storage (jobreg/runs.h): once the
 	 * record check passes, a run record with status "STARTED" is stored,
 	 * and when the run ends it is stored again with its end (also for a
-	 * cancelled run, which still returns JOBREG_ECANCELED). NULL: not
+	 * cancelled run, which still returns JOBREG_ECANCELED); a run the
+	 * record check refuses is stored once, as a FAILURE. NULL: not
 	 * recorded. Its backend must keep run records, else the run is refused
 	 * with JOBREG_EUNSUPPORTED; a failure to store the start refuses the
 	 * run too (the job does not start). Borrowed for the call.
@@ -227,6 +228,14 @@ typedef struct jobreg_run_options {
 	 * is refused with JOBREG_EEXISTS). NULL: a new random UUID.
 	 */
 	const char *run_id;
+	/**
+	 * Version 4. What the host wants kept with the run record, as a JSON
+	 * text the library stores as it is, unread (the worker, the user, the
+	 * queue, the input the host was given...): at most 64 KiB of UTF-8,
+	 * else the run is refused with JOBREG_EINVAL. NULL: "". The job does
+	 * not see it (context_json is what the job sees).
+	 */
+	const char *host_json;
 } jobreg_run_options;
 
 /** The version of jobreg_run_options these headers describe. */
@@ -235,7 +244,7 @@ typedef struct jobreg_run_options {
 #define JOBREG_RUN_OPTIONS_INIT                                                                 \
 	{                                                                                           \
 		JOBREG_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, \
-			NULL, NULL                                                                          \
+			NULL, NULL, NULL                                                                    \
 	}
 
 /**

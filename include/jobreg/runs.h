@@ -14,8 +14,11 @@
  * Statuses are Celery's names, as Nautobot's JobResult uses them:
  * "STARTED" (running, or its host died before it could store the end),
  * "SUCCESS", "FAILURE" (the job failed, went past its hard time limit, or
- * its data was refused once the record was stored) and "REVOKED"
- * (cancelled).
+ * was refused: its record not installed or not enabled — error types
+ * "JobNotInstalled", "JobDisabled", stored without a STARTED first — or
+ * its data invalid, "ValidationError") and "REVOKED" (cancelled). A
+ * refusal is stored too because the host has already handed out the
+ * run's id (a task id) and must find out what became of it.
  *
  * Thread-safety: any thread; the storage handle serializes its own calls.
  * A jobreg_run_list is a plain value. None of these functions touches
@@ -130,6 +133,8 @@ JOBREG_EXTERN(const char *) jobreg_run_list_result_json(const jobreg_run_list *l
 JOBREG_EXTERN(const char *) jobreg_run_list_error_type(const jobreg_run_list *list, size_t i);
 /** The message of a failure; "" otherwise. */
 JOBREG_EXTERN(const char *) jobreg_run_list_error_message(const jobreg_run_list *list, size_t i);
+/** What the host said of the run (run options' host_json), or "". */
+JOBREG_EXTERN(const char *) jobreg_run_list_host_json(const jobreg_run_list *list, size_t i);
 
 /** Free a run list. Accepts NULL. Since 0.3.0. */
 JOBREG_EXTERN(void) jobreg_run_list_free(jobreg_run_list *list);

@@ -183,6 +183,27 @@ jobreg_storage_migrate_source(size_t *migrated, jobreg_storage *st, const char *
                               const char *new_name);
 
 /**
+ * Retire the source (`source_type` "local", "git" or "app", `source_name`;
+ * "" for a jobs root) from the storage once the host has removed it for
+ * good (jobreg_registry_remove_source()): in one write transaction its
+ * records are marked not installed (ids, enabled, overrides and metadata
+ * kept: review them, then jobreg_storage_delete() them, or
+ * jobreg_storage_migrate_source() them to a renamed source), and its
+ * stored load errors and sync state are deleted, so that a source of that
+ * name added later is imported afresh. The git state of a repository (its
+ * recorded head) is kept: backends have no callback that deletes it (a
+ * host deletes its own row; a later sync of the slug replaces it).
+ *
+ * `retired` (may be NULL) receives the number of records that were
+ * installed and no longer are. A source with no record is no error (0).
+ * Errors: JOBREG_EINVAL (NULL `st` or name, an unknown source type: the
+ * message names it), JOBREG_ENOMEM, backend errors. Since 0.3.0.
+ */
+JOBREG_EXTERN(int)
+jobreg_storage_retire_source(size_t *retired, jobreg_storage *st, const char *source_type,
+                             const char *source_name);
+
+/**
  * The load errors stored by the last refresh of each source (backend
  * version 3's load_errors_* callbacks; jobreg/sys/storage.h): what a
  * process that did not load the code (a UI, an operator's shell) shows

@@ -26,14 +26,16 @@ static void print_runs_json(FILE *f, const jobreg_run_list *list)
 {
 	/* The result stays JSON text in a string: what a database holds is not trusted to be JSON. */
 	static const char *const names[] = {
-		"id",     "job_id",  "class_path", "source_type", "source",     "code_version",
-		"status", "started", "finished",   "result_json", "error_type", "error_message",
+		"id",           "job_id",        "class_path", "source_type", "source",
+		"code_version", "status",        "started",    "finished",    "result_json",
+		"error_type",   "error_message", "host_json",
 	};
 	const char *(*const getters[])(const jobreg_run_list *, size_t) = {
 		jobreg_run_list_id,          jobreg_run_list_job_id,     jobreg_run_list_class_path,
 		jobreg_run_list_source_type, jobreg_run_list_source,     jobreg_run_list_code_version,
 		jobreg_run_list_status,      jobreg_run_list_started,    jobreg_run_list_finished,
 		jobreg_run_list_result_json, jobreg_run_list_error_type, jobreg_run_list_error_message,
+		jobreg_run_list_host_json,
 	};
 	size_t i, k;
 

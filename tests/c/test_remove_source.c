@@ -150,9 +150,56 @@ static void test_a_source_of_another_registry_is_not_found(void)
 	jobreg_registry_free(reg);
 }
 
+static void test_retiring_a_source_uninstalls_its_records_and_forgets_its_errors(void)
+{
+	const char *inventory = jr_tmpdir(), *probe = jr_tmpdir();
+	jobreg_registry *reg = NULL;
+	jobreg_snapshot *snap;
+	jobreg_storage *st = NULL;
+	jobreg_record *rec = NULL;
+	jobreg_load_error_list *errors = NULL;
+	size_t retired = 99;
+
+	jr_write(inventory, "inventory.py", inventory_jobs);
+	jr_write(inventory, "broken.py", "raise ValueError('broken on purpose')\n");
+	jr_write(probe, "probe.py", probe_jobs);
+	CHECK_OK(jobreg_registry_new(&reg, NULL));
+	CHECK_OK(jobreg_registry_add_source(reg, dir_source(inventory)));
+	CHECK_OK(jobreg_registry_add_source(reg, dir_source(probe)));
+	CHECK_OK(jobreg_registry_load(reg));
+	snap = take_snapshot(reg);
+	st = enabled_records(snap);
+	jobreg_snapshot_free(snap);
+	CHECK_OK(jobreg_storage_load_errors(&errors, st, NULL));
+	CHECK_INT((int)jobreg_load_error_list_count(errors), 1);
+	jobreg_load_error_list_free(errors);
+
+	/* Both jobs roots are the source ("local", ""): retire by type and name. */
+	CHECK_OK(jobreg_storage_retire_source(&retired, st, "local", ""));
+	CHECK_INT((int)retired, 2);
+	CHECK_OK(jobreg_storage_get(&rec, st, "inventory.CheckInventory"));
+	CHECK_INT(jobreg_record_bool(rec, JOBREG_FIELD_INSTALLED), 0);
+	CHECK_INT(jobreg_record_bool(rec, JOBREG_FIELD_ENABLED), 1); /* the operator's */
+	jobreg_record_free(rec);
+	CHECK_OK(jobreg_storage_load_errors(&errors, st, NULL));
+	CHECK_INT((int)jobreg_load_error_list_count(errors), 0);
+	jobreg_load_error_list_free(errors);
+	/* Again: nothing left to retire, and no error. */
+	CHECK_OK(jobreg_storage_retire_source(&retired, st, "local", ""));
+	CHECK_INT((int)retired, 0);
+	CHECK_OK(jobreg_storage_retire_source(NULL, st, "git", "nothing_here"));
+	CHECK_INT(jobreg_storage_retire_source(NULL, st, "svn", "x"), JOBREG_EINVAL);
+	CHECK_CONTAINS(jobreg_error_last()->message, "\"svn\"");
+	CHECK_INT(jobreg_storage_retire_source(NULL, NULL, "git", "x"), JOBREG_EINVAL);
+	CHECK_INT(jobreg_storage_retire_source(NULL, st, "git", NULL), JOBREG_EINVAL);
+	jobreg_storage_free(st);
+	jobreg_registry_free(reg);
+}
+
 static const struct jr_test tests[] = {
 	JR_TEST(the_source_leaves_the_next_generation_at_once),
 	JR_TEST(a_source_of_another_registry_is_not_found),
+	JR_TEST(retiring_a_source_uninstalls_its_records_and_forgets_its_errors),
 };
 
 JR_TEST_MAIN_WITH_LIBRARY(tests)

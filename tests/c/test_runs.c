@@ -233,7 +233,7 @@ static void test_a_run_is_stored_as_started_before_the_job_runs(void)
 	teardown();
 }
 
-static void test_refusals_before_the_check_store_nothing_after_it_a_failure(void)
+static void test_refusals_are_stored_as_failures(void)
 {
 	jobreg_run_result *res;
 	jobreg_run_list *list;
@@ -241,13 +241,31 @@ static void test_refusals_before_the_check_store_nothing_after_it_a_failure(void
 
 	setup(0);
 	adds_id = record_id_of("runjobs.Adds");
-	/* Disabled: refused by the record check, before anything is stored. */
+	/* Disabled: refused by the record check, stored once, finished. */
 	CHECK_OK(jobreg_storage_set_enabled(st, adds_id, 0));
-	CHECK_INT(recorded_run(&res, "runjobs.Adds", "{\"a\": 1}", NULL), JOBREG_EDISABLED);
-	list = runs_where(NULL, NULL, NULL);
-	CHECK_INT((int)jobreg_run_list_count(list), 0);
+	CHECK_INT(recorded_run(&res, "runjobs.Adds", "{\"a\": 1}", "task-disabled"), JOBREG_EDISABLED);
+	CHECK_CONTAINS(jobreg_error_last()->message, "not enabled"); /* the refusal's message */
+	list = runs_where("task-disabled", NULL, NULL);
+	CHECK_INT((int)jobreg_run_list_count(list), 1);
+	CHECK_STR(jobreg_run_list_status(list, 0), "FAILURE");
+	CHECK_STR(jobreg_run_list_error_type(list, 0), "JobDisabled");
+	CHECK_CONTAINS(jobreg_run_list_error_message(list, 0), "not enabled");
+	CHECK_STR(jobreg_run_list_job_id(list, 0), adds_id);
+	CHECK_STR(jobreg_run_list_finished(list, 0), jobreg_run_list_started(list, 0));
 	jobreg_run_list_free(list);
 	CHECK_OK(jobreg_storage_set_enabled(st, adds_id, 1));
+	/* No record at all: stored with no job id. */
+	CHECK_OK(jobreg_storage_delete(st, adds_id, 1));
+	CHECK_INT(recorded_run(&res, "runjobs.Adds", "{\"a\": 1}", "task-no-record"),
+	          JOBREG_ENOTINSTALLED);
+	list = runs_where("task-no-record", NULL, NULL);
+	CHECK_INT((int)jobreg_run_list_count(list), 1);
+	CHECK_STR(jobreg_run_list_error_type(list, 0), "JobNotInstalled");
+	CHECK_STR(jobreg_run_list_job_id(list, 0), "");
+	CHECK_STR(jobreg_run_list_class_path(list, 0), "runjobs.Adds");
+	jobreg_run_list_free(list);
+	teardown();
+	setup(0);
 	/* Bad data: refused by the job's variables, once the run is stored. */
 	CHECK_INT(recorded_run(&res, "runjobs.Adds", "{\"a\": \"many\"}", "bad-data"),
 	          JOBREG_EVALIDATION);
@@ -260,6 +278,39 @@ static void test_refusals_before_the_check_store_nothing_after_it_a_failure(void
 	CHECK(jobreg_run_list_finished(list, 0)[0] != '\0');
 	jobreg_run_list_free(list);
 	free(adds_id);
+	teardown();
+}
+
+static void test_the_host_json_is_kept_as_given(void)
+{
+	jobreg_run_options opts = JOBREG_RUN_OPTIONS_INIT;
+	jobreg_run_result *res = NULL;
+	jobreg_run_list *list;
+	char *big;
+
+	setup(1);
+	opts.data_json = "{\"a\": 1}";
+	opts.run_storage = st;
+	opts.run_id = "with-host";
+	opts.host_json = "{\"worker\": \"w1@db\", \"queue\": \"default\"}";
+	CHECK_OK(jobreg_run(&res, reg, st, "runjobs.Adds", &opts));
+	jobreg_run_result_free(res);
+	list = runs_where("with-host", NULL, NULL);
+	CHECK_STR(jobreg_run_list_host_json(list, 0),
+	          "{\"worker\": \"w1@db\", \"queue\": \"default\"}");
+	jobreg_run_list_free(list);
+	/* Too long, or not UTF-8: refused before anything runs or is stored. */
+	big = malloc(65538);
+	memset(big, ' ', 65537);
+	big[65537] = '\0';
+	opts.host_json = big;
+	opts.run_id = "too-big";
+	CHECK_INT(jobreg_run(&res, reg, st, "runjobs.Adds", &opts), JOBREG_EINVAL);
+	CHECK_CONTAINS(jobreg_error_last()->message, "host_json");
+	free(big);
+	list = runs_where("too-big", NULL, NULL);
+	CHECK_INT((int)jobreg_run_list_count(list), 0);
+	jobreg_run_list_free(list);
 	teardown();
 }
 
@@ -455,7 +506,8 @@ static const struct jr_test tests[] = {
 	JR_TEST(success_and_failure_are_stored_in_memory),
 	JR_TEST(success_and_failure_are_stored_in_sqlite),
 	JR_TEST(a_run_is_stored_as_started_before_the_job_runs),
-	JR_TEST(refusals_before_the_check_store_nothing_after_it_a_failure),
+	JR_TEST(refusals_are_stored_as_failures),
+	JR_TEST(the_host_json_is_kept_as_given),
 	JR_TEST(a_cancelled_run_is_revoked),
 	JR_TEST(run_ids_are_checked_and_unique),
 	JR_TEST(an_end_that_cannot_be_stored_keeps_the_result),

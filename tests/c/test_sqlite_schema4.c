@@ -89,6 +89,7 @@ static jobreg_run_row run_row(const char *id, const char *job_id, const char *st
 	row.result_json = strcmp(status, "SUCCESS") == 0 ? "{\"ok\": true}" : "";
 	row.error_type = strcmp(status, "FAILURE") == 0 ? "RuntimeError" : "";
 	row.error_message = strcmp(status, "FAILURE") == 0 ? "it broke: caf\xc3\xa9" : "";
+	row.host_json = strcmp(status, "STARTED") == 0 ? "{\"worker\": \"w1\"}" : "";
 	return row;
 }
 
@@ -124,9 +125,9 @@ static char *runs_text(jobreg_storage *st, const jobreg_run_filter *filter)
 		fprintf(f, "error %d: %s", rc, jobreg_error_last()->message);
 	for (i = 0; i < rows.count; i++) {
 		const jobreg_run_row *r = &rows.items[i];
-		fprintf(f, "%s %s %s %s %s %s %s %s %s %s %s %s\n", r->id, r->job_id, r->class_path,
+		fprintf(f, "%s %s %s %s %s %s %s %s %s %s %s %s %s\n", r->id, r->job_id, r->class_path,
 		        r->source_type, r->source_name, r->code_version, r->status, r->started, r->finished,
-		        r->result_json, r->error_type, r->error_message);
+		        r->result_json, r->error_type, r->error_message, r->host_json);
 	}
 	fclose(f);
 	jr_run_rows_clear(&rows);
@@ -204,7 +205,7 @@ static void test_a_schema_3_file_is_migrated_to_4_keeping_its_records(void)
 	          "id,TEXT,1,1|job_id,TEXT,1,0|class_path,TEXT,1,0|source_type,TEXT,1,0|"
 	          "source_name,TEXT,1,0|code_version,TEXT,1,0|status,TEXT,1,0|started,TEXT,1,0|"
 	          "finished,TEXT,1,0|result_json,TEXT,1,0|error_type,TEXT,1,0|"
-	          "error_message,TEXT,1,0");
+	          "error_message,TEXT,1,0|host_json,TEXT,1,0");
 	CHECK_STR(sql(db, "SELECT name, \"desc\" FROM pragma_index_xinfo('jobreg_runs_by_job') "
 	                  "WHERE key"),
 	          "job_id,0|started,1|id,1");
@@ -329,7 +330,7 @@ static void test_a_run_is_kept_field_by_field_and_replaced_by_id(void)
 	text = runs_text(st, &f);
 	CHECK_STR(text, "r-1 job-1 runs.Job local  0123456789abcdef0123456789abcdef01234567 FAILURE "
 	                "2026-01-31T12:00:00.000001Z 2026-01-31T12:00:09.000000Z  RuntimeError "
-	                "line 1\nline 2 \"quoted\" 'single' %s \\\n");
+	                "line 1\nline 2 \"quoted\" 'single' %s \\ \n");
 	free(text);
 	f.status = "STARTED";
 	CHECK_STR(run_ids(st, &f), "");

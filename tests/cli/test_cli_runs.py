@@ -18,7 +18,7 @@ JOBREG = os.environ["JOBREG"]
 EXAMPLES = Path(os.environ.get("JOBREG_EXAMPLES",
                                Path(__file__).resolve().parents[2] / "docs" / "examples"))
 KEYS = ["id", "job_id", "class_path", "source_type", "source", "code_version", "status",
-        "started", "finished", "result_json", "error_type", "error_message"]
+        "started", "finished", "result_json", "error_type", "error_message", "host_json"]
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 WHEN = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 

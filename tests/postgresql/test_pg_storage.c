@@ -561,6 +561,7 @@ static jobreg_run_row run_row(const char *id, const char *job_id, const char *st
 	row.result_json = strcmp(status, JOBREG_RUN_SUCCEEDED) == 0 ? "{\"n\": 1, \"s\": \"é\"}" : "";
 	row.error_type = failed ? "ValueError" : "";
 	row.error_message = failed ? "bad 'input' é" : "";
+	row.host_json = failed ? "{\"worker\": \"w1\"}" : "";
 	return row;
 }
 
@@ -592,13 +593,14 @@ static char *runs_text(jobreg_storage *st, const jobreg_run_filter *f)
 	text_add(&t, "");
 	for (i = 0; i < jobreg_run_list_count(list); i++) {
 		char line[2048];
-		snprintf(line, sizeof(line), "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s",
+		snprintf(line, sizeof(line), "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s",
 		         jobreg_run_list_id(list, i), jobreg_run_list_job_id(list, i),
 		         jobreg_run_list_class_path(list, i), jobreg_run_list_source_type(list, i),
 		         jobreg_run_list_source(list, i), jobreg_run_list_code_version(list, i),
 		         jobreg_run_list_status(list, i), jobreg_run_list_started(list, i),
 		         jobreg_run_list_finished(list, i), jobreg_run_list_result_json(list, i),
-		         jobreg_run_list_error_type(list, i), jobreg_run_list_error_message(list, i));
+		         jobreg_run_list_error_type(list, i), jobreg_run_list_error_message(list, i),
+		         jobreg_run_list_host_json(list, i));
 		text_add(&t, line);
 	}
 	jobreg_run_list_free(list);
@@ -664,7 +666,7 @@ static void test_runs_are_stored_filtered_and_ordered_as_the_memory_backend(void
 	f.id = "run-6";
 	text = runs_text(other, &f);
 	CHECK_STR(text, "\nrun-6|job-A|m.A|local||fp-0123|SUCCESS|2026-01-01T23:00:00.000000Z|"
-	                "2026-01-01T23:00:00.000000Z|{\"n\": 1, \"s\": \"é\"}||\n");
+	                "2026-01-01T23:00:00.000000Z|{\"n\": 1, \"s\": \"é\"}|||\n");
 	free(text);
 	CHECK_STR(sql1_in(db, "SELECT count(*) FROM t_runs.runs"), "6");
 

@@ -41,14 +41,9 @@ pytest.importorskip("cffi", reason="machine B's worker is the Python binding (De
 WORKER = textwrap.dedent("""\
     import json, sys
     import jobreg
-    from jobreg._errors import check
-    from jobreg._ffi import ffi, lib
-    from jobreg._storage import Storage
 
     uri, git_root, remote = sys.argv[1:4]
-    out = ffi.new("jobreg_storage **")
-    check(lib.jobreg_storage_postgresql_new(out, uri.encode(), ffi.NULL))
-    storage = Storage(out[0], "postgresql")
+    storage = jobreg.Storage.postgresql(uri)
     src = jobreg.GitSource(%r, remote, git_root)
     moved = src.ensure_recorded_head(storage)
     print(json.dumps({"moved": moved, "head": src.head}))

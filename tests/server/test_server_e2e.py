@@ -186,12 +186,24 @@ class Browser:
         return self.find(css).text
 
     def click(self, css):
-        """Click and wait for the next page (every button here submits a form)."""
+        """Click and wait for the next page (every button here submits a form).
+
+        Pages with something pending reload themselves every second: an
+        element found just before such a reload is gone when clicked, so
+        the click is tried again on the reloaded page."""
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support import expected_conditions as EC
         from selenium.webdriver.support.ui import WebDriverWait
 
-        old = self.find("html")
-        self.find(css).click()
+        for attempt in range(5):
+            try:
+                old = self.find("html")
+                self.find(css).click()
+                break
+            except WebDriverException:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
         WebDriverWait(self.driver, WAIT).until(EC.staleness_of(old))
 
     def select(self, css, value):
@@ -206,10 +218,15 @@ class Browser:
 
     def until(self, path, ready, what, timeout=WAIT):
         """Reload `path` until ready() is true; its value."""
+        from selenium.common.exceptions import WebDriverException
+
         deadline = time.monotonic() + timeout
         while True:
             self.open(path)
-            value = ready()
+            try:
+                value = ready()
+            except WebDriverException:  # the page reloaded itself while read: again
+                value = None
             if value:
                 return value
             if time.monotonic() > deadline:

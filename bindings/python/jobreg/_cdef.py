@@ -331,6 +331,7 @@ int jobreg_storage_override_real(jobreg_storage *st, const char *id, jobreg_fiel
 int jobreg_storage_override_clear(jobreg_storage *st, const char *id, jobreg_field field);
 int jobreg_storage_delete(jobreg_storage *st, const char *id, int force);
 int jobreg_storage_migrate_source(size_t *migrated, jobreg_storage *st, const char *old_name, const char *new_name);
+int jobreg_storage_retire_source(size_t *retired, jobreg_storage *st, const char *source_type, const char *source_name);
 
 /* ---- jobreg/runs.h ---- */
 typedef struct jobreg_run_list jobreg_run_list;
@@ -361,6 +362,7 @@ const char *jobreg_run_list_finished(const jobreg_run_list *list, size_t i);
 const char *jobreg_run_list_result_json(const jobreg_run_list *list, size_t i);
 const char *jobreg_run_list_error_type(const jobreg_run_list *list, size_t i);
 const char *jobreg_run_list_error_message(const jobreg_run_list *list, size_t i);
+const char *jobreg_run_list_host_json(const jobreg_run_list *list, size_t i);
 void jobreg_run_list_free(jobreg_run_list *list);
 
 /* ---- jobreg/storage_git_state.h ---- */
@@ -400,6 +402,7 @@ typedef struct jobreg_run_row {
 	const char *result_json;
 	const char *error_type;
 	const char *error_message;
+	const char *host_json;
 } jobreg_run_row;
 
 typedef int (*jobreg_storage_run_emit_fn)(const jobreg_run_row *row, void *emit_payload);
@@ -492,6 +495,7 @@ typedef struct jobreg_run_options {
 	double default_time_limit;
 	jobreg_storage *run_storage;
 	const char *run_id;
+	const char *host_json;
 } jobreg_run_options;
 
 #define JOBREG_RUN_OPTIONS_VERSION 4

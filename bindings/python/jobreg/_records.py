@@ -378,7 +378,8 @@ class StoredLoadError(NamedTuple):
 
 # jobreg_run_row's fields, in its order (include/jobreg/sys/storage.h).
 RUN_ROW_FIELDS = ("id", "job_id", "class_path", "source_type", "source_name", "code_version",
-                  "status", "started", "finished", "result_json", "error_type", "error_message")
+                  "status", "started", "finished", "result_json", "error_type", "error_message",
+                  "host_json")
 
 
 class RunRecord(NamedTuple):
@@ -397,6 +398,7 @@ class RunRecord(NamedTuple):
     result_json: str   # what the job returned, as JSON, or ""
     error_type: str    # the failure's exception type, or ""
     error_message: str
+    host_json: str     # what the host said of the run (run(host=...)), or ""
 
     @property
     def result(self):

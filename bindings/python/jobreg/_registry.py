@@ -150,7 +150,7 @@ class LoadedJob:
     # -- running ------------------------------------------------------------------
     def run(self, record, data=None, log=None, *, context=None, on_file=None, host=None,
             cancel=None, default_soft_time_limit=None, default_time_limit=None, record_in=None,
-            run_id=None):
+            run_id=None, host_json=None):
         """jobreg_job_run(): run as ``record`` (its Record, read from storage) allows.
 
         ``data``: a dict (or JSON text) of input. ``log``, ``context``,
@@ -169,7 +169,7 @@ class LoadedJob:
         with RunOptions(data, log, context, on_file, host, cancel=cancel,
                         default_soft_time_limit=default_soft_time_limit,
                         default_time_limit=default_time_limit, record_in=record_in,
-                        run_id=run_id) as options:
+                        run_id=run_id, host_json=host_json) as options:
             check(lib.jobreg_job_run(out, self._c, record._c, options.opts))
         return RunResult._take(out[0])
 
@@ -395,6 +395,19 @@ class Registry:
             source.close()
             raise
 
+    def remove_source(self, source):
+        """Remove one of the registry's sources (jobreg_registry_remove_source()):
+        the next generation, without its jobs, is published at once (nothing
+        else is imported), and its modules leave sys.modules. Snapshots taken
+        before keep its jobs. The Source object is closed: do not use it
+        afterwards. Records are not touched (Storage.retire_source())."""
+        if not isinstance(source, Source) or source._registry is not self:
+            raise NotFound(f"{source!r} is not one of this registry's sources")
+        check(lib.jobreg_registry_remove_source(self._c, source._c))
+        self._sources.remove(source)
+        source._ptr = None  # freed by the library
+        source._registry = None
+
     @property
     def sources(self):
         """The sources, in the order added."""
@@ -493,7 +506,7 @@ class Registry:
 
     def run(self, ref, storage, data=None, log=None, *, context=None, on_file=None, host=None,
             cancel=None, default_soft_time_limit=None, default_time_limit=None, record_in=None,
-            run_id=None):
+            run_id=None, host_json=None):
         """jobreg_run(): resolve ``ref``, read its record from ``storage``, run it.
 
         ``context``: a dict (``job_result``, ``user``, ``job_model``,
@@ -517,7 +530,7 @@ class Registry:
         with RunOptions(data, log, context, on_file, host, cancel=cancel,
                         default_soft_time_limit=default_soft_time_limit,
                         default_time_limit=default_time_limit, record_in=record_in,
-                        run_id=run_id) as options:
+                        run_id=run_id, host_json=host_json) as options:
             check(lib.jobreg_run(out, self._c, storage._c, to_c(ref, "ref"), options.opts))
         return RunResult._take(out[0])
 

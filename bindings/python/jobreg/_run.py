@@ -34,7 +34,11 @@ the run there (include/jobreg/runs.h): "STARTED" before the job's code
 runs, then its end, each in a transaction of its own; ``run_id`` names the
 record (1 to 200 bytes, unique; default a new UUID). The RunResult's
 ``run_id`` says which record it is, and ``record_error`` why its end could
-not be stored (the run stands). ``Storage.runs()`` lists them.
+not be stored (the run stands). ``host_json`` (a str, or anything
+json.dumps() takes) is kept with the record as it is: the worker, the user,
+the input the host was given. A run refused by the record check (not
+installed, not enabled) is stored once, as a FAILURE. ``Storage.runs()``
+lists them.
 """
 
 import json
@@ -273,7 +277,7 @@ class RunOptions:
 
     def __init__(self, data=None, log=None, context=None, on_file=None, host=None, *,
                  cancel=None, default_soft_time_limit=None, default_time_limit=None,
-                 record_in=None, run_id=None):
+                 record_in=None, run_id=None, host_json=None):
         self.opts = ffi.new("jobreg_run_options *")
         check(lib.jobreg_run_options_init(self.opts, lib.JOBREG_RUN_OPTIONS_VERSION))
         self._keep = []
@@ -320,6 +324,12 @@ class RunOptions:
             if record_in is None:
                 raise ValueError("run_id names the record of a recorded run: give record_in too")
             self.opts.run_id = self._cstr(run_id, "run_id")
+        if host_json is not None:
+            if record_in is None:
+                raise ValueError("host_json is kept with the record of a recorded run: "
+                                 "give record_in too")
+            text = host_json if isinstance(host_json, (str, bytes)) else json.dumps(host_json)
+            self.opts.host_json = self._cstr(text, "host_json")
         if cancel is not None:  # last: nothing may fail once the token is held
             if not isinstance(cancel, Cancel):
                 raise TypeError(f"cancel must be a jobreg.Cancel, not {type(cancel).__name__}")

@@ -120,6 +120,25 @@ class Storage:
         return storage
 
     @classmethod
+    def postgresql(cls, conninfo, schema=None, connect_timeout_s=None):
+        """jobreg_storage_postgresql_new(): a PostgreSQL database (a libpq URI or
+        key=value string; a password from PGPASSWORD or ~/.pgpass), the
+        library's tables in ``schema`` (default "jobreg"). Raises Unsupported
+        when the library was built without libpq."""
+        opts = ffi.new("jobreg_storage_postgresql_options *")
+        check(lib.jobreg_storage_postgresql_options_init(
+            opts, lib.JOBREG_STORAGE_POSTGRESQL_OPTIONS_VERSION))
+        keep = []
+        if schema is not None:
+            keep.append(new_cstr(schema))
+            opts.schema = keep[-1]
+        if connect_timeout_s is not None:
+            opts.connect_timeout_s = connect_timeout_s
+        out = ffi.new("jobreg_storage **")
+        check(lib.jobreg_storage_postgresql_new(out, to_c(conninfo), opts))
+        return cls(out[0], "postgresql")
+
+    @classmethod
     def from_backend(cls, backend):
         """jobreg_storage_new() over a backend written in Python (jobreg.StorageBackend)."""
         return cls(_backend.new_storage(backend), "python", backend)
@@ -285,6 +304,20 @@ class Storage:
         """Move the records of source ``old_name`` to ``new_name``; returns how many."""
         count = ffi.new("size_t *")
         check(lib.jobreg_storage_migrate_source(count, self._c, to_c(old_name), to_c(new_name)))
+        return count[0]
+
+    def retire_source(self, source_type, source_name=None):
+        """jobreg_storage_retire_source(): a source removed for good (``source_type``
+        "local", "git" or "app" and its name, or a Source): its records become
+        not installed (kept for review and delete()), its stored load errors
+        and sync state go. Returns how many records were installed."""
+        if isinstance(source_type, Source):
+            source_type, source_name = source_type.type, source_type.name
+        if source_name is None:
+            raise TypeError("retire_source() needs a source name (\"\" for a jobs root)")
+        count = ffi.new("size_t *")
+        check(lib.jobreg_storage_retire_source(count, self._c, to_c(source_type),
+                                               to_c(source_name)))
         return count[0]
 
     # -- git state ----------------------------------------------------------------

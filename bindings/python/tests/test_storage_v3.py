@@ -30,7 +30,8 @@ TOOLS = '''
     '''
 BROKEN = "import os\ndef oops(:\n    pass\n"
 RUN_FIELDS = ["id", "job_id", "class_path", "source_type", "source_name", "code_version",
-              "status", "started", "finished", "result_json", "error_type", "error_message"]
+              "status", "started", "finished", "result_json", "error_type", "error_message",
+              "host_json"]
 WHEN = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
@@ -214,7 +215,8 @@ def test_runs_are_recorded_and_listed_newest_first(storage, loaded):
             storage.runs()
         return
     good = loaded.run("tools.Double", storage, {"value": 21}, record_in=storage)
-    bad = loaded.run("tools.Explode", storage, record_in=storage, run_id="task-42")
+    bad = loaded.run("tools.Explode", storage, record_in=storage, run_id="task-42",
+                     host_json={"worker": "w1"})
     assert good.succeeded and good.record_error is None
     assert re.fullmatch(r"[0-9a-f-]{36}", good.run_id)
     assert bad.run_id == "task-42" and not bad.succeeded
@@ -229,12 +231,13 @@ def test_runs_are_recorded_and_listed_newest_first(storage, loaded):
         id=good.run_id, job_id=storage.get("tools.Double").id, class_path="tools.Double",
         source_type="local", source_name="", code_version=double.code_version,
         status="SUCCESS", started=success.started, finished=success.finished,
-        result_json=success.result_json, error_type="", error_message="")
+        result_json=success.result_json, error_type="", error_message="", host_json="")
     assert success.result == {"doubled": 42} and json.loads(success.result_json) == success.result
     assert WHEN.match(success.started) and success.started <= success.finished
     assert (failure.status, failure.error_type, failure.error_message, failure.result) == \
         ("FAILURE", "ValueError", "no such device", None)
     assert failure.code_version == double.code_version
+    assert failure.host_json == '{"worker": "w1"}'  # kept as given, unread
 
     assert storage.runs(id="task-42") == [failure]
     assert storage.runs(job_id=storage.get("tools.Double")) == [success]

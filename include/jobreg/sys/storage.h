@@ -125,6 +125,7 @@ typedef struct jobreg_run_row {
 	const char *result_json;   /**< what the job returned, as JSON, or "" */
 	const char *error_type;    /**< the failure's exception type name, or "" */
 	const char *error_message; /**< the failure's message, or "" */
+	const char *host_json;     /**< what the host said of the run (a JSON text), or "" */
 } jobreg_run_row;
 
 /**

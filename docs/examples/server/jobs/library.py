@@ -43,8 +43,7 @@ class Library:
         from .storage import OrmBackend
 
         self.jobreg = jobreg
-        self.storage = jobreg.Storage.from_backend(
-            OrmBackend(worker=settings.JOBSERVER_WORKER_NAME))
+        self.storage = jobreg.Storage.from_backend(OrmBackend())
         self.git_root = settings.JOBSERVER_GIT_ROOT
         self.registry = None
         self.config = {}   # slug -> (remote_url, branch) the registry was built from
@@ -53,25 +52,19 @@ class Library:
 
     # -- the registry follows the GitRepository table ------------------------
     def configure(self):
-        """Give the registry one git source per GitRepository row.
-
-        New rows are added to the registry. A removed or changed row needs a
-        new registry: there is no way to take a source out of a registry
-        (the old one is closed, which purges its modules, and the next
-        ensure-head or reload imports every source again).
-        """
+        """Give the registry one git source per GitRepository row: a new row
+        is added, a removed one (or one whose URL or branch changed) is
+        taken out with Registry.remove_source(), which publishes a
+        generation without its jobs at once and imports nothing else."""
         wanted = {r.slug: (r.remote_url, r.branch)
                   for r in GitRepository.objects.order_by("slug")}
-        if self.registry is not None and wanted == self.config:
-            return
-        kept = all(wanted.get(slug) == conf for slug, conf in self.config.items())
-        if self.registry is None or not kept:
-            if self.registry is not None:
-                log.info("git repositories changed (%s -> %s): new registry",
-                         sorted(self.config), sorted(wanted))
-                self.registry.close()
+        if self.registry is None:
             self.registry = self.jobreg.Registry()
-            self.config, self.sources = {}, {}
+        for slug, conf in list(self.config.items()):
+            if wanted.get(slug) != conf:
+                log.info("git repository %r removed or changed: its source leaves", slug)
+                self.registry.remove_source(self.sources.pop(slug))
+                del self.config[slug]
         for slug, (remote_url, branch) in wanted.items():
             if slug in self.sources:
                 continue
@@ -114,11 +107,6 @@ class Library:
 
 
 def remove_source_records(storage, source_type, source_name):
-    """Mark every record of a source that is gone as not installed, and drop
-    its stored load errors: a refresh scoped to that source against a
-    snapshot that does not have it (an empty registry's)."""
-    import jobreg
-
-    with jobreg.Registry() as empty:
-        with empty.load() as snapshot:
-            return storage.refresh(snapshot, source=(source_type, source_name))
+    """A source gone for good: its records not installed (kept for review and
+    delete), its stored load errors and sync state dropped."""
+    return storage.retire_source(source_type, source_name)

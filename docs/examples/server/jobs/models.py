@@ -99,7 +99,8 @@ class JobRun(models.Model):
     result_json = models.TextField(blank=True)
     error_type = models.CharField(max_length=255, blank=True)
     error_message = models.TextField(blank=True)
-    worker = models.CharField(max_length=255, blank=True)
+    host_json = models.TextField(blank=True)  # what run_job said of the run: worker, queue
+    worker = models.CharField(max_length=255, blank=True)  # from host_json, to filter on
 
     class Meta:
         indexes = [models.Index(fields=["-started", "-id"])]

@@ -16,6 +16,8 @@ The methods run on the thread that called the library, with that thread's
 Django connection; the library serializes the calls on one storage, so a
 web process's threads may share one.
 """
+import json
+
 import jobreg
 from django.db import connections, transaction
 from django.db.models import F, Value
@@ -31,7 +33,8 @@ RECORD_COLUMNS = ("module_name", "job_class_name", "source_type", "source", "gro
                   "installed", "enabled")
 
 RUN_FIELDS = ("id", "job_id", "class_path", "source_type", "source_name", "code_version",
-              "status", "started", "finished", "result_json", "error_type", "error_message")
+              "status", "started", "finished", "result_json", "error_type", "error_message",
+              "host_json")
 
 LOAD_ERROR_FIELDS = ("module", "file", "line", "type", "message", "traceback", "when")
 
@@ -49,13 +52,13 @@ def _bytewise(expression):
 class OrmBackend(jobreg.StorageBackend):
     """The job tables of models.py as a libjobreg storage (backend version 3).
 
-    ``worker``: the name stored with each run this process records (the
-    run record has no field for it; JobRun.worker is the server's own).
+    A run record's ``host_json`` (what run_job kept with it: the worker and
+    queue) is stored as it is; its worker is copied to JobRun.worker too, a
+    column the pages filter on.
     """
 
-    def __init__(self, using="default", worker=""):
+    def __init__(self, using="default"):
         self.using = using
-        self.worker = worker
         self._atomic = None
 
     # -- transactions ------------------------------------------------------
@@ -182,9 +185,10 @@ class OrmBackend(jobreg.StorageBackend):
     # -- run records (version 3) ----------------------------------------------------
     def run_write(self, row):
         values = {name: row[name] for name in RUN_FIELDS}
+        values["worker"] = json.loads(row["host_json"]).get("worker", "") if row["host_json"] else ""
         runs = JobRun.objects.using(self.using)
         if not runs.filter(id=values["id"]).update(**values):
-            runs.create(worker=self.worker, **values)
+            runs.create(**values)
 
     def runs_read(self, filter):
         runs = JobRun.objects.using(self.using)

@@ -8,6 +8,7 @@ import logging
 
 from celery import shared_task
 from celery.signals import worker_process_init
+from django.conf import settings
 from django.utils import timezone
 
 from . import library
@@ -72,12 +73,16 @@ def run_job(self, record_id, data):
     try:
         registry = lib.prepare_to_run()
         record = lib.storage.get(record_id)
+        # Kept with the run record, unread by the library.
+        host = {"worker": settings.JOBSERVER_WORKER_NAME,
+                "queue": (self.request.delivery_info or {}).get("routing_key", "")}
         result = registry.run(record.class_path, lib.storage, data=data, log=on_log,
                               on_file=on_file, context={"task_id": run_id},
-                              record_in=lib.storage, run_id=run_id)
+                              record_in=lib.storage, run_id=run_id, host_json=host)
     except jobreg.Error as exc:
-        # Refused (not installed, disabled, bad data) or not started: the
-        # library may have recorded nothing, so say it on the request.
+        # A refusal by the record check (not installed, disabled) or bad data
+        # is in the run record too; a failure before the run (no such
+        # record, a storage error) only here.
         log.warning("run %s of %s refused: %s", run_id, record_id, exc.message)
         RunRequest.objects.filter(id=run_id).update(refused=f"{exc.name}: {exc.message}")
         return {"status": "refused", "error": exc.message}

@@ -185,7 +185,6 @@ def _remove(slug):
     """Forget a repository: its records become not installed (the clean-up
     flow deletes them), its load errors and sync state go."""
     result = library.remove_source_records(_storage(), "git", slug)
-    SourceState.objects.filter(source_type="git", source_name=slug).delete()
     GitRepository.objects.filter(slug=slug).delete()
     return result
 
@@ -193,8 +192,8 @@ def _remove(slug):
 @require_POST
 def git_delete(request, slug):
     get_object_or_404(GitRepository, slug=slug)
-    result = _remove(slug)
-    messages.success(request, f"Removed git repository {slug}: {len(result.uninstalled)} "
+    retired = _remove(slug)
+    messages.success(request, f"Removed git repository {slug}: {retired} "
                               "job record(s) marked not installed.")
     return redirect("git_list")
 
@@ -229,8 +228,8 @@ def git_rename(request, slug):
         GitRepository.objects.filter(slug=slug).delete()
         messages.success(request, f"Renamed {slug} to {new_slug}; {moved} record(s) moved.")
     else:
-        result = _remove(slug)
-        messages.success(request, f"Renamed {slug} to {new_slug}; {len(result.uninstalled)} "
+        retired = _remove(slug)
+        messages.success(request, f"Renamed {slug} to {new_slug}; {retired} "
                                   "record(s) of the old slug marked not installed.")
     _request_sync(new_slug)
     return redirect("git_list")

@@ -82,6 +82,7 @@ class Migration(migrations.Migration):
                 ('result_json', models.TextField(blank=True)),
                 ('error_type', models.CharField(blank=True, max_length=255)),
                 ('error_message', models.TextField(blank=True)),
+                ('host_json', models.TextField(blank=True)),
                 ('worker', models.CharField(blank=True, max_length=255)),
             ],
         ),
