@@ -408,14 +408,12 @@ int jr_load_error_rows_push(jr_load_error_rows *rows, const jobreg_load_error_ro
 		                             &copy.file,        &copy.type,        &copy.message,
 		                             &copy.traceback,   &copy.when };
 
-	if (rows->count == rows->capacity) {
-		size_t cap = rows->capacity ? rows->capacity * 2 : 8;
-		jobreg_load_error_row *p = realloc(rows->items, cap * sizeof(*p));
-		if (!p)
-			return jr_error_oom();
-		rows->items = p;
-		rows->capacity = cap;
-	}
+	jobreg_load_error_row *items = jr_array_room(rows->items, &rows->capacity, rows->count,
+	                                             sizeof(*items));
+
+	if (!items)
+		return jr_error_oom();
+	rows->items = items;
 	/* The block starts at source_type: jr_load_error_rows_clear() frees that. */
 	if (!jr_pack_strings(strings, sizeof(strings) / sizeof(strings[0])))
 		return jr_error_oom();

@@ -20,14 +20,12 @@ int jr_run_rows_push(jr_run_rows *rows, const jobreg_run_row *row)
 		                             &copy.result_json, &copy.error_type,  &copy.error_message,
 		                             &copy.host_json };
 
-	if (rows->count == rows->capacity) {
-		size_t cap = rows->capacity ? rows->capacity * 2 : 8;
-		jobreg_run_row *p = realloc(rows->items, cap * sizeof(*p));
-		if (!p)
-			return jr_error_oom();
-		rows->items = p;
-		rows->capacity = cap;
-	}
+	jobreg_run_row *items = jr_array_room(rows->items, &rows->capacity, rows->count,
+	                                      sizeof(*items));
+
+	if (!items)
+		return jr_error_oom();
+	rows->items = items;
 	/* The block starts at id: jr_run_rows_clear() frees that. */
 	if (!jr_pack_strings(strings, sizeof(strings) / sizeof(strings[0])))
 		return jr_error_oom();

@@ -466,10 +466,19 @@ static jobreg_record *row_to_record(struct store *s, sqlite3_stmt *stmt)
 	return rec;
 }
 
-static int sqlite_read_records(jobreg_storage_emit_fn emit, void *emit_payload, void *payload)
+/* A page as parameters `at` (LIMIT) and `at` + 1 (OFFSET): limit 0 (all)
+ * is SQLite's LIMIT -1; offsets past INT64_MAX match nothing anyway. */
+static void bind_page(sqlite3_stmt *stmt, int at, size_t limit, size_t offset)
 {
-	struct store *s = payload;
-	sqlite3_stmt *stmt = s->select_records;
+	sqlite3_bind_int64(stmt, at, limit && limit <= INT64_MAX ? (sqlite3_int64)limit : -1);
+	sqlite3_bind_int64(stmt, at + 1, offset <= INT64_MAX ? (sqlite3_int64)offset : INT64_MAX);
+}
+
+/* Every row of `stmt` (bound) as a record, handed to `emit`; `doing` names
+ * the query in an error. The caller resets or finalizes `stmt`. */
+static int emit_records(struct store *s, sqlite3_stmt *stmt, jobreg_storage_emit_fn emit,
+                        void *emit_payload, const char *doing)
+{
 	int rc = 0, step;
 
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -482,7 +491,15 @@ static int sqlite_read_records(jobreg_storage_emit_fn emit, void *emit_payload, 
 			break;
 	}
 	if (rc == 0 && step != SQLITE_DONE)
-		rc = sql_error(s, "reading the records");
+		rc = sql_error(s, doing);
+	return rc;
+}
+
+static int sqlite_read_records(jobreg_storage_emit_fn emit, void *emit_payload, void *payload)
+{
+	struct store *s = payload;
+	sqlite3_stmt *stmt = s->select_records;
+	int rc = emit_records(s, stmt, emit, emit_payload, "reading the records");
 	sqlite3_reset(stmt);
 	return rc;
 }
@@ -530,7 +547,7 @@ static int sqlite_list_records(jobreg_storage_emit_fn emit, void *emit_payload,
 	struct store *s = payload;
 	jr_buf sql = JR_BUF_INIT;
 	sqlite3_stmt *stmt = NULL;
-	int rc = 0, step;
+	int rc;
 
 	jr_buf_printf(&sql, "%s WHERE 1", s->select_columns);
 	if (f->source_type)
@@ -555,20 +572,8 @@ static int sqlite_list_records(jobreg_storage_emit_fn emit, void *emit_payload,
 		sqlite3_bind_int(stmt, 3, f->installed == JOBREG_INSTALLED_YES);
 	if (f->enabled >= 0)
 		sqlite3_bind_int(stmt, 4, f->enabled);
-	/* SQLite: a negative LIMIT is no limit. Offsets past INT64_MAX match nothing anyway. */
-	sqlite3_bind_int64(stmt, 5, f->limit && f->limit <= INT64_MAX ? (sqlite3_int64)f->limit : -1);
-	sqlite3_bind_int64(stmt, 6, f->offset <= INT64_MAX ? (sqlite3_int64)f->offset : INT64_MAX);
-	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		jobreg_record *rec = row_to_record(s, stmt);
-		if (!rec) {
-			rc = jr_error_code() < 0 ? jr_error_code() : JOBREG_ESTORAGE;
-			break;
-		}
-		if ((rc = emit(rec, emit_payload)) != 0)
-			break;
-	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = sql_error(s, "listing the records");
+	bind_page(stmt, 5, f->limit, f->offset);
+	rc = emit_records(s, stmt, emit, emit_payload, "listing the records");
 	sqlite3_finalize(stmt);
 	return rc;
 }
@@ -864,9 +869,7 @@ static int sqlite_runs_read(jobreg_storage_run_emit_fn emit, void *emit_payload,
 		sqlite3_bind_text(stmt, 2, f->job_id, -1, SQLITE_STATIC);
 	if (f->status)
 		sqlite3_bind_text(stmt, 3, f->status, -1, SQLITE_STATIC);
-	/* As in sqlite_list_records: limit 0 (all) is SQLite's LIMIT -1. */
-	sqlite3_bind_int64(stmt, 4, f->limit && f->limit <= INT64_MAX ? (sqlite3_int64)f->limit : -1);
-	sqlite3_bind_int64(stmt, 5, f->offset <= INT64_MAX ? (sqlite3_int64)f->offset : INT64_MAX);
+	bind_page(stmt, 4, f->limit, f->offset);
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const char *value[RUN_COLUMN_COUNT];
 		jobreg_run_row row;

@@ -1,4 +1,5 @@
 /* util.c: strings and growable buffers. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,19 @@ char *jr_strndup(const char *s, size_t n)
 char *jr_strdup(const char *s)
 {
 	return s ? jr_strndup(s, strlen(s)) : NULL;
+}
+
+void *jr_array_room(void *items, size_t *capacity, size_t count, size_t item_size)
+{
+	size_t cap = *capacity ? *capacity * 2 : 8;
+	void *grown;
+
+	if (count < *capacity)
+		return items;
+	if (cap < *capacity || cap > SIZE_MAX / item_size || !(grown = realloc(items, cap * item_size)))
+		return NULL;
+	*capacity = cap;
+	return grown;
 }
 
 char *jr_pack_strings(const char **const slots[], size_t n)

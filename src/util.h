@@ -17,6 +17,13 @@ char *jr_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * out of memory, with the slots untouched.
  */
 char *jr_pack_strings(const char **const slots[], size_t n);
+/*
+ * `items`, an array of `count` items of `item_size` bytes with room for
+ * `*capacity`, with room for one more: the same pointer when it has it,
+ * else a larger copy (`*capacity` doubled, at least 8). NULL when out of
+ * memory, with `items` and `*capacity` untouched.
+ */
+void *jr_array_room(void *items, size_t *capacity, size_t count, size_t item_size);
 
 /** A growable, always NUL-terminated byte buffer. Zero-initialize it. */
 typedef struct jr_buf {
