@@ -299,7 +299,8 @@ typedef struct jobreg_storage_backend {
 	 * May (version 3, with runs_read). Store the run record `row`,
 	 * replacing the one with the same id or adding it: a run is written
 	 * once when it starts (status "STARTED", no `finished`) and once more
-	 * when it ends. Called inside a write transaction of its own, so a run
+	 * when it ends; a run the record check refuses is written once,
+	 * finished. Called inside a write transaction of its own, so a run
 	 * record is stored whatever becomes of the job. `row` is borrowed for
 	 * the call. A backend keeps every field as it is given.
 	 */
